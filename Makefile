@@ -1,0 +1,87 @@
+# branchgate build and test entry points. Every target uses the pinned Deno from npm,
+# installed into .tools/ (git-ignored) when the right version is not already on PATH.
+
+DENO_VERSION := 2.9.6
+TOOLS        := $(CURDIR)/.tools
+export DENO_DIR := $(TOOLS)/deno-dir
+export DENO_NO_UPDATE_CHECK := 1
+export NO_COLOR := 1
+
+# Use a deno on PATH only when it is exactly the pinned version.
+SYSTEM_DENO := $(shell command -v deno 2>/dev/null)
+ifneq ($(SYSTEM_DENO),)
+  ifeq ($(shell $(SYSTEM_DENO) --version 2>/dev/null | head -n1 | cut -d' ' -f2),$(DENO_VERSION))
+    DENO := $(SYSTEM_DENO)
+  endif
+endif
+DENO ?= $(TOOLS)/node_modules/.bin/deno
+
+LOG := $(CURDIR)/build/test-logs
+IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
+
+.PHONY: all deno deps check fmt lint types unit integration test run bench bench-crypto \
+        selftest image compile clean apt
+
+all: check
+
+$(TOOLS)/node_modules/.bin/deno:
+	@echo "installing deno $(DENO_VERSION) from npm into .tools/"
+	@mkdir -p $(TOOLS)
+	@cd $(TOOLS) && npm install --no-save --no-audit --no-fund --loglevel=error \
+	    --prefix $(TOOLS) deno@$(DENO_VERSION) >/dev/null
+	@$@ --version | head -n1
+
+deno: $(DENO)
+
+# Fetch npm dependencies exactly as deno.lock records them.
+deps: deno
+	@$(DENO) install --frozen >/dev/null
+
+fmt: deps
+	$(DENO) fmt
+
+# make check = format check, lint, type check.
+check: deps
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) check --frozen src/ hw/ tests/
+
+# Debian packages the root integration tests and the demo need.
+apt:
+	@bash tests/interop/apt.sh
+
+unit: deps
+	@mkdir -p $(LOG)
+	$(DENO) test --frozen --allow-all --parallel tests/unit tests/vectors tests/exchange tests/fuzz
+
+integration: deps apt
+	@mkdir -p $(LOG)
+	$(DENO) test --frozen --allow-all tests/interop
+
+# make test = check + unit + (as root) integration, with one closing "N passed, N failed" line.
+test: deps
+	@bash tests/run.sh "$(DENO)" "$(IS_ROOT)"
+
+selftest: deps
+	$(DENO) task branchgate selftest
+
+bench-crypto: deps
+	@$(DENO) run --frozen --allow-all tests/bench/crypto.ts
+
+bench: deps apt
+	@$(DENO) run --frozen --allow-all tests/bench/datapath.ts
+
+run: deps apt
+	@bash tests/interop/demo.sh "$(DENO)"
+
+# Firmware image: bundled code + the aarch64 Deno from npm, smoke-tested under qemu-user.
+image: deps
+	@bash tests/image/build.sh "$(DENO)" "$(DENO_VERSION)"
+
+# Needs a machine that can download denort; not used to build the image here.
+compile: deps
+	$(DENO) compile --frozen --allow-read --allow-write --allow-ffi --allow-net --allow-env \
+	    --allow-sys --allow-run -o build/branchgate src/main.ts
+
+clean:
+	rm -rf build

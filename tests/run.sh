@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# make test: format check, lint, type check, unit tests, and (as root) the integration tests.
+# Every phase runs even when an earlier one fails; the last line is "N passed, N failed".
+set -u
+DENO=$1
+IS_ROOT=${2:-}
+LOG=build/test-logs
+mkdir -p "$LOG"
+passed=0
+failed=0
+
+# A check phase counts as one test.
+check() {
+  local name=$1; shift
+  echo "== $name"
+  if "$@" >"$LOG/$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "ok   $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name"; tail -n 40 "$LOG/$name.log"
+  fi
+}
+
+# A deno test phase adds its own counts (read from deno's closing "| N passed | N failed" line).
+suite() {
+  local name=$1; shift
+  echo "== $name"
+  "$@" 2>&1 | tee "$LOG/$name.log"
+  local rc=${PIPESTATUS[0]}
+  local line p f
+  line=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$LOG/$name.log" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "FAIL $name: no test summary (exit $rc)"; failed=$((failed + 1)); return
+  fi
+  p=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then failed=$((failed + 1)); fi
+}
+
+check fmt "$DENO" fmt --check
+check lint "$DENO" lint
+check types "$DENO" check --frozen src/ hw/ tests/
+suite unit "$DENO" test --frozen --allow-all --parallel tests/unit tests/vectors tests/exchange tests/fuzz
+
+if [ "$IS_ROOT" = yes ]; then
+  check apt bash tests/interop/apt.sh
+  suite integration "$DENO" test --frozen --allow-all tests/interop
+else
+  echo "== integration: skipped (needs root)"
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
