@@ -40,13 +40,19 @@ suite() {
 check fmt "$DENO" fmt --check
 check lint "$DENO" lint
 check types "$DENO" check --frozen src/ hw/ tests/
-suite unit "$DENO" test --frozen --allow-all --parallel tests/unit tests/vectors tests/exchange tests/fuzz
+# Test directories that exist in this checkout (git keeps no empty folders).
+has_tests() { [ -n "$(find "$1" -name '*_test.ts' 2>/dev/null | head -n 1)" ]; }
+unit_dirs=()
+for d in tests/unit tests/vectors tests/exchange tests/fuzz; do has_tests "$d" && unit_dirs+=("$d"); done
+suite unit "$DENO" test --frozen --allow-all --parallel "${unit_dirs[@]}"
 
-if [ "$IS_ROOT" = yes ]; then
+if [ "$IS_ROOT" != yes ]; then
+  echo "== integration: skipped (needs root)"
+elif ! has_tests tests/interop; then
+  echo "== integration: no root integration tests in this checkout yet"
+else
   check apt bash tests/interop/apt.sh
   suite integration "$DENO" test --frozen --allow-all tests/interop
-else
-  echo "== integration: skipped (needs root)"
 fi
 
 echo
