@@ -1,19 +1,10 @@
 /**
- * Every crypto backend available on this machine, so one vector suite runs over all of them.
+ * Helpers for the vector suite, which runs over every backend this machine offers
+ * (`availableBackends` from the registry).
  * @module
  */
 
-import { createOpenSslBackend } from "../../src/crypto/openssl.ts";
-import { createSoftwareBackend } from "../../src/crypto/software.ts";
-import type { CryptoBackend } from "../../src/crypto/types.ts";
-
-/** The backends to test; libcrypto is required where Debian's libssl3 is installed. */
-export function availableBackends(): CryptoBackend[] {
-  const list = [createSoftwareBackend()];
-  const ossl = createOpenSslBackend();
-  if (ossl !== undefined) list.push(ossl);
-  return list;
-}
+export { availableBackends } from "../../src/crypto/registry.ts";
 
 /** Hex text (whitespace ignored) to bytes. */
 export function hex(s: string): Uint8Array {

@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import aeadVectors from "./data/aead.json" with { type: "json" };
-import hmacVectors from "./data/hmac_rfc4868.json" with { type: "json" };
+import aeadVectors from "../../src/crypto/kat/aead.json" with { type: "json" };
+import hmacVectors from "../../src/crypto/kat/hmac_rfc4868.json" with { type: "json" };
 import { availableBackends, hex, toHex } from "./backends.ts";
 import type { AeadAlg, HashAlg, PrfAlg } from "../../src/crypto/types.ts";
 

@@ -1,0 +1,66 @@
+/**
+ * The registry uses a backend's algorithm only after its known-answer test passed.
+ */
+
+import assert from "node:assert/strict";
+import { CryptoRegistry } from "../../../src/crypto/registry.ts";
+import { createSoftwareBackend } from "../../../src/crypto/software.ts";
+import type { CryptoBackend } from "../../../src/crypto/types.ts";
+
+/** A backend that claims everything but gets AES-128-GCM tags and SHA-256 wrong. */
+function liar(): CryptoBackend {
+  const good = createSoftwareBackend();
+  return {
+    ...good,
+    name: "liar",
+    aead: (alg, key) => {
+      const ctx = good.aead(alg, key);
+      if (ctx === undefined || alg !== "aes128gcm16") return ctx;
+      return {
+        ...ctx,
+        alg,
+        icvLength: 16,
+        seal: (n, a, buf, off, len) => {
+          ctx.seal(n, a, buf, off, len);
+          buf[off + len] = buf[off + len]! ^ 1;
+        },
+        open: (n, a, buf, off, len) => ctx.open(n, a, buf, off, len),
+        dispose: () => ctx.dispose(),
+      };
+    },
+    hash: (alg, data) => (alg === "sha256" ? new Uint8Array(32) : good.hash(alg, data)),
+  };
+}
+
+Deno.test("an algorithm whose KAT fails on the preferred backend comes from the next one", () => {
+  const r = new CryptoRegistry([liar(), createSoftwareBackend()]);
+  assert.equal(r.chosen("aead:aes128gcm16"), "software");
+  assert.equal(r.chosen("hash:sha256"), "software");
+  assert.equal(r.chosen("aead:aes256gcm16"), "liar"); // passes its KAT, so preferred
+  const row = r.report().find((x) => x.alg === "aead:aes128gcm16");
+  assert.deepEqual(row?.results, [["liar", "fail"], ["software", "pass"]]);
+});
+
+Deno.test("an algorithm with no passing backend is refused, not served", () => {
+  const r = new CryptoRegistry([liar()]);
+  assert.equal(r.chosen("aead:aes128gcm16"), undefined);
+  assert.throws(() => r.aead("aes128gcm16", new Uint8Array(16)), /known-answer/);
+  assert.throws(() => r.hash("sha256", new Uint8Array()), /known-answer/);
+});
+
+Deno.test("branchgate selftest shows libcrypto chosen for AES-GCM and exits 0", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("../../../src/main.ts", import.meta.url).pathname,
+      "selftest",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, text);
+  assert.match(text, /aead:aes128gcm16\s+pass\s+pass\s+libcrypto/);
+  assert.match(text, /selftest: ok/);
+});
