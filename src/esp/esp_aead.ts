@@ -1,0 +1,213 @@
+/**
+ * ESP framing with a combined-mode algorithm (RFC 4303 §2, §3.3, §3.4.4.2), in place on
+ * caller-owned buffers: AES-GCM-16 (RFC 4106) and ChaCha20-Poly1305 (RFC 7634).
+ *
+ *   SPI(4) | Seq(4) | IV(8) | inner packet | padding | pad length(1) | next header(1) | ICV(16)
+ *
+ * The nonce is salt(4) || IV(8) (RFC 4106 §4, RFC 7634 §2); the AAD is SPI || Seq, or
+ * SPI || Seq(high) || Seq(low) with ESN (RFC 4106 §5). Sequence numbers serve as IVs: unique
+ * per key, as RFC 4106 §3.1 requires. Nothing here allocates per packet.
+ * @module
+ */
+
+import type { AeadContext } from "../crypto/types.ts";
+import { SaCounters } from "./counters.ts";
+import { REJECT, ReplayWindow } from "./replay.ts";
+
+/** Bytes before the inner packet. */
+export const ESP_HEADER = 16; // SPI, Seq, IV
+/** ICV length of every supported AEAD. */
+export const ESP_ICV = 16;
+/** Worst-case bytes after the inner packet: up to 3 pad bytes, 2 trailer bytes, the ICV. */
+export const ESP_MAX_TRAILER = 3 + 2 + ESP_ICV;
+
+/** IP protocol numbers carried in the Next Header field (RFC 4303 §2.6). */
+export const NEXT_IPV4 = 4;
+/** IPv6 inner packet. */
+export const NEXT_IPV6 = 41;
+/** Dummy packet for traffic flow confidentiality, dropped silently (RFC 4303 §2.6). */
+export const NEXT_NONE = 59;
+
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = v >>> 16;
+  b[at + 2] = v >>> 8;
+  b[at + 3] = v;
+}
+
+function getU32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/** The crypto state both directions share. */
+abstract class AeadSaBase {
+  readonly counters = new SaCounters();
+  protected readonly nonce = new Uint8Array(12);
+  protected readonly aad: Uint8Array;
+  protected readonly aadView: DataView;
+
+  constructor(
+    readonly spi: number,
+    protected readonly aead: AeadContext,
+    salt: Uint8Array,
+    readonly esn: boolean,
+  ) {
+    if (salt.length !== 4) throw new RangeError("AEAD salt must be 4 bytes");
+    this.nonce.set(salt, 0);
+    this.aad = new Uint8Array(esn ? 12 : 8);
+    this.aadView = new DataView(this.aad.buffer);
+    this.aadView.setUint32(0, spi >>> 0);
+  }
+
+  /** Fills the AAD for the 64-bit sequence number `seq` (RFC 4106 §5). */
+  protected setAad(seq: number): void {
+    const high = Math.floor(seq / 0x1_0000_0000);
+    if (this.esn) {
+      this.aadView.setUint32(4, high);
+      this.aadView.setUint32(8, seq >>> 0);
+    } else {
+      this.aadView.setUint32(4, seq >>> 0);
+    }
+  }
+
+  /** Releases the cipher context. */
+  dispose(): void {
+    this.aead.dispose();
+  }
+}
+
+/** An outbound AEAD SA: sequence numbering and encapsulation. */
+export class OutboundAeadSa extends AeadSaBase {
+  #seq = 0;
+
+  /** The last sequence number sent (0 before the first packet). */
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  /**
+   * Encapsulates the inner packet at `buf[innerOffset, innerOffset+innerLength)`: writes the
+   * ESP header into the `ESP_HEADER` bytes before it and the trailer and ICV after it (the
+   * caller leaves that room). Returns the length of the ESP packet, which starts at
+   * `innerOffset - ESP_HEADER`, or -1 when the sequence number space is exhausted (RFC 4303
+   * §3.3.3: the SA must be rekeyed, never cycled).
+   */
+  encapsulate(
+    buf: Uint8Array,
+    innerOffset: number,
+    innerLength: number,
+    nextHeader: number,
+  ): number {
+    const limit = this.esn ? Number.MAX_SAFE_INTEGER : 0xffff_ffff;
+    if (this.#seq >= limit) return -1;
+    const seq = ++this.#seq;
+    const start = innerOffset - ESP_HEADER;
+    // RFC 4303 §2.4: pad so that pad length and next header end on a 4-byte boundary,
+    // with pad bytes 1, 2, 3, …
+    const padLength = (4 - ((innerLength + 2) & 3)) & 3;
+    let p = innerOffset + innerLength;
+    for (let i = 1; i <= padLength; i++) buf[p++] = i;
+    buf[p++] = padLength;
+    buf[p++] = nextHeader;
+    const plainLength = p - innerOffset;
+
+    putU32(buf, start, this.spi);
+    putU32(buf, start + 4, seq);
+    putU32(buf, start + 8, Math.floor(seq / 0x1_0000_0000)); // IV = 64-bit sequence number
+    putU32(buf, start + 12, seq);
+    this.nonce.set(buf.subarray(start + 8, start + 16), 4);
+    this.setAad(seq);
+    this.aead.seal(this.nonce, this.aad, buf, innerOffset, plainLength);
+    this.counters.packets++;
+    this.counters.bytes += innerLength;
+    return ESP_HEADER + plainLength + ESP_ICV;
+  }
+}
+
+/** Where a decapsulated inner packet lies in the buffer. */
+export interface Decapsulated {
+  /** Offset of the inner packet. */
+  offset: number;
+  /** Length of the inner packet (without padding). */
+  length: number;
+  /** Next Header: 4 (IPv4) or 41 (IPv6). */
+  nextHeader: number;
+  /** The full (64-bit) sequence number. */
+  seq: number;
+}
+
+/** An inbound AEAD SA: replay protection and decapsulation. */
+export class InboundAeadSa extends AeadSaBase {
+  readonly replay: ReplayWindow;
+  /** Reused result object (no per-packet allocation). */
+  readonly #out: Decapsulated = { offset: 0, length: 0, nextHeader: 0, seq: 0 };
+
+  constructor(
+    spi: number,
+    aead: AeadContext,
+    salt: Uint8Array,
+    esn: boolean,
+    replayWindow: number,
+  ) {
+    super(spi, aead, salt, esn);
+    this.replay = new ReplayWindow(replayWindow, esn);
+  }
+
+  /**
+   * Decapsulates the ESP packet at `buf[offset, offset+length)` (SPI already matched) in place,
+   * following RFC 4303 §3.4.3–3.4.4: replay pre-check, ICV and decryption, window update,
+   * padding and next-header checks. Returns the inner packet's place (valid until the next
+   * call), or undefined after counting the drop. Never throws on bad input.
+   */
+  decapsulate(buf: Uint8Array, offset: number, length: number): Decapsulated | undefined {
+    const c = this.counters;
+    if (length < ESP_HEADER + 2 + ESP_ICV || offset < 0 || offset + length > buf.length) {
+      c.drop("short");
+      return undefined;
+    }
+    const seq = this.replay.check(getU32(buf, offset + 4));
+    if (seq === REJECT) {
+      c.drop("replay");
+      return undefined;
+    }
+    const cipherOffset = offset + ESP_HEADER;
+    const cipherLength = length - ESP_HEADER - ESP_ICV;
+    this.nonce.set(buf.subarray(offset + 8, offset + 16), 4);
+    this.setAad(seq);
+    if (!this.aead.open(this.nonce, this.aad, buf, cipherOffset, cipherLength)) {
+      c.drop("icv");
+      return undefined;
+    }
+    if (!this.replay.accept(seq)) {
+      c.drop("replay");
+      return undefined;
+    }
+    const nextHeader = buf[cipherOffset + cipherLength - 1]!;
+    const padLength = buf[cipherOffset + cipherLength - 2]!;
+    const innerLength = cipherLength - 2 - padLength;
+    if (innerLength < 0) {
+      c.drop("padding");
+      return undefined;
+    }
+    // RFC 4303 §2.4: the receiver checks the monotonic padding pattern 1, 2, 3, …
+    for (let i = 0; i < padLength; i++) {
+      if (buf[cipherOffset + innerLength + i] !== i + 1) {
+        c.drop("padding");
+        return undefined;
+      }
+    }
+    if (nextHeader === NEXT_NONE) return undefined; // dummy packet: discard silently (§2.6)
+    if (nextHeader !== NEXT_IPV4 && nextHeader !== NEXT_IPV6) {
+      c.drop("inner");
+      return undefined;
+    }
+    c.packets++;
+    c.bytes += innerLength;
+    const out = this.#out;
+    out.offset = cipherOffset;
+    out.length = innerLength;
+    out.nextHeader = nextHeader;
+    out.seq = seq;
+    return out;
+  }
+}
