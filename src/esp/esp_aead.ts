@@ -157,7 +157,8 @@ export class InboundAeadSa extends AeadSaBase {
    * Decapsulates the ESP packet at `buf[offset, offset+length)` (SPI already matched) in place,
    * following RFC 4303 §3.4.3–3.4.4: replay pre-check, ICV and decryption, window update,
    * padding and next-header checks. Returns the inner packet's place (valid until the next
-   * call), or undefined after counting the drop. Never throws on bad input.
+   * call), or undefined after counting the drop. Never throws on bad input. Delivered packets
+   * are counted by the caller, after its policy check.
    */
   decapsulate(buf: Uint8Array, offset: number, length: number): Decapsulated | undefined {
     const c = this.counters;
@@ -201,8 +202,6 @@ export class InboundAeadSa extends AeadSaBase {
       c.drop("inner");
       return undefined;
     }
-    c.packets++;
-    c.bytes += innerLength;
     const out = this.#out;
     out.offset = cipherOffset;
     out.length = innerLength;

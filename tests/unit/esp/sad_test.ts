@@ -1,0 +1,189 @@
+/**
+ * Two SA databases (branch gateway and head office) exchange packets in-process: selectors,
+ * inbound policy check, make-before-break rekey, lifetimes, and install errors.
+ */
+
+import assert from "node:assert/strict";
+import { getCrypto } from "../../../src/crypto/registry.ts";
+import { ESP_HEADER, ESP_MAX_TRAILER } from "../../../src/esp/esp_aead.ts";
+import { SaDatabase } from "../../../src/esp/sad.ts";
+import type { EspSaSpec, TrafficSelector } from "../../../src/esp/sa_spec.ts";
+import { parseIp } from "../../../src/net/addr.ts";
+
+const subnet = (start: string, end: string): TrafficSelector => ({
+  startAddress: start,
+  endAddress: end,
+  protocol: 0,
+  startPort: 0,
+  endPort: 65535,
+});
+const BRANCH = subnet("198.51.100.0", "198.51.100.255");
+const HQ = subnet("203.0.113.0", "203.0.113.255");
+const NO_LIMITS = { softSeconds: 0, hardSeconds: 0, softBytes: 0, hardBytes: 0 };
+
+function spec(spi: number, direction: "in" | "out", over: Partial<EspSaSpec> = {}): EspSaSpec {
+  return {
+    spi,
+    direction,
+    peer: "hq",
+    childId: `child-${spi}`,
+    transform: { kind: "aead", alg: "aes128gcm16" },
+    keyMaterial: Uint8Array.from({ length: 20 }, (_, i) => (spi + i) & 0xff),
+    endpoints: { local: "192.0.2.1", remote: "192.0.2.2" },
+    localSelectors: direction === "out" ? [BRANCH] : [HQ],
+    remoteSelectors: direction === "out" ? [HQ] : [BRANCH],
+    esn: false,
+    replayWindow: 64,
+    lifetime: NO_LIMITS,
+    ...over,
+  };
+}
+
+/** A UDP/IPv4 packet placed after ESP headroom in a buffer with tailroom. */
+function packet(src: string, dst: string, payload = 32): { buf: Uint8Array; len: number } {
+  const len = 28 + payload;
+  const buf = new Uint8Array(ESP_HEADER + len + ESP_MAX_TRAILER);
+  const p = buf.subarray(ESP_HEADER);
+  p[0] = 0x45;
+  p[2] = len >> 8;
+  p[3] = len & 0xff;
+  p[9] = 17;
+  p.set(parseIp(src)!, 12);
+  p.set(parseIp(dst)!, 16);
+  for (let i = 28; i < len; i++) p[i] = i;
+  return { buf, len };
+}
+
+function pairOfGateways() {
+  const branch = new SaDatabase(getCrypto());
+  const hq = new SaDatabase(getCrypto());
+  branch.install(spec(0x1001, "out"), 0);
+  hq.install(spec(0x1001, "in", { localSelectors: [HQ], remoteSelectors: [BRANCH] }), 0);
+  return { branch, hq };
+}
+
+function send(from: SaDatabase, to: SaDatabase, src: string, dst: string) {
+  const { buf, len } = packet(src, dst);
+  const out = from.encapsulate(buf, ESP_HEADER, len);
+  if (out === undefined) return { out, got: undefined };
+  const got = to.decapsulate(buf, 0, out.length);
+  return { out, got, buf, len };
+}
+
+Deno.test("a packet between the subnets crosses, with counters on both sides", () => {
+  const { branch, hq } = pairOfGateways();
+  const r = send(branch, hq, "198.51.100.5", "203.0.113.7");
+  assert.ok(r.out && r.got);
+  assert.equal(r.out.spec.endpoints.remote, "192.0.2.2");
+  assert.equal(r.got.length, r.len);
+  const inC = hq.counters(5000).find((c) => c.direction === "in")!;
+  assert.equal(inC.packets, 1);
+  assert.equal(inC.bytes, r.len);
+  assert.equal(inC.ageSeconds, 5);
+  assert.equal(branch.counters(0)[0]!.packets, 1);
+});
+
+Deno.test("outbound traffic no SA covers is counted, not sent", () => {
+  const { branch } = pairOfGateways();
+  const { buf, len } = packet("198.51.100.5", "192.0.2.99");
+  assert.equal(branch.encapsulate(buf, ESP_HEADER, len), undefined);
+  assert.equal(branch.stats.noPolicy, 1);
+});
+
+Deno.test("inbound inner packets outside the SA's selectors are dropped as policy violations", () => {
+  const hq = new SaDatabase(getCrypto());
+  hq.install(spec(0x2002, "in"), 0);
+  // A misbehaving peer whose outbound SA (same keys) covers everything.
+  const rogue = new SaDatabase(getCrypto());
+  const any = subnet("0.0.0.0", "255.255.255.255");
+  rogue.install(spec(0x2002, "out", { localSelectors: [any], remoteSelectors: [any] }), 0);
+  const r = send(rogue, hq, "10.9.9.9", "203.0.113.7");
+  assert.ok(r.out);
+  assert.equal(r.got, undefined);
+  const c = hq.counters(0)[0]!;
+  assert.equal(c.policyDrops, 1);
+  assert.equal(c.packets, 0);
+  const ok = send(rogue, hq, "198.51.100.9", "203.0.113.7");
+  assert.ok(ok.got);
+});
+
+Deno.test("unknown SPIs and runts are counted", () => {
+  const { hq } = pairOfGateways();
+  const junk = new Uint8Array(64).fill(7);
+  assert.equal(hq.decapsulate(junk, 0, junk.length), undefined);
+  assert.equal(hq.decapsulate(junk, 0, 5), undefined);
+  assert.equal(hq.stats.unknownSpi, 1);
+  assert.equal(hq.stats.malformed, 1);
+});
+
+Deno.test("rekey is make-before-break: new outbound SA takes over, old inbound SA still decrypts", () => {
+  const { branch, hq } = pairOfGateways();
+  const { buf: inFlight, len } = packet("198.51.100.5", "203.0.113.7");
+  const old = branch.encapsulate(inFlight, ESP_HEADER, len)!;
+  assert.equal(old.spec.spi, 0x1001);
+  hq.install(spec(0x1002, "in"), 1000);
+  branch.install(spec(0x1002, "out"), 1000);
+  const fresh = send(branch, hq, "198.51.100.5", "203.0.113.7");
+  assert.equal(fresh.out!.spec.spi, 0x1002);
+  assert.ok(fresh.got);
+  assert.ok(hq.decapsulate(inFlight, 0, old.length), "packet in flight under the old SA");
+  assert.ok(branch.remove(0x1001, "out"));
+  assert.ok(hq.remove(0x1001, "in"));
+  assert.equal(hq.remove(0x1001, "in"), false);
+});
+
+Deno.test("soft and hard lifetimes by time and by bytes raise events once", () => {
+  const db = new SaDatabase(getCrypto());
+  db.install(
+    spec(0x3003, "out", { lifetime: { ...NO_LIMITS, softSeconds: 10, hardSeconds: 20 } }),
+    0,
+  );
+  assert.deepEqual(db.expire(9_999), []);
+  assert.deepEqual(db.expire(10_000), [{
+    kind: "soft",
+    spi: 0x3003,
+    direction: "out",
+    childId: "child-12291",
+  }]);
+  assert.deepEqual(db.expire(15_000), []);
+  assert.deepEqual(db.expire(20_000).map((e) => e.kind), ["hard"]);
+  assert.equal(db.counters(20_000).length, 0);
+
+  db.install(
+    spec(0x3004, "out", { lifetime: { ...NO_LIMITS, softBytes: 100, hardBytes: 200 } }),
+    0,
+  );
+  const sent = () => {
+    const { buf, len } = packet("198.51.100.5", "203.0.113.7", 32); // 60-byte inner packets
+    return db.encapsulate(buf, ESP_HEADER, len) !== undefined;
+  };
+  assert.ok(sent() && sent()); // 120 bytes: soft
+  assert.ok(sent() && sent()); // 240 bytes: hard, SA removed
+  assert.equal(sent(), false);
+  assert.deepEqual(db.expire(0).map((e) => `${e.kind}:${e.spi}`), ["soft:12292", "hard:12292"]);
+});
+
+Deno.test("specs the data path cannot carry are refused with the reason", () => {
+  const db = new SaDatabase(getCrypto());
+  assert.throws(
+    () =>
+      db.install(
+        spec(1, "in", {
+          transform: { kind: "cipher+mac", cipher: "aes128cbc", mac: "hmac-sha256-128" },
+        }),
+        0,
+      ),
+    /not supported yet/,
+  );
+  assert.throws(
+    () => db.install(spec(2, "in", { keyMaterial: new Uint8Array(16) }), 0),
+    /20 bytes/,
+  );
+  db.install(spec(3, "in"), 0);
+  assert.throws(() => db.install(spec(3, "in"), 0), /SPI in use/);
+  assert.throws(
+    () => db.install(spec(4, "in", { localSelectors: [subnet("203.0.113.0", "2001:db8::1")] }), 0),
+    /bad traffic selector/,
+  );
+  assert.equal(db.counters(0).length, 1);
+});
