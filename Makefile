@@ -68,7 +68,7 @@ selftest: deps
 bench-crypto: deps
 	@$(DENO) run --frozen --allow-all tests/bench/crypto.ts
 
-bench: deps apt
+bench: deps
 	@$(DENO) run --frozen --allow-all tests/bench/datapath.ts
 
 run: deps apt
