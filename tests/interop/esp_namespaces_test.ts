@@ -1,7 +1,8 @@
 /**
  * Root: two branchgate data paths (TUN + SA database + pump over real sockets) in two network
  * namespaces joined by a veth; hosts on 198.51.100.0/24 and 203.0.113.0/24 ping each other
- * through ESP-in-UDP (RFC 3948) and through raw ESP (IP protocol 50). Outer addresses are in
+ * through ESP-in-UDP (RFC 3948) and through raw ESP (IP protocol 50); a captured ESP packet sent
+ * onto the wire again is dropped and counted as a replay. Outer addresses are in
  * 192.0.2.0/24. Everything the test creates is removed afterwards.
  */
 
@@ -102,6 +103,7 @@ for (const mode of ["udp", "raw"] as const) {
           "0x1001",
           mode,
           "8",
+          "replay",
         ]),
       );
       gateways.push(
@@ -168,8 +170,10 @@ for (const mode of ["udp", "raw"] as const) {
         const inbound = c.sas.find((s) => s.direction === "in")!;
         assert.ok(inbound.packets >= 7);
         assert.equal(inbound.icvFailures, 0);
-        assert.equal(inbound.replayDrops, 0);
       }
+      // Gateway A re-sent its first ESP datagram on the wire: B dropped and counted it, A saw none.
+      assert.equal(cb.sas.find((s) => s.direction === "in")!.replayDrops, 1);
+      assert.equal(ca.sas.find((s) => s.direction === "in")!.replayDrops, 0);
     } finally {
       for (const g of gateways) {
         try {
