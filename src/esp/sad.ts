@@ -18,6 +18,7 @@ import {
   compileSelectors,
   type InnerHeader,
   matchesSelectors,
+  newInnerHeader,
   parseInnerHeader,
 } from "./selectors.ts";
 
@@ -53,14 +54,7 @@ export interface SadStats {
 export class SaDatabase {
   readonly #inbound = new Map<number, Entry<InboundAeadSa>>();
   #outbound: Entry<OutboundAeadSa>[] = []; // newest first
-  readonly #header: InnerHeader = {
-    addrLength: 0,
-    src: 0,
-    dst: 0,
-    protocol: 0,
-    srcPort: 0,
-    dstPort: 0,
-  };
+  readonly #header: InnerHeader = newInnerHeader();
   readonly #events: EspLifetimeEvent[] = [];
   /** Counters outside any SA. */
   readonly stats: SadStats = { unknownSpi: 0, noPolicy: 0, malformed: 0 };

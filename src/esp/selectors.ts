@@ -63,6 +63,11 @@ export interface InnerHeader {
   dstPort: number;
 }
 
+/** A fresh header object for {@link parseInnerHeader} to fill (one per data path, reused). */
+export function newInnerHeader(): InnerHeader {
+  return { addrLength: 0, src: 0, dst: 0, protocol: 0, srcPort: 0, dstPort: 0 };
+}
+
 const PORT_PROTOCOLS = new Set([6, 17, 132]); // TCP, UDP, SCTP
 
 /**

@@ -8,7 +8,7 @@ import { getCrypto } from "../../../src/crypto/registry.ts";
 import { ESP_HEADER, ESP_MAX_TRAILER } from "../../../src/esp/esp_aead.ts";
 import { SaDatabase } from "../../../src/esp/sad.ts";
 import type { EspSaSpec, TrafficSelector } from "../../../src/esp/sa_spec.ts";
-import { parseIp } from "../../../src/net/addr.ts";
+import { udp4 } from "../../fakes/packets.ts";
 
 const subnet = (start: string, end: string): TrafficSelector => ({
   startAddress: start,
@@ -41,17 +41,10 @@ function spec(spi: number, direction: "in" | "out", over: Partial<EspSaSpec> = {
 
 /** A UDP/IPv4 packet placed after ESP headroom in a buffer with tailroom. */
 function packet(src: string, dst: string, payload = 32): { buf: Uint8Array; len: number } {
-  const len = 28 + payload;
-  const buf = new Uint8Array(ESP_HEADER + len + ESP_MAX_TRAILER);
-  const p = buf.subarray(ESP_HEADER);
-  p[0] = 0x45;
-  p[2] = len >> 8;
-  p[3] = len & 0xff;
-  p[9] = 17;
-  p.set(parseIp(src)!, 12);
-  p.set(parseIp(dst)!, 16);
-  for (let i = 28; i < len; i++) p[i] = i;
-  return { buf, len };
+  const p = udp4(src, dst, { payload });
+  const buf = new Uint8Array(ESP_HEADER + p.length + ESP_MAX_TRAILER);
+  buf.set(p, ESP_HEADER);
+  return { buf, len: p.length };
 }
 
 function pairOfGateways() {

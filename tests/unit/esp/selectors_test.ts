@@ -8,10 +8,11 @@ import vector from "../../vectors/data/esp_rfc7634.json" with { type: "json" };
 import { hex } from "../../vectors/backends.ts";
 import {
   compileSelectors,
-  type InnerHeader,
   matchesSelectors,
+  newInnerHeader,
   parseInnerHeader,
 } from "../../../src/esp/selectors.ts";
+import { udp4 as udp4Packet } from "../../fakes/packets.ts";
 import { parseIp } from "../../../src/net/addr.ts";
 import type { TrafficSelector } from "../../../src/esp/sa_spec.ts";
 
@@ -21,30 +22,9 @@ const net = (a: string, b: string, extra = ANY_PORT): TrafficSelector => ({
   endAddress: b,
   ...extra,
 });
-const header = (): InnerHeader => ({
-  addrLength: 0,
-  src: 0,
-  dst: 0,
-  protocol: 0,
-  srcPort: 0,
-  dstPort: 0,
-});
-
-function udp4(src: string, dst: string, sport: number, dport: number, fragOffset = 0): Uint8Array {
-  const p = new Uint8Array(28);
-  p[0] = 0x45;
-  p[3] = 28;
-  p[6] = fragOffset >> 8;
-  p[7] = fragOffset & 0xff;
-  p[9] = 17;
-  p.set(parseIp(src)!, 12);
-  p.set(parseIp(dst)!, 16);
-  p[20] = sport >> 8;
-  p[21] = sport & 0xff;
-  p[22] = dport >> 8;
-  p[23] = dport & 0xff;
-  return p;
-}
+const header = newInnerHeader;
+const udp4 = (src: string, dst: string, sport: number, dport: number, fragOffset = 0) =>
+  udp4Packet(src, dst, { sport, dport, fragOffset });
 
 function tcp6(src: string, dst: string, dport: number): Uint8Array {
   const p = new Uint8Array(60);
