@@ -1,10 +1,51 @@
 /**
- * `branchgate config` (being built; see the issue tracker).
+ * `branchgate config check FILE`: validates a config file (syntax, schema, cross-field rules,
+ * key files) and prints each problem as `FILE:LINE: key: message`. Exit 0 when valid, 1 when
+ * not, 2 on usage errors.
  * @module
  */
 
+import { parseArgs } from "node:util";
+import { loadConfigFile } from "../config/load.ts";
+import { formatIssue } from "../config/issues.ts";
+
+const HELP = `usage: branchgate config check FILE
+
+Validates FILE: TOML syntax, the schema, cross-field rules (one PSK source per peer, unique
+names, lifetimes vs rekey margins), proposals and the algorithm policy (no MODP-768/1024, DES or
+MD5 unless the peer sets profile = "legacy"), and that every psk_file can be read.
+Each problem is printed as FILE:LINE: key: message.`;
+
 /** Runs the subcommand; returns the exit code. */
-export function run(_args: string[]): Promise<number> {
-  console.error("branchgate config: not built yet");
-  return Promise.resolve(1);
+export function run(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    console.error(`branchgate config: ${err instanceof Error ? err.message : String(err)}`);
+    return Promise.resolve(2);
+  }
+  const [verb, file, ...extra] = parsed.positionals;
+  if (parsed.values.help === true) {
+    console.log(HELP);
+    return Promise.resolve(0);
+  }
+  if (verb !== "check" || file === undefined || extra.length > 0) {
+    console.error(HELP);
+    return Promise.resolve(2);
+  }
+  const result = loadConfigFile(file);
+  if (!result.ok) {
+    for (const issue of result.issues) console.error(formatIssue(issue, file));
+    const n = result.issues.length;
+    console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}`);
+    return Promise.resolve(1);
+  }
+  const peers = result.config.peer.length;
+  console.log(`${file}: ok (${peers} peer${peers === 1 ? "" : "s"})`);
+  return Promise.resolve(0);
 }

@@ -1,0 +1,85 @@
+/**
+ * Checks across fields of a schema-valid config: unique names and addresses, one PSK source,
+ * lifetimes longer than rekey margins, DPD timeout after the delay, proposal syntax, and the
+ * secure-default algorithm policy (no MODP-768/1024, DES or MD5 unless `profile = "legacy"`).
+ * @module
+ */
+
+import type { Config, PeerConfig } from "./schema.ts";
+import { proposalProblem } from "./proposals.ts";
+
+/** A path into the config tree: keys and array indexes (`["peer", 0, "psk"]`). */
+export type TreePath = readonly (string | number)[];
+
+/** A cross-field problem, located by tree path. */
+export interface CheckIssue {
+  /** Where. */
+  readonly path: TreePath;
+  /** What. */
+  readonly message: string;
+}
+
+function checkPeer(p: PeerConfig, i: number, out: CheckIssue[]): void {
+  const at = (key: string, message: string) => out.push({ path: ["peer", i, key], message });
+  if (p.auth === "psk") {
+    if (p.psk === undefined && p.psk_file === undefined) {
+      out.push({ path: ["peer", i], message: "auth psk needs psk or psk_file" });
+    }
+    if (p.psk !== undefined && p.psk_file !== undefined) {
+      at("psk_file", "give psk or psk_file, not both");
+    }
+  }
+  if (p.rekey_margin >= p.ike_lifetime) {
+    at("rekey_margin", `must be less than ike_lifetime (${p.ike_lifetime})`);
+  } else if (p.rekey_margin >= p.esp_lifetime) {
+    at("rekey_margin", `must be less than esp_lifetime (${p.esp_lifetime})`);
+  }
+  if (p.dpd_delay > 0 && p.dpd_timeout <= p.dpd_delay) {
+    at("dpd_timeout", `must be greater than dpd_delay (${p.dpd_delay})`);
+  }
+  for (const kind of ["ike_proposals", "esp_proposals"] as const) {
+    p[kind].forEach((text, j) => {
+      const problem = proposalProblem(kind === "ike_proposals" ? "ike" : "esp", text, p.profile);
+      if (problem !== undefined) {
+        out.push({ path: ["peer", i, kind, j], message: `'${text}': ${problem}` });
+      }
+    });
+  }
+}
+
+/** Every cross-field problem of `config` (empty when it is fine). */
+export function checkConfig(config: Config): CheckIssue[] {
+  const out: CheckIssue[] = [];
+  const listen = new Set<string>();
+  config.gateway.listen.forEach((a, j) => {
+    if (listen.has(a)) out.push({ path: ["gateway", "listen", j], message: `${a} listed twice` });
+    listen.add(a);
+  });
+  if (config.gateway.ike_port === config.gateway.natt_port) {
+    out.push({ path: ["gateway", "natt_port"], message: "must differ from ike_port" });
+  }
+  const names = new Map<string, number>();
+  const mainRemotes = new Map<string, string>();
+  config.peer.forEach((p, i) => {
+    const first = names.get(p.name);
+    if (first !== undefined) {
+      out.push({ path: ["peer", i, "name"], message: `'${p.name}' is already used` });
+    }
+    names.set(p.name, i);
+    // RFC 2409 §5.4: in Main Mode with pre-shared keys the responder must pick the key before
+    // it sees the initiator's identity, i.e. by the peer's address alone.
+    if (p.mode === "main" && p.auth === "psk") {
+      const other = mainRemotes.get(p.remote);
+      if (other !== undefined) {
+        out.push({
+          path: ["peer", i, "remote"],
+          message: `main mode with psk: ${p.remote} is also peer '${other}' (use aggressive mode)`,
+        });
+      } else {
+        mainRemotes.set(p.remote, p.name);
+      }
+    }
+    checkPeer(p, i, out);
+  });
+  return out;
+}

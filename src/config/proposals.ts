@@ -1,0 +1,104 @@
+/**
+ * Proposal strings in strongSwan keyword syntax (`aes256-sha256-modp3072`,
+ * `aes256gcm16-ecp256`) as the config accepts them, and the secure-default policy on them:
+ * MODP-768/1024 (RFC 8247 §2.4), DES (RFC 8221 §5) and MD5 (RFC 8247 §2.3) only when the peer
+ * has `profile = "legacy"`.
+ * @module
+ */
+
+/** What a keyword stands for in a proposal. */
+type Role = "encr" | "aead" | "integ" | "prf" | "dh" | "esn";
+
+/** The keywords this gateway implements, with their role. */
+const KEYWORDS: ReadonlyMap<string, Role> = new Map<string, Role>([
+  ["aes128", "encr"],
+  ["aes192", "encr"],
+  ["aes256", "encr"],
+  ["3des", "encr"],
+  ["des", "encr"],
+  ["aes128gcm16", "aead"],
+  ["aes256gcm16", "aead"],
+  ["chacha20poly1305", "aead"],
+  ["md5", "integ"],
+  ["sha1", "integ"],
+  ["sha256", "integ"],
+  ["sha384", "integ"],
+  ["sha512", "integ"],
+  ["aesxcbc", "integ"],
+  ["prfmd5", "prf"],
+  ["prfsha1", "prf"],
+  ["prfsha256", "prf"],
+  ["prfsha384", "prf"],
+  ["prfsha512", "prf"],
+  ["prfaesxcbc", "prf"],
+  ["modp768", "dh"],
+  ["modp1024", "dh"],
+  ["modp1536", "dh"],
+  ["modp2048", "dh"],
+  ["modp3072", "dh"],
+  ["modp4096", "dh"],
+  ["modp8192", "dh"],
+  ["ecp256", "dh"],
+  ["ecp384", "dh"],
+  ["ecp521", "dh"],
+  ["curve25519", "dh"],
+  ["curve448", "dh"],
+  ["esn", "esn"],
+  ["noesn", "esn"],
+]);
+
+/** Keywords allowed only with the legacy profile. */
+export const LEGACY_KEYWORDS: ReadonlySet<string> = new Set([
+  "modp768",
+  "modp1024",
+  "des",
+  "md5",
+  "prfmd5",
+]);
+
+/** Every keyword, for completion and help. */
+export function proposalKeywords(): string[] {
+  return [...KEYWORDS.keys()];
+}
+
+/**
+ * Why `text` is not an acceptable `kind` proposal for a peer with `profile`, or undefined when
+ * it is fine. IKEv1 Phase 1 (RFC 2409 App. A) needs a cipher, a hash and a group, and takes no
+ * AEAD; ESP (RFC 4303 §3.2) needs an AEAD, or a cipher and an integrity algorithm; its group,
+ * if any, is the PFS group.
+ */
+export function proposalProblem(
+  kind: "ike" | "esp",
+  text: string,
+  profile: "default" | "legacy",
+): string | undefined {
+  const seen = new Map<Role, string[]>();
+  for (const word of text.split("-")) {
+    const role = KEYWORDS.get(word);
+    if (role === undefined) return `unknown algorithm '${word}'`;
+    if (LEGACY_KEYWORDS.has(word) && profile !== "legacy") {
+      return `'${word}' is a legacy algorithm; set profile legacy for this peer to allow it`;
+    }
+    const list = seen.get(role) ?? [];
+    list.push(word);
+    seen.set(role, list);
+  }
+  const has = (r: Role) => (seen.get(r)?.length ?? 0) > 0;
+  if (kind === "ike") {
+    if (has("aead")) return "IKEv1 has no AEAD ciphers for the IKE SA; use e.g. aes256-sha256";
+    if (has("esn")) return "esn applies to ESP proposals only";
+    if (!has("encr")) return "needs an encryption algorithm";
+    if (!has("integ") && !has("prf")) return "needs an integrity/hash algorithm";
+    if (!has("dh")) return "needs a Diffie-Hellman group";
+    return undefined;
+  }
+  if (has("prf")) return "prf algorithms apply to IKE proposals only";
+  if (has("aead")) {
+    if (has("encr")) return "mixes an AEAD with a plain cipher";
+    if (has("integ")) return "an AEAD needs no integrity algorithm";
+    return undefined;
+  }
+  if (!has("encr")) return "needs an encryption algorithm (or an AEAD)";
+  if (!has("integ")) return "needs an integrity algorithm";
+  return undefined;
+}
