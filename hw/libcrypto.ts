@@ -4,12 +4,21 @@
  * @module
  */
 
+/** struct ossl_param_st { const char *key; unsigned data_type; void *data; size_t data_size, return_size; } */
+const OSSL_PARAM = ["pointer", "u32", "pointer", "usize", "usize"] as const;
+
 const SYMBOLS = {
   EVP_CIPHER_CTX_new: { parameters: [], result: "pointer" },
   EVP_CIPHER_CTX_free: { parameters: ["pointer"], result: "void" },
   EVP_aes_128_gcm: { parameters: [], result: "pointer" },
   EVP_aes_256_gcm: { parameters: [], result: "pointer" },
   EVP_chacha20_poly1305: { parameters: [], result: "pointer" },
+  EVP_aes_128_cbc: { parameters: [], result: "pointer" },
+  EVP_aes_192_cbc: { parameters: [], result: "pointer" },
+  EVP_aes_256_cbc: { parameters: [], result: "pointer" },
+  EVP_des_ede3_cbc: { parameters: [], result: "pointer" },
+  EVP_aes_128_ecb: { parameters: [], result: "pointer" },
+  EVP_CIPHER_CTX_set_padding: { parameters: ["pointer", "i32"], result: "i32" },
   EVP_CipherInit_ex: {
     parameters: ["pointer", "pointer", "pointer", "buffer", "buffer", "i32"],
     result: "i32",
@@ -34,6 +43,19 @@ const SYMBOLS = {
     result: "i32",
   },
   RAND_bytes: { parameters: ["buffer", "i32"], result: "i32" },
+  // EVP_MAC (HMAC with a key set once; sizes are size_t, passed as bigint for the fast path)
+  EVP_MAC_fetch: { parameters: ["pointer", "buffer", "pointer"], result: "pointer" },
+  EVP_MAC_free: { parameters: ["pointer"], result: "void" },
+  EVP_MAC_CTX_new: { parameters: ["pointer"], result: "pointer" },
+  EVP_MAC_CTX_free: { parameters: ["pointer"], result: "void" },
+  EVP_MAC_init: { parameters: ["pointer", "buffer", "usize", "buffer"], result: "i32" },
+  EVP_MAC_update: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
+  EVP_MAC_final: { parameters: ["pointer", "buffer", "buffer", "usize"], result: "i32" },
+  OSSL_PARAM_construct_utf8_string: {
+    parameters: ["buffer", "buffer", "usize"],
+    result: { struct: OSSL_PARAM },
+  },
+  OSSL_PARAM_construct_end: { parameters: [], result: { struct: OSSL_PARAM } },
 } as const;
 
 /** The libcrypto symbols branchgate uses. */
@@ -63,4 +85,29 @@ export function openLibCrypto(): LibCrypto | undefined {
     }
   }
   return lib?.symbols;
+}
+
+/**
+ * Calls `use` with a two-entry OSSL_PARAM array (`key` = `value` as a UTF-8 string, then the
+ * end marker), e.g. `digest` = `SHA256` for HMAC. The strings it points to stay reachable until
+ * `use` returns; libcrypto must not keep the array beyond that call.
+ */
+export function withUtf8Params<T>(
+  c: LibCrypto,
+  key: string,
+  value: string,
+  use: (params: Uint8Array) => T,
+): T {
+  const enc = new TextEncoder();
+  const strings = [enc.encode(key + "\0"), enc.encode(value + "\0")] as const;
+  // bsize 0: libcrypto takes strlen(value) as the data size.
+  const first = c.OSSL_PARAM_construct_utf8_string(strings[0], strings[1], 0n);
+  const end = c.OSSL_PARAM_construct_end();
+  const params = new Uint8Array(first.length + end.length);
+  params.set(first);
+  params.set(end, first.length);
+  const result = use(params);
+  strings[0].fill(0); // touches both strings after the call: they are live until here
+  strings[1].fill(0);
+  return result;
 }

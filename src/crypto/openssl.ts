@@ -1,40 +1,28 @@
 /**
- * The libcrypto backend (OpenSSL 3 EVP through FFI): AEADs, HMAC PRFs, hashes, random bytes.
- * One native cipher context per key, created once (the packet path reuses it).
- * CBC ciphers, truncated MACs and DH are not offered by this backend yet (`supports` says so).
+ * The libcrypto backend (OpenSSL 3 EVP through FFI): AEADs, CBC ciphers, truncated MACs,
+ * PRFs (HMAC, AES-XCBC-PRF-128), hashes and random bytes. Packet-path contexts hold one native
+ * context per key, created once (see openssl_aead.ts, openssl_cipher.ts, openssl_mac.ts).
  * @module
  */
 
+import { type LibCrypto, openLibCrypto } from "../../hw/libcrypto.ts";
 import {
-  EVP_CTRL_AEAD_GET_TAG,
-  EVP_CTRL_AEAD_SET_TAG,
-  type LibCrypto,
-  openLibCrypto,
-} from "../../hw/libcrypto.ts";
-import {
-  type AeadAlg,
-  type AeadContext,
   type AlgorithmName,
   type CryptoBackend,
   CryptoError,
   type HashAlg,
+  type MacAlg,
+  type MacContext,
   type PrfAlg,
 } from "./types.ts";
-import { AEAD_KEY_LENGTH, HASH_LENGTH, PRF_HASH } from "./params.ts";
+import { AEAD_KEY_LENGTH, HASH_LENGTH, MAC_HASH, MAC_PARAMS, PRF_HASH } from "./params.ts";
+import { EvpAead } from "./openssl_aead.ts";
+import { EvpCbc } from "./openssl_cipher.ts";
+import { EvpHmac, EvpXcbc } from "./openssl_mac.ts";
+import { XCBC_BLOCK, xcbcPrfKey } from "./xcbc.ts";
 
-const ICV = 16;
 const EMPTY_KEY = new Uint8Array(1);
-
-function cipherFor(c: LibCrypto, alg: AeadAlg): Deno.PointerValue {
-  switch (alg) {
-    case "aes128gcm16":
-      return c.EVP_aes_128_gcm();
-    case "aes256gcm16":
-      return c.EVP_aes_256_gcm();
-    case "chacha20poly1305":
-      return c.EVP_chacha20_poly1305();
-  }
-}
+const HMAC_NAME = new TextEncoder().encode("HMAC\0");
 
 function mdFor(c: LibCrypto, alg: HashAlg): Deno.PointerValue {
   switch (alg) {
@@ -51,65 +39,10 @@ function mdFor(c: LibCrypto, alg: HashAlg): Deno.PointerValue {
   }
 }
 
-/** An EVP AEAD context keyed once; nonce, AAD and data are supplied per packet. */
-class EvpAead implements AeadContext {
-  readonly icvLength = ICV;
-  #ctx: Deno.PointerValue;
-  readonly #outl = new Uint8Array(4);
-  readonly #scratch = new Uint8Array(32);
-
-  constructor(private readonly c: LibCrypto, readonly alg: AeadAlg, key: Uint8Array) {
-    const ctx = c.EVP_CIPHER_CTX_new();
-    if (ctx === null) throw new CryptoError("EVP_CIPHER_CTX_new failed", alg);
-    // The 12-byte nonce is the default IV length for all three ciphers (RFC 4106 §4, RFC 7634 §2).
-    if (c.EVP_CipherInit_ex(ctx, cipherFor(c, alg), null, key, null, 1) !== 1) {
-      c.EVP_CIPHER_CTX_free(ctx);
-      throw new CryptoError("EVP_CipherInit_ex (key) failed", alg);
-    }
-    this.#ctx = ctx;
-  }
-
-  #start(nonce: Uint8Array, aad: Uint8Array, enc: number): boolean {
-    const c = this.c;
-    if (c.EVP_CipherInit_ex(this.#ctx, null, null, null, nonce, enc) !== 1) return false;
-    return aad.length === 0 ||
-      c.EVP_CipherUpdate(this.#ctx, null, this.#outl, aad, aad.length) === 1;
-  }
-
-  seal(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, offset: number, length: number): void {
-    const c = this.c;
-    const data = buf.subarray(offset, offset + length);
-    const tag = buf.subarray(offset + length, offset + length + ICV);
-    const ok = this.#start(nonce, aad, 1) &&
-      (length === 0 || c.EVP_CipherUpdate(this.#ctx, data, this.#outl, data, length) === 1) &&
-      c.EVP_CipherFinal_ex(this.#ctx, this.#scratch, this.#outl) === 1 &&
-      c.EVP_CIPHER_CTX_ctrl(this.#ctx, EVP_CTRL_AEAD_GET_TAG, ICV, tag) === 1;
-    if (!ok) throw new CryptoError("AEAD seal failed", this.alg);
-  }
-
-  open(
-    nonce: Uint8Array,
-    aad: Uint8Array,
-    buf: Uint8Array,
-    offset: number,
-    length: number,
-  ): boolean {
-    if (offset < 0 || length < 0 || offset + length + ICV > buf.length || nonce.length !== 12) {
-      return false;
-    }
-    const c = this.c;
-    const data = buf.subarray(offset, offset + length);
-    const tag = buf.subarray(offset + length, offset + length + ICV);
-    return this.#start(nonce, aad, 0) &&
-      (length === 0 || c.EVP_CipherUpdate(this.#ctx, data, this.#outl, data, length) === 1) &&
-      c.EVP_CIPHER_CTX_ctrl(this.#ctx, EVP_CTRL_AEAD_SET_TAG, ICV, tag) === 1 &&
-      c.EVP_CipherFinal_ex(this.#ctx, this.#scratch, this.#outl) === 1;
-  }
-
-  dispose(): void {
-    if (this.#ctx !== null) this.c.EVP_CIPHER_CTX_free(this.#ctx);
-    this.#ctx = null;
-  }
+/** Algorithm kinds this backend implements; DH groups are added by openssl_dh.ts. */
+function claims(alg: AlgorithmName): boolean {
+  return alg.startsWith("aead:") || alg.startsWith("cipher:") || alg.startsWith("mac:") ||
+    alg.startsWith("prf:") || alg.startsWith("hash:") || alg === "random";
 }
 
 /** Creates the libcrypto backend, or undefined when libcrypto cannot be opened. */
@@ -117,6 +50,8 @@ export function createOpenSslBackend(): CryptoBackend | undefined {
   const c = openLibCrypto();
   if (c === undefined) return undefined;
   const lenBuf = new Uint8Array(4);
+  let hmacMac: Deno.PointerValue | undefined; // EVP_MAC "HMAC", fetched on first use
+
   const hash = (alg: HashAlg, data: Uint8Array): Uint8Array => {
     const out = new Uint8Array(HASH_LENGTH[alg]);
     if (c.EVP_Digest(data, BigInt(data.length), out, lenBuf, mdFor(c, alg), null) !== 1) {
@@ -124,7 +59,19 @@ export function createOpenSslBackend(): CryptoBackend | undefined {
     }
     return out;
   };
+
+  // RFC 4434 §2: AES-XCBC-PRF-128 is the untruncated MAC under a normalised 16-byte key.
+  const xcbc128 = (key16: Uint8Array, data: Uint8Array): Uint8Array => {
+    const ctx = new EvpXcbc(c, "aes-xcbc-96", key16, XCBC_BLOCK);
+    try {
+      return ctx.compute(data);
+    } finally {
+      ctx.dispose();
+    }
+  };
+
   const prf = (alg: PrfAlg, key: Uint8Array, data: Uint8Array): Uint8Array | undefined => {
+    if (alg === "aes-xcbc-prf128") return xcbc128(xcbcPrfKey(key, xcbc128), data);
     const md = PRF_HASH[alg];
     if (md === undefined) return undefined;
     const out = new Uint8Array(HASH_LENGTH[md]);
@@ -135,19 +82,28 @@ export function createOpenSslBackend(): CryptoBackend | undefined {
     if (r === null) throw new CryptoError("HMAC failed", alg);
     return out;
   };
+
+  const mac = (alg: MacAlg, key: Uint8Array): MacContext => {
+    const { keyLength, icvLength } = MAC_PARAMS[alg];
+    if (key.length !== keyLength) throw new CryptoError(`key must be ${keyLength} bytes`, alg);
+    const md = MAC_HASH[alg];
+    if (md === undefined) return new EvpXcbc(c, alg, key, icvLength);
+    hmacMac ??= c.EVP_MAC_fetch(null, HMAC_NAME, null);
+    if (hmacMac === null) throw new CryptoError("EVP_MAC_fetch(HMAC) failed", alg);
+    return new EvpHmac(c, hmacMac, alg, md, key, icvLength);
+  };
+
   return {
     name: "libcrypto",
-    supports: (alg: AlgorithmName) =>
-      alg.startsWith("aead:") || (alg.startsWith("prf:hmac-")) || alg.startsWith("hash:") ||
-      alg === "random",
+    supports: claims,
     aead: (alg, key) => {
       if (key.length !== AEAD_KEY_LENGTH[alg]) {
         throw new CryptoError(`key must be ${AEAD_KEY_LENGTH[alg]} bytes`, alg);
       }
       return new EvpAead(c, alg, key);
     },
-    cipher: () => undefined,
-    mac: () => undefined,
+    cipher: (alg, key) => new EvpCbc(c, alg, key),
+    mac,
     prf,
     hash,
     dh: () => undefined,
@@ -156,6 +112,9 @@ export function createOpenSslBackend(): CryptoBackend | undefined {
       if (n > 0 && c.RAND_bytes(out, n) !== 1) throw new CryptoError("RAND_bytes failed");
       return out;
     },
-    close: () => {},
+    close: () => {
+      if (hmacMac) c.EVP_MAC_free(hmacMac);
+      hmacMac = undefined;
+    },
   };
 }

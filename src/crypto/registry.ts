@@ -13,9 +13,13 @@ import {
   type AeadAlg,
   type AeadContext,
   type AlgorithmName,
+  type CipherAlg,
+  type CipherContext,
   type CryptoBackend,
   CryptoError,
   type HashAlg,
+  type MacAlg,
+  type MacContext,
   type PrfAlg,
 } from "./types.ts";
 
@@ -24,11 +28,21 @@ export const REGISTRY_ALGORITHMS: readonly AlgorithmName[] = [
   "aead:aes128gcm16",
   "aead:aes256gcm16",
   "aead:chacha20poly1305",
+  "cipher:aes128cbc",
+  "cipher:aes192cbc",
+  "cipher:aes256cbc",
+  "cipher:3descbc",
+  "mac:hmac-sha1-96",
+  "mac:hmac-sha256-128",
+  "mac:hmac-sha384-192",
+  "mac:hmac-sha512-256",
+  "mac:aes-xcbc-96",
   "prf:hmac-md5",
   "prf:hmac-sha1",
   "prf:hmac-sha256",
   "prf:hmac-sha384",
   "prf:hmac-sha512",
+  "prf:aes-xcbc-prf128",
   "hash:md5",
   "hash:sha1",
   "hash:sha256",
@@ -79,6 +93,20 @@ export class CryptoRegistry {
   /** A keyed AEAD context from the chosen backend. */
   aead(alg: AeadAlg, key: Uint8Array): AeadContext {
     const ctx = this.#backend(`aead:${alg}`).aead(alg, key);
+    if (ctx === undefined) throw new CryptoError("backend refused the key", alg);
+    return ctx;
+  }
+
+  /** A keyed CBC cipher context from the chosen backend. */
+  cipher(alg: CipherAlg, key: Uint8Array): CipherContext {
+    const ctx = this.#backend(`cipher:${alg}`).cipher(alg, key);
+    if (ctx === undefined) throw new CryptoError("backend refused the key", alg);
+    return ctx;
+  }
+
+  /** A keyed truncated-MAC context from the chosen backend. */
+  mac(alg: MacAlg, key: Uint8Array): MacContext {
+    const ctx = this.#backend(`mac:${alg}`).mac(alg, key);
     if (ctx === undefined) throw new CryptoError("backend refused the key", alg);
     return ctx;
   }

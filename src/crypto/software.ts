@@ -1,26 +1,27 @@
 /**
- * The portable software backend (@noble/ciphers, @noble/hashes): used where libcrypto is
- * missing, and as the second implementation every known-answer test runs against.
- * CBC ciphers, truncated MACs and DH are not offered yet (`supports` says so).
+ * The portable software backend (@noble/ciphers, @noble/hashes, node:crypto for 3DES): used
+ * where libcrypto is missing, and as the second implementation every known-answer test runs
+ * against. CBC and MAC contexts live in software_cipher.ts and software_mac.ts.
  * @module
  */
 
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
-import { md5, sha1 } from "@noble/hashes/legacy.js";
 import {
   type AeadAlg,
   type AeadContext,
   type AlgorithmName,
   type CryptoBackend,
   CryptoError,
-  type HashAlg,
+  type MacAlg,
+  type MacContext,
+  type PrfAlg,
 } from "./types.ts";
-import { AEAD_KEY_LENGTH, PRF_HASH } from "./params.ts";
-
-const HASHES = { md5, sha1, sha256, sha384, sha512 } as const satisfies Record<HashAlg, unknown>;
+import { AEAD_KEY_LENGTH, MAC_HASH, MAC_PARAMS, PRF_HASH } from "./params.ts";
+import { SoftCbc } from "./software_cipher.ts";
+import { HASHES, SoftHmac, SoftXcbc } from "./software_mac.ts";
+import { XCBC_BLOCK, xcbcPrfKey } from "./xcbc.ts";
 const ICV = 16;
 
 function makeCipher(alg: AeadAlg, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) {
@@ -70,25 +71,51 @@ class SoftAead implements AeadContext {
   }
 }
 
+/** RFC 4434 §2: the untruncated AES-XCBC-MAC under a 16-byte key. */
+function xcbc128(key16: Uint8Array, data: Uint8Array): Uint8Array {
+  const ctx = new SoftXcbc("aes-xcbc-96", key16, XCBC_BLOCK);
+  try {
+    return ctx.compute(data);
+  } finally {
+    ctx.dispose();
+  }
+}
+
+function mac(alg: MacAlg, key: Uint8Array): MacContext {
+  const { keyLength, icvLength } = MAC_PARAMS[alg];
+  if (key.length !== keyLength) throw new CryptoError(`key must be ${keyLength} bytes`, alg);
+  const md = MAC_HASH[alg];
+  return md === undefined
+    ? new SoftXcbc(alg, key, icvLength)
+    : new SoftHmac(alg, md, key, icvLength);
+}
+
+function prf(alg: PrfAlg, key: Uint8Array, data: Uint8Array): Uint8Array | undefined {
+  if (alg === "aes-xcbc-prf128") return xcbc128(xcbcPrfKey(key, xcbc128), data);
+  const md = PRF_HASH[alg];
+  return md === undefined ? undefined : hmac(HASHES[md], key, data);
+}
+
+/** Algorithm kinds this backend implements. */
+function claims(alg: AlgorithmName): boolean {
+  return alg.startsWith("aead:") || alg.startsWith("cipher:") || alg.startsWith("mac:") ||
+    alg.startsWith("prf:") || alg.startsWith("hash:") || alg === "random";
+}
+
 /** Creates the software backend (always available). */
 export function createSoftwareBackend(): CryptoBackend {
   return {
     name: "software",
-    supports: (alg: AlgorithmName) =>
-      alg.startsWith("aead:") || alg.startsWith("prf:hmac-") || alg.startsWith("hash:") ||
-      alg === "random",
+    supports: claims,
     aead: (alg, key) => {
       if (key.length !== AEAD_KEY_LENGTH[alg]) {
         throw new CryptoError(`key must be ${AEAD_KEY_LENGTH[alg]} bytes`, alg);
       }
       return new SoftAead(alg, key);
     },
-    cipher: () => undefined,
-    mac: () => undefined,
-    prf: (alg, key, data) => {
-      const md = PRF_HASH[alg];
-      return md === undefined ? undefined : hmac(HASHES[md], key, data);
-    },
+    cipher: (alg, key) => new SoftCbc(alg, key),
+    mac,
+    prf,
     hash: (alg, data) => HASHES[alg](data),
     dh: () => undefined,
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
