@@ -10,11 +10,13 @@ import hmac4868 from "./kat/hmac_rfc4868.json" with { type: "json" };
 import hashes from "./kat/hash.json" with { type: "json" };
 import ciphers from "./kat/cipher.json" with { type: "json" };
 import macs from "./kat/mac.json" with { type: "json" };
+import { dhKat } from "./kat_dh.ts";
 import type {
   AeadAlg,
   AlgorithmName,
   CipherAlg,
   CryptoBackend,
+  DhGroupId,
   HashAlg,
   MacAlg,
   PrfAlg,
@@ -130,6 +132,8 @@ export function runKat(b: CryptoBackend, alg: AlgorithmName): KatResult {
         return prfKat(b, name as PrfAlg) ? "pass" : "fail";
       case "hash":
         return hashKat(b, name as HashAlg) ? "pass" : "fail";
+      case "dh":
+        return dhKat(b, Number(name) as DhGroupId) ? "pass" : "fail";
       case "random":
         return randomKat(b) ? "pass" : "fail";
       default:

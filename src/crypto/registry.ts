@@ -9,6 +9,9 @@
 import { createOpenSslBackend } from "./openssl.ts";
 import { createSoftwareBackend } from "./software.ts";
 import { type KatResult, runKat } from "./kat.ts";
+import { ALL_GROUPS } from "./dh/groups.ts";
+
+export { LEGACY_GROUPS } from "./dh/groups.ts";
 import {
   type AeadAlg,
   type AeadContext,
@@ -17,6 +20,8 @@ import {
   type CipherContext,
   type CryptoBackend,
   CryptoError,
+  type DhGroup,
+  type DhGroupId,
   type HashAlg,
   type MacAlg,
   type MacContext,
@@ -48,6 +53,7 @@ export const REGISTRY_ALGORITHMS: readonly AlgorithmName[] = [
   "hash:sha256",
   "hash:sha384",
   "hash:sha512",
+  ...ALL_GROUPS.map((g) => `dh:${g}` as const),
   "random",
 ];
 
@@ -123,6 +129,13 @@ export class CryptoRegistry {
     const out = this.#backend(`hash:${alg}`).hash(alg, data);
     if (out === undefined) throw new CryptoError("hash unavailable", alg);
     return out;
+  }
+
+  /** A Diffie-Hellman group from the chosen backend (public value checks per RFC 6989). */
+  dh(group: DhGroupId): DhGroup {
+    const g = this.#backend(`dh:${group}`).dh(group);
+    if (g === undefined) throw new CryptoError("group unavailable", `dh:${group}`);
+    return g;
   }
 
   /** Random bytes from the chosen backend. */

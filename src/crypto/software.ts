@@ -1,7 +1,8 @@
 /**
- * The portable software backend (@noble/ciphers, @noble/hashes, node:crypto for 3DES): used
- * where libcrypto is missing, and as the second implementation every known-answer test runs
- * against. CBC and MAC contexts live in software_cipher.ts and software_mac.ts.
+ * The portable software backend (@noble/ciphers, @noble/hashes, @noble/curves, node:crypto for
+ * 3DES): used where libcrypto is missing, and as the second implementation every known-answer
+ * test runs against. CBC and MAC contexts live in software_cipher.ts and software_mac.ts, DH in
+ * software_dh.ts.
  * @module
  */
 
@@ -22,6 +23,7 @@ import { AEAD_KEY_LENGTH, MAC_HASH, MAC_PARAMS, PRF_HASH } from "./params.ts";
 import { SoftCbc } from "./software_cipher.ts";
 import { HASHES, SoftHmac, SoftXcbc } from "./software_mac.ts";
 import { XCBC_BLOCK, xcbcPrfKey } from "./xcbc.ts";
+import { softwareDh } from "./software_dh.ts";
 const ICV = 16;
 
 function makeCipher(alg: AeadAlg, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) {
@@ -99,7 +101,14 @@ function prf(alg: PrfAlg, key: Uint8Array, data: Uint8Array): Uint8Array | undef
 /** Algorithm kinds this backend implements. */
 function claims(alg: AlgorithmName): boolean {
   return alg.startsWith("aead:") || alg.startsWith("cipher:") || alg.startsWith("mac:") ||
-    alg.startsWith("prf:") || alg.startsWith("hash:") || alg === "random";
+    alg.startsWith("prf:") || alg.startsWith("hash:") || alg.startsWith("dh:") || alg === "random";
+}
+
+/** Random bytes from the platform CSPRNG (getRandomValues fills at most 65536 bytes a call). */
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
+  return out;
 }
 
 /** Creates the software backend (always available). */
@@ -117,8 +126,8 @@ export function createSoftwareBackend(): CryptoBackend {
     mac,
     prf,
     hash: (alg, data) => HASHES[alg](data),
-    dh: () => undefined,
-    randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    dh: (group) => softwareDh(group, randomBytes),
+    randomBytes,
     close: () => {},
   };
 }
