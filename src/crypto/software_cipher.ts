@@ -56,10 +56,15 @@ export class SoftCbc implements CipherContext {
     if (length === 0) return;
     const data = buf.subarray(offset, offset + length);
     if (this.alg === "3descbc") return des3(enc, key, iv, data);
-    // RFC 3602 §2.3; noble writes its output over the input in place.
+    // RFC 3602 §2.3. noble writes over its input only when the bytes are 4-byte aligned (ESP
+    // payloads often are not): otherwise it returns a fresh array that is copied back.
     const c = cbc(key, iv, NO_PADDING);
-    if (enc) c.encrypt(data, data);
-    else c.decrypt(data, data);
+    if (data.byteOffset % 4 === 0) {
+      if (enc) c.encrypt(data, data);
+      else c.decrypt(data, data);
+    } else {
+      data.set(enc ? c.encrypt(data) : c.decrypt(data));
+    }
   }
 
   dispose(): void {
