@@ -56,6 +56,57 @@ const SYMBOLS = {
     result: { struct: OSSL_PARAM },
   },
   OSSL_PARAM_construct_end: { parameters: [], result: { struct: OSSL_PARAM } },
+  // Diffie-Hellman (control plane only): BIGNUM for MODP, EC_POINT for ECP, raw EVP_PKEY for
+  // X25519/X448. Sizes are size_t (usize); object names are resolved with OBJ_sn2nid.
+  OBJ_sn2nid: { parameters: ["buffer"], result: "i32" },
+  BN_CTX_new: { parameters: [], result: "pointer" },
+  BN_CTX_free: { parameters: ["pointer"], result: "void" },
+  BN_new: { parameters: [], result: "pointer" },
+  BN_clear_free: { parameters: ["pointer"], result: "void" },
+  BN_bin2bn: { parameters: ["buffer", "i32", "pointer"], result: "pointer" },
+  BN_bn2binpad: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  BN_mod_exp_mont_consttime: {
+    parameters: ["pointer", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  EC_GROUP_new_by_curve_name: { parameters: ["i32"], result: "pointer" },
+  EC_GROUP_free: { parameters: ["pointer"], result: "void" },
+  EC_GROUP_get0_order: { parameters: ["pointer"], result: "pointer" },
+  EC_GROUP_get_curve: {
+    parameters: ["pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  EC_POINT_new: { parameters: ["pointer"], result: "pointer" },
+  EC_POINT_clear_free: { parameters: ["pointer"], result: "void" },
+  EC_POINT_oct2point: {
+    parameters: ["pointer", "pointer", "buffer", "usize", "pointer"],
+    result: "i32",
+  },
+  EC_POINT_point2oct: {
+    parameters: ["pointer", "pointer", "i32", "buffer", "usize", "pointer"],
+    result: "usize",
+  },
+  EC_POINT_mul: {
+    parameters: ["pointer", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  EC_POINT_is_on_curve: { parameters: ["pointer", "pointer", "pointer"], result: "i32" },
+  EC_POINT_is_at_infinity: { parameters: ["pointer", "pointer"], result: "i32" },
+  EVP_PKEY_new_raw_private_key: {
+    parameters: ["i32", "pointer", "buffer", "usize"],
+    result: "pointer",
+  },
+  EVP_PKEY_new_raw_public_key: {
+    parameters: ["i32", "pointer", "buffer", "usize"],
+    result: "pointer",
+  },
+  EVP_PKEY_get_raw_public_key: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
+  EVP_PKEY_free: { parameters: ["pointer"], result: "void" },
+  EVP_PKEY_CTX_new: { parameters: ["pointer", "pointer"], result: "pointer" },
+  EVP_PKEY_CTX_free: { parameters: ["pointer"], result: "void" },
+  EVP_PKEY_derive_init: { parameters: ["pointer"], result: "i32" },
+  EVP_PKEY_derive_set_peer: { parameters: ["pointer", "pointer"], result: "i32" },
+  EVP_PKEY_derive: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
 } as const;
 
 /** The libcrypto symbols branchgate uses. */
@@ -67,6 +118,8 @@ export const EVP_CTRL_AEAD_SET_IVLEN = 0x9;
 export const EVP_CTRL_AEAD_GET_TAG = 0x10;
 /** Sets the expected tag before the final decryption step. */
 export const EVP_CTRL_AEAD_SET_TAG = 0x11;
+/** EC_POINT_point2oct form for 0x04 || x || y (openssl/ec.h point_conversion_form_t). */
+export const POINT_CONVERSION_UNCOMPRESSED = 4;
 
 const CANDIDATES = ["libcrypto.so.3", "libcrypto.so"];
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | null | undefined;

@@ -1,7 +1,8 @@
 /**
  * The libcrypto backend (OpenSSL 3 EVP through FFI): AEADs, CBC ciphers, truncated MACs,
- * PRFs (HMAC, AES-XCBC-PRF-128), hashes and random bytes. Packet-path contexts hold one native
- * context per key, created once (see openssl_aead.ts, openssl_cipher.ts, openssl_mac.ts).
+ * PRFs (HMAC, AES-XCBC-PRF-128), hashes, Diffie-Hellman and random bytes. Packet-path contexts
+ * hold one native context per key, created once (see openssl_aead.ts, openssl_cipher.ts,
+ * openssl_mac.ts); DH lives in openssl_dh.ts.
  * @module
  */
 
@@ -19,6 +20,7 @@ import { AEAD_KEY_LENGTH, HASH_LENGTH, MAC_HASH, MAC_PARAMS, PRF_HASH } from "./
 import { EvpAead } from "./openssl_aead.ts";
 import { EvpCbc } from "./openssl_cipher.ts";
 import { EvpHmac, EvpXcbc } from "./openssl_mac.ts";
+import { openSslDh } from "./openssl_dh.ts";
 import { XCBC_BLOCK, xcbcPrfKey } from "./xcbc.ts";
 
 const EMPTY_KEY = new Uint8Array(1);
@@ -39,10 +41,11 @@ function mdFor(c: LibCrypto, alg: HashAlg): Deno.PointerValue {
   }
 }
 
-/** Algorithm kinds this backend implements; DH groups are added by openssl_dh.ts. */
+/** Algorithm kinds this backend implements. */
 function claims(alg: AlgorithmName): boolean {
   return alg.startsWith("aead:") || alg.startsWith("cipher:") || alg.startsWith("mac:") ||
-    alg.startsWith("prf:") || alg.startsWith("hash:") || alg === "random";
+    alg.startsWith("prf:") || alg.startsWith("hash:") || alg.startsWith("dh:") ||
+    alg === "random";
 }
 
 /** Creates the libcrypto backend, or undefined when libcrypto cannot be opened. */
@@ -93,6 +96,12 @@ export function createOpenSslBackend(): CryptoBackend | undefined {
     return new EvpHmac(c, hmacMac, alg, md, key, icvLength);
   };
 
+  const randomBytes = (n: number): Uint8Array => {
+    const out = new Uint8Array(n);
+    if (n > 0 && c.RAND_bytes(out, n) !== 1) throw new CryptoError("RAND_bytes failed");
+    return out;
+  };
+
   return {
     name: "libcrypto",
     supports: claims,
@@ -106,12 +115,8 @@ export function createOpenSslBackend(): CryptoBackend | undefined {
     mac,
     prf,
     hash,
-    dh: () => undefined,
-    randomBytes: (n) => {
-      const out = new Uint8Array(n);
-      if (n > 0 && c.RAND_bytes(out, n) !== 1) throw new CryptoError("RAND_bytes failed");
-      return out;
-    },
+    dh: (group) => openSslDh(c, group, randomBytes),
+    randomBytes,
     close: () => {
       if (hmacMac) c.EVP_MAC_free(hmacMac);
       hmacMac = undefined;
