@@ -1,13 +1,17 @@
 /**
- * Layering rules that must stay true: only hw/ calls FFI, and the data path (src/esp/) never
- * depends on the control plane (src/ike/), checked on the real module graph from `deno info`.
+ * Layering rules that must stay true, checked on the real module graph from `deno info --json`:
+ * only hw/ calls FFI (Deno.dlopen), and the data path (src/esp/) never depends, even
+ * transitively or for types only, on the control plane (src/ike/).
  */
 
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { fileURLToPath as fromFileUrl } from "node:url";
+import { fileURLToPath } from "node:url";
 
-const ROOT = fromFileUrl(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Module graph: repository-relative path → paths it imports (code or types). */
+type Graph = Map<string, Set<string>>;
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -19,32 +23,94 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
+interface InfoModule {
+  specifier: string;
+  dependencies?: { code?: { specifier: string }; type?: { specifier: string } }[];
+}
+
+function localPath(specifier: string): string | undefined {
+  return specifier.startsWith("file://") ? relative(ROOT, fileURLToPath(specifier)) : undefined;
+}
+
+/** Adds the graph `deno info --json <entry>` reports to `graph`. */
+async function addInfo(graph: Graph, entry: string): Promise<void> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", join(ROOT, entry)],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(r.success, new TextDecoder().decode(r.stderr));
+  const info = JSON.parse(new TextDecoder().decode(r.stdout)) as { modules: InfoModule[] };
+  for (const m of info.modules) {
+    const from = localPath(m.specifier);
+    if (from === undefined) continue;
+    const deps = graph.get(from) ?? new Set<string>();
+    for (const d of m.dependencies ?? []) {
+      for (const s of [d.code?.specifier, d.type?.specifier]) {
+        const to = s === undefined ? undefined : localPath(s);
+        if (to !== undefined) deps.add(to);
+      }
+    }
+    graph.set(from, deps);
+  }
+}
+
+/** The graph of src/main.ts plus every src module it does not reach (Worker entry points…). */
+async function sourceGraph(): Promise<Graph> {
+  const graph: Graph = new Map();
+  await addInfo(graph, "src/main.ts");
+  for (const f of sourceFiles("src")) if (!graph.has(f)) await addInfo(graph, f);
+  return graph;
+}
+
+/** Every module reachable from `start` (excluding itself unless on a cycle). */
+export function reachable(graph: Graph, start: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...(graph.get(start) ?? [])];
+  while (todo.length > 0) {
+    const m = todo.pop()!;
+    if (seen.has(m)) continue;
+    seen.add(m);
+    todo.push(...(graph.get(m) ?? []));
+  }
+  return seen;
+}
+
+/** For each module under `from`, the modules under `forbidden` it reaches. */
+export function violations(graph: Graph, from: string, forbidden: string): string[] {
+  const out: string[] = [];
+  for (const m of graph.keys()) {
+    if (!m.startsWith(from)) continue;
+    for (const r of reachable(graph, m)) if (r.startsWith(forbidden)) out.push(`${m} -> ${r}`);
+  }
+  return out;
+}
+
 Deno.test("only files under hw/ call Deno.dlopen", () => {
   const offenders = [...sourceFiles("src"), ...sourceFiles("tests")]
     .filter((f) => f !== "tests/unit/layering_test.ts")
     .filter((f) => /Deno\s*\.\s*dlopen\s*\(/.test(Deno.readTextFileSync(join(ROOT, f))));
   assert.deepEqual(offenders, []);
+  const hw = sourceFiles("hw").filter((f) =>
+    /Deno\s*\.\s*dlopen\s*\(/.test(Deno.readTextFileSync(join(ROOT, f)))
+  );
+  assert.ok(hw.includes("hw/libcrypto.ts"), "the scan must see the FFI glue it allows");
 });
 
-Deno.test("src/esp/ never imports src/ike/ (transitively)", async () => {
-  const esp = sourceFiles("src/esp");
-  assert.ok(esp.length > 0);
-  for (const f of esp) {
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", join(ROOT, f)],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(r.success, new TextDecoder().decode(r.stderr));
-    const info = JSON.parse(new TextDecoder().decode(r.stdout)) as {
-      modules: { specifier: string }[];
-    };
-    const bad = info.modules
-      .map((m) => m.specifier)
-      .filter((s) => s.startsWith("file://"))
-      .map((s) => relative(ROOT, fromFileUrl(s)))
-      .filter((p) => p.startsWith("src/ike/"));
-    assert.deepEqual(bad, [], `${f} reaches the control plane`);
-  }
+Deno.test("src/esp/ never reaches src/ike/ in the module graph", async () => {
+  const graph = await sourceGraph();
+  assert.ok([...graph.keys()].some((m) => m.startsWith("src/esp/")), "no ESP modules found");
+  assert.ok(graph.get("src/main.ts")!.size > 0, "deno info returned no dependencies");
+  assert.deepEqual(violations(graph, "src/esp/", "src/ike/"), []);
+});
+
+Deno.test("the graph check finds an indirect dependency and only that one", () => {
+  const g: Graph = new Map([
+    ["src/esp/a.ts", new Set(["src/net/b.ts"])],
+    ["src/net/b.ts", new Set(["src/ike/c.ts"])],
+    ["src/esp/d.ts", new Set(["src/crypto/types.ts"])],
+    ["src/ike/c.ts", new Set(["src/esp/a.ts"])],
+  ]);
+  assert.deepEqual(violations(g, "src/esp/", "src/ike/"), ["src/esp/a.ts -> src/ike/c.ts"]);
 });
