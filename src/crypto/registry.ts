@@ -1,8 +1,8 @@
 /**
- * The crypto registry: runs every known-answer test on every available backend (lazily, once)
- * and, per algorithm, uses the first backend in preference order whose test passed
- * (libcrypto > software; the /dev/crypto backend will slot in first). An algorithm whose test
- * fails on a backend is never taken from it; one that passes nowhere is unavailable.
+ * The crypto registry: per algorithm, on its first use, runs the known-answer test on the
+ * backends in preference order (libcrypto > software; a /dev/crypto backend slots in first) and
+ * uses the first one that passes; results are cached. An algorithm whose test fails on a backend
+ * is never taken from it; one that passes nowhere is unavailable. `report()` runs the rest.
  * @module
  */
 
@@ -11,7 +11,9 @@ import { createSoftwareBackend } from "./software.ts";
 import { type KatResult, runKat } from "./kat.ts";
 import { ALL_GROUPS } from "./dh/groups.ts";
 
-export { LEGACY_GROUPS } from "./dh/groups.ts";
+import { LEGACY_GROUPS } from "./dh/groups.ts";
+
+export { LEGACY_GROUPS };
 import {
   type AeadAlg,
   type AeadContext,
@@ -57,6 +59,16 @@ export const REGISTRY_ALGORITHMS: readonly AlgorithmName[] = [
   "random",
 ];
 
+/**
+ * Algorithms only a legacy peer profile uses (RFC 8247 §2.3-2.4): their absence does not fail
+ * `branchgate selftest`. Everything else in REGISTRY_ALGORITHMS is needed by default.
+ */
+export const LEGACY_ALGORITHMS: ReadonlySet<AlgorithmName> = new Set<AlgorithmName>([
+  ...[...LEGACY_GROUPS].map((g) => `dh:${g}` as const),
+  "prf:hmac-md5",
+  "hash:md5",
+]);
+
 /** One row of the self-test report. */
 export interface SelftestRow {
   /** The algorithm. */
@@ -67,33 +79,49 @@ export interface SelftestRow {
   readonly chosen: string | undefined;
 }
 
-/** Backends chosen per algorithm after their known-answer tests. */
+/** Backends chosen per algorithm after their known-answer tests, run lazily and cached. */
 export class CryptoRegistry {
-  readonly #chosen = new Map<AlgorithmName, CryptoBackend>();
-  readonly #rows: SelftestRow[] = [];
+  /** Per algorithm, each backend's KAT outcome (undefined: not run yet). */
+  readonly #results = new Map<AlgorithmName, (KatResult | undefined)[]>();
+  readonly #chosen = new Map<AlgorithmName, CryptoBackend | null>();
 
-  /** Runs the KATs of `algorithms` on `backends` (in preference order). */
+  /**
+   * A registry over `backends` (in preference order) serving `algorithms`. No test runs here:
+   * each algorithm is tested on its first use.
+   */
   constructor(
     readonly backends: readonly CryptoBackend[],
-    algorithms: readonly AlgorithmName[] = REGISTRY_ALGORITHMS,
-  ) {
-    for (const alg of algorithms) {
-      const results = backends.map((b) => [b.name, runKat(b, alg)] as const);
-      const winner = backends.find((_, i) => results[i]![1] === "pass");
-      if (winner !== undefined) this.#chosen.set(alg, winner);
-      this.#rows.push({ alg, results, chosen: winner?.name });
-    }
+    readonly algorithms: readonly AlgorithmName[] = REGISTRY_ALGORITHMS,
+  ) {}
+
+  #result(alg: AlgorithmName, i: number): KatResult {
+    let row = this.#results.get(alg);
+    if (row === undefined) this.#results.set(alg, row = this.backends.map(() => undefined));
+    return row[i] ??= runKat(this.backends[i]!, alg);
   }
 
-  #backend(alg: AlgorithmName): CryptoBackend {
-    const b = this.#chosen.get(alg);
-    if (b === undefined) throw new CryptoError("no backend passed its known-answer test", alg);
+  #pick(alg: AlgorithmName): CryptoBackend | null {
+    let b = this.#chosen.get(alg);
+    if (b === undefined) {
+      // Stop at the first backend that passes: later ones are only tested by report().
+      const i = this.algorithms.includes(alg)
+        ? this.backends.findIndex((_, j) => this.#result(alg, j) === "pass")
+        : -1;
+      b = i < 0 ? null : this.backends[i]!;
+      this.#chosen.set(alg, b);
+    }
     return b;
   }
 
-  /** The backend serving `alg`, if any. */
+  #backend(alg: AlgorithmName): CryptoBackend {
+    const b = this.#pick(alg);
+    if (b === null) throw new CryptoError("no backend passed its known-answer test", alg);
+    return b;
+  }
+
+  /** The backend serving `alg` (testing it now if this is its first use), if any. */
   chosen(alg: AlgorithmName): string | undefined {
-    return this.#chosen.get(alg)?.name;
+    return this.#pick(alg)?.name;
   }
 
   /** A keyed AEAD context from the chosen backend. */
@@ -143,9 +171,13 @@ export class CryptoRegistry {
     return this.#backend("random").randomBytes(n);
   }
 
-  /** The self-test table: per algorithm, each backend's KAT outcome and the choice. */
+  /** The self-test table: every algorithm's KAT on every backend, and the choice. */
   report(): readonly SelftestRow[] {
-    return this.#rows;
+    return this.algorithms.map((alg) => ({
+      alg,
+      results: this.backends.map((b, i) => [b.name, this.#result(alg, i)] as const),
+      chosen: this.chosen(alg),
+    }));
   }
 }
 
@@ -160,7 +192,7 @@ export function availableBackends(): CryptoBackend[] {
 
 let shared: CryptoRegistry | undefined;
 
-/** The process-wide registry, built (and self-tested) on first use. */
+/** The process-wide registry, built on first use; each algorithm is self-tested on its own. */
 export function getCrypto(): CryptoRegistry {
   shared ??= new CryptoRegistry(availableBackends());
   return shared;

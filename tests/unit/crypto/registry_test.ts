@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { CryptoRegistry } from "../../../src/crypto/registry.ts";
 import { createSoftwareBackend } from "../../../src/crypto/software.ts";
+import { selftest } from "../../../src/cli/selftest.ts";
 import type { CryptoBackend } from "../../../src/crypto/types.ts";
 
 /** A backend that claims everything but gets AES-128-GCM tags and SHA-256 wrong. */
@@ -63,4 +64,50 @@ Deno.test("branchgate selftest shows libcrypto chosen for AES-GCM and exits 0", 
   assert.equal(out.code, 0, text);
   assert.match(text, /aead:aes128gcm16\s+pass\s+pass\s+libcrypto/);
   assert.match(text, /selftest: ok/);
+});
+
+/** Wraps a backend so every call to `supports` (made once per KAT run) is counted. */
+function counting(inner: CryptoBackend): { backend: CryptoBackend; runs: string[] } {
+  const runs: string[] = [];
+  return {
+    runs,
+    backend: {
+      ...inner,
+      name: `counted-${inner.name}`,
+      supports: (alg) => {
+        runs.push(alg);
+        return inner.supports(alg);
+      },
+    },
+  };
+}
+
+Deno.test("KATs run lazily: none at construction, one algorithm on first use, then cached", () => {
+  const first = counting(createSoftwareBackend());
+  const second = counting(createSoftwareBackend());
+  const r = new CryptoRegistry([first.backend, second.backend]);
+  assert.deepEqual(first.runs, []);
+  r.hash("sha256", new Uint8Array(3));
+  r.hash("sha256", new Uint8Array(3));
+  assert.deepEqual(first.runs, ["hash:sha256"]);
+  assert.deepEqual(second.runs, [], "the second backend is not tested when the first passes");
+  const rows = r.report();
+  assert.equal(rows.length, r.algorithms.length);
+  assert.equal(first.runs.filter((a) => a === "hash:sha256").length, 1, "cached, not re-run");
+  const secondRuns: string[] = second.runs; // (deepEqual above narrowed the type to never[])
+  assert.ok(secondRuns.includes("hash:sha256"), "report() tests every backend");
+});
+
+Deno.test("selftest fails only for missing default algorithms, not legacy-only ones", () => {
+  const good = createSoftwareBackend();
+  const noMd5: CryptoBackend = {
+    ...good,
+    supports: (alg) => alg !== "hash:md5" && alg !== "prf:hmac-md5" && good.supports(alg),
+  };
+  const legacyGone = selftest(new CryptoRegistry([noMd5], ["hash:md5", "hash:sha256"]));
+  assert.deepEqual(legacyGone.missing, []);
+  assert.match(legacyGone.lines.at(-1)!, /ok \(1 legacy-only/);
+  const defaultGone = selftest(new CryptoRegistry([liar()], ["hash:sha256", "hash:sha1"]));
+  assert.deepEqual(defaultGone.missing, ["hash:sha256"]);
+  assert.match(defaultGone.lines.at(-1)!, /FAILED.*hash:sha256/);
 });
