@@ -1,6 +1,10 @@
 /**
  * Thin FFI glue to libc: one symbol table, opened on first use (never at import). Only
  * synchronous calls on non-blocking fds; callers drain fds in batches and then `poll`.
+ *
+ * The packet path passes memory inside its pooled buffers as raw addresses (`usize`, as bigint:
+ * measured ~45 ns per call against ~100 ns for a fresh subarray and ~260 ns for a number,
+ * which leaves V8's fast call path); whole buffers go as `buffer`.
  * @module
  */
 
@@ -9,17 +13,24 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  readAt: { name: "read", parameters: ["i32", "usize", "usize"], result: "isize" },
+  writeAt: { name: "write", parameters: ["i32", "usize", "usize"], result: "isize" },
   // ioctl is variadic; its third argument is passed as a pointer, as on every Linux ABI.
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   recvfrom: {
     parameters: ["i32", "buffer", "usize", "i32", "buffer", "buffer"],
     result: "isize",
   },
   sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
+  // recvmmsg's timeout pointer is always NULL.
+  recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
+  sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
 } as const;
@@ -37,6 +48,8 @@ export const O_CLOEXEC = 0o2000000;
 export const POLLIN = 0x1;
 /** errno: try again. */
 export const EAGAIN = 11;
+/** errno: interrupted system call. */
+export const EINTR = 4;
 
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 
@@ -58,15 +71,50 @@ export function errnoMessage(code: number): string {
   return p === null ? `errno ${code}` : Deno.UnsafePointerView.getCString(p);
 }
 
+/**
+ * The address of `bytes[0]` as a number, for `usize` parameters and for pointers stored inside
+ * structures. The backing store of an ArrayBuffer never moves, so the address stays valid for
+ * as long as the caller keeps `bytes` alive.
+ */
+export function addressOf(bytes: Uint8Array): number {
+  if (bytes.byteLength === 0) throw new RangeError("no address for an empty buffer");
+  return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+}
+
+/** A reusable poll(2) set over fixed fds: no allocation per wait. */
+export class PollSet {
+  readonly #fds: readonly number[];
+  readonly #buf: Uint8Array;
+  readonly #view: DataView;
+
+  /** Watches `fds` for readability. */
+  constructor(fds: readonly number[]) {
+    this.#fds = [...fds];
+    this.#buf = new Uint8Array(8 * Math.max(fds.length, 1));
+    this.#view = new DataView(this.#buf.buffer);
+    fds.forEach((fd, i) => {
+      this.#view.setInt32(8 * i, fd, true);
+      this.#view.setInt16(8 * i + 4, POLLIN, true);
+    });
+  }
+
+  /** Waits up to `timeoutMs` (-1: forever); returns how many fds are ready (0 on timeout). */
+  wait(timeoutMs: number): number {
+    for (let i = 0; i < this.#fds.length; i++) this.#view.setInt16(8 * i + 6, 0, true);
+    const n = libc().poll(this.#buf, BigInt(this.#fds.length), timeoutMs);
+    if (n < 0 && errno() !== EINTR) throw new Error(`poll: ${errnoMessage(errno())}`);
+    return Math.max(n, 0);
+  }
+
+  /** Whether the `i`-th fd became readable (or hung up, or failed) in the last wait. */
+  ready(i: number): boolean {
+    return this.#view.getInt16(8 * i + 6, true) !== 0;
+  }
+}
+
 /** Waits until one of `fds` is readable or `timeoutMs` passes; returns the readable fds. */
 export function pollReadable(fds: readonly number[], timeoutMs: number): number[] {
-  const buf = new Uint8Array(8 * fds.length);
-  const view = new DataView(buf.buffer);
-  fds.forEach((fd, i) => {
-    view.setInt32(8 * i, fd, true);
-    view.setInt16(8 * i + 4, POLLIN, true);
-  });
-  const n = libc().poll(buf, BigInt(fds.length), timeoutMs);
-  if (n <= 0) return [];
-  return fds.filter((_, i) => (view.getInt16(8 * i + 6, true) & POLLIN) !== 0);
+  const set = new PollSet(fds);
+  if (set.wait(timeoutMs) === 0) return [];
+  return fds.filter((_, i) => set.ready(i));
 }

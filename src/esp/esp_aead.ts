@@ -13,6 +13,15 @@
 import type { AeadContext } from "../crypto/types.ts";
 import { SaCounters } from "./counters.ts";
 import { REJECT, ReplayWindow } from "./replay.ts";
+import {
+  type Decapsulated,
+  getU32,
+  type InboundSa,
+  type OutboundSa,
+  putU32,
+  readTrailer,
+  writeTrailer,
+} from "./esp_sa.ts";
 
 /** Bytes before the inner packet. */
 export const ESP_HEADER = 16; // SPI, Seq, IV
@@ -21,23 +30,7 @@ export const ESP_ICV = 16;
 /** Worst-case bytes after the inner packet: up to 3 pad bytes, 2 trailer bytes, the ICV. */
 export const ESP_MAX_TRAILER = 3 + 2 + ESP_ICV;
 
-/** IP protocol numbers carried in the Next Header field (RFC 4303 §2.6). */
-export const NEXT_IPV4 = 4;
-/** IPv6 inner packet. */
-export const NEXT_IPV6 = 41;
-/** Dummy packet for traffic flow confidentiality, dropped silently (RFC 4303 §2.6). */
-export const NEXT_NONE = 59;
-
-function putU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = v >>> 16;
-  b[at + 2] = v >>> 8;
-  b[at + 3] = v;
-}
-
-function getU32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
+export { type Decapsulated, NEXT_IPV4, NEXT_IPV6, NEXT_NONE } from "./esp_sa.ts";
 
 /** The crypto state both directions share. */
 abstract class AeadSaBase {
@@ -77,8 +70,10 @@ abstract class AeadSaBase {
 }
 
 /** An outbound AEAD SA: sequence numbering and encapsulation. */
-export class OutboundAeadSa extends AeadSaBase {
+export class OutboundAeadSa extends AeadSaBase implements OutboundSa {
   #seq = 0;
+  /** SPI, Seq and the 8-byte IV. */
+  readonly headerLength = ESP_HEADER;
 
   /** The last sequence number sent (0 before the first packet). */
   get lastSeq(): number {
@@ -102,20 +97,15 @@ export class OutboundAeadSa extends AeadSaBase {
     if (this.#seq >= limit) return -1;
     const seq = ++this.#seq;
     const start = innerOffset - ESP_HEADER;
-    // RFC 4303 §2.4: pad so that pad length and next header end on a 4-byte boundary,
-    // with pad bytes 1, 2, 3, …
-    const padLength = (4 - ((innerLength + 2) & 3)) & 3;
-    let p = innerOffset + innerLength;
-    for (let i = 1; i <= padLength; i++) buf[p++] = i;
-    buf[p++] = padLength;
-    buf[p++] = nextHeader;
+    // RFC 4303 §2.4: the trailer ends on a 4-byte boundary (a stream cipher needs no more).
+    const p = writeTrailer(buf, innerOffset + innerLength, innerLength, 4, nextHeader);
     const plainLength = p - innerOffset;
 
     putU32(buf, start, this.spi);
     putU32(buf, start + 4, seq);
     putU32(buf, start + 8, Math.floor(seq / 0x1_0000_0000)); // IV = 64-bit sequence number
     putU32(buf, start + 12, seq);
-    this.nonce.set(buf.subarray(start + 8, start + 16), 4);
+    for (let i = 0; i < 8; i++) this.nonce[4 + i] = buf[start + 8 + i]!;
     this.setAad(seq);
     this.aead.seal(this.nonce, this.aad, buf, innerOffset, plainLength);
     this.counters.packets++;
@@ -124,20 +114,8 @@ export class OutboundAeadSa extends AeadSaBase {
   }
 }
 
-/** Where a decapsulated inner packet lies in the buffer. */
-export interface Decapsulated {
-  /** Offset of the inner packet. */
-  offset: number;
-  /** Length of the inner packet (without padding). */
-  length: number;
-  /** Next Header: 4 (IPv4) or 41 (IPv6). */
-  nextHeader: number;
-  /** The full (64-bit) sequence number. */
-  seq: number;
-}
-
 /** An inbound AEAD SA: replay protection and decapsulation. */
-export class InboundAeadSa extends AeadSaBase {
+export class InboundAeadSa extends AeadSaBase implements InboundSa {
   readonly replay: ReplayWindow;
   /** Reused result object (no per-packet allocation). */
   readonly #out: Decapsulated = { offset: 0, length: 0, nextHeader: 0, seq: 0 };
@@ -173,7 +151,7 @@ export class InboundAeadSa extends AeadSaBase {
     }
     const cipherOffset = offset + ESP_HEADER;
     const cipherLength = length - ESP_HEADER - ESP_ICV;
-    this.nonce.set(buf.subarray(offset + 8, offset + 16), 4);
+    for (let i = 0; i < 8; i++) this.nonce[4 + i] = buf[offset + 8 + i]!;
     this.setAad(seq);
     if (!this.aead.open(this.nonce, this.aad, buf, cipherOffset, cipherLength)) {
       c.drop("icv");
@@ -183,30 +161,7 @@ export class InboundAeadSa extends AeadSaBase {
       c.drop("replay");
       return undefined;
     }
-    const nextHeader = buf[cipherOffset + cipherLength - 1]!;
-    const padLength = buf[cipherOffset + cipherLength - 2]!;
-    const innerLength = cipherLength - 2 - padLength;
-    if (innerLength < 0) {
-      c.drop("padding");
-      return undefined;
-    }
-    // RFC 4303 §2.4: the receiver checks the monotonic padding pattern 1, 2, 3, …
-    for (let i = 0; i < padLength; i++) {
-      if (buf[cipherOffset + innerLength + i] !== i + 1) {
-        c.drop("padding");
-        return undefined;
-      }
-    }
-    if (nextHeader === NEXT_NONE) return undefined; // dummy packet: discard silently (§2.6)
-    if (nextHeader !== NEXT_IPV4 && nextHeader !== NEXT_IPV6) {
-      c.drop("inner");
-      return undefined;
-    }
     const out = this.#out;
-    out.offset = cipherOffset;
-    out.length = innerLength;
-    out.nextHeader = nextHeader;
-    out.seq = seq;
-    return out;
+    return readTrailer(buf, cipherOffset, cipherLength, seq, c, out) ? out : undefined;
   }
 }
