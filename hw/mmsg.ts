@@ -93,6 +93,8 @@ export class MmsgIo {
   readonly #groupCount: Int32Array; // per message: its number of slots
   readonly #result: SendResult = { sent: 0, failed: 0 };
   #gso: GsoState | undefined;
+  /** Messages the kernel accepted (a GSO message carries several datagrams). */
+  messagesSent = 0;
 
   /** Lays out the structures for `slots` (kept alive by this object). */
   constructor(slots: PacketSlots) {
@@ -193,6 +195,7 @@ export class MmsgIo {
       const n = libc().sendmmsg(fd, hdrs, messages - m, 0);
       if (n > 0) {
         for (let i = m; i < m + n; i++) r.sent += this.#groupCount[i]!;
+        this.messagesSent += n;
         m += n;
         continue;
       }
