@@ -1,0 +1,139 @@
+/**
+ * What a shell session needs from the daemon: the running config and its revisions, commit,
+ * and read-only views of peers and SAs. The daemon implements it; tests use an in-memory one.
+ * Views carry no key material.
+ * @module
+ */
+
+import type { RawTree } from "../config/parse.ts";
+
+/** One IKE SA as `show ike sa` lists it. */
+export interface IkeSaView {
+  /** Peer (config name). */
+  readonly peer: string;
+  /** Exchange state, e.g. ESTABLISHED, MM_KEY_SENT. */
+  readonly state: string;
+  /** Our address:port. */
+  readonly local: string;
+  /** The peer's address:port. */
+  readonly remote: string;
+  /** Initiator and responder cookies/SPIs, hex. */
+  readonly spis: string;
+  /** Negotiated algorithms in proposal syntax (aes256-sha256-modp3072), "" while negotiating. */
+  readonly algorithms: string;
+  /** Seconds since the exchange started. */
+  readonly ageSeconds: number;
+  /** Seconds until the SA expires, when established. */
+  readonly expiresSeconds?: number;
+}
+
+/** One ESP SA as `show esp sa` lists it. */
+export interface EspSaView {
+  /** Peer (config name). */
+  readonly peer: string;
+  /** Direction. */
+  readonly direction: "in" | "out";
+  /** SPI, host order. */
+  readonly spi: number;
+  /** Transform (aes256gcm16). */
+  readonly transform: string;
+  /** Our side's selectors, joined. */
+  readonly localTs: string;
+  /** The peer's side's selectors, joined. */
+  readonly remoteTs: string;
+  /** UDP encapsulated (NAT-T). */
+  readonly encap: boolean;
+  /** Packets through the SA. */
+  readonly packets: number;
+  /** Payload bytes through the SA. */
+  readonly bytes: number;
+  /** Drops: replays, ICV failures, policy mismatches. */
+  readonly replayDrops: number;
+  /** ICV failures. */
+  readonly icvFailures: number;
+  /** Selector mismatches after decryption. */
+  readonly policyDrops: number;
+  /** Seconds since install. */
+  readonly ageSeconds: number;
+}
+
+/** One configured peer as `show peers` lists it. */
+export interface PeerView {
+  /** Config name. */
+  readonly name: string;
+  /** Remote address or %any. */
+  readonly remote: string;
+  /** main / aggressive. */
+  readonly mode: string;
+  /** "up", "down", "connecting". */
+  readonly state: string;
+  /** IKE SAs. */
+  readonly ikeSas: number;
+  /** ESP SAs (both directions). */
+  readonly espSas: number;
+  /** Why down, or other detail. */
+  readonly detail: string;
+}
+
+/** A revision as the shell lists it. */
+export interface RevisionView {
+  /** Revision number. */
+  readonly number: number;
+  /** ISO time. */
+  readonly time: string;
+  /** Who committed. */
+  readonly by: string;
+  /** Note. */
+  readonly note: string;
+}
+
+/** Commit request options. */
+export interface CommitOptions {
+  /** Who commits (session label). */
+  readonly by: string;
+  /** The running revision the candidate was made from (stale candidates are refused). */
+  readonly baseRevision: number;
+  /** Minutes until an automatic rollback (commit confirmed N). */
+  readonly confirmMinutes?: number;
+  /** Validate only. */
+  readonly checkOnly?: boolean;
+}
+
+/** Outcome of a commit. */
+export type CommitOutcome =
+  | {
+    readonly ok: true;
+    /** The running revision afterwards. */
+    readonly revision: number;
+    /** What was applied, one line each. */
+    readonly summary: readonly string[];
+  }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+/** The daemon side of a shell session. */
+export interface ShellHost {
+  /** The running config tree and its revision number (0 when none). */
+  running(): { readonly tree: RawTree; readonly revision: number };
+  /** Revisions, newest (running) first. */
+  revisions(): readonly RevisionView[];
+  /** The tree of the revision `back` commits before the running one. */
+  revisionTree(back: number): RawTree | undefined;
+  /** Validates and applies `tree`; a pending commit confirmed is confirmed by any commit. */
+  commit(tree: RawTree, opts: CommitOptions): Promise<CommitOutcome>;
+  /** The pending automatic rollback, if a commit confirmed awaits confirmation. */
+  pendingConfirm(): { readonly deadline: Date } | undefined;
+  /** Configured peers and their state. */
+  peers(): readonly PeerView[];
+  /** IKE SAs. */
+  ikeSas(): readonly IkeSaView[];
+  /** ESP SAs with counters. */
+  espSas(): readonly EspSaView[];
+  /** Deletes a peer's SAs; returns a line of outcome. */
+  clearIkeSa(peer: string): Promise<string>;
+  /** The newest `n` log lines. */
+  logLines(n: number): readonly string[];
+  /** Version lines. */
+  version(): readonly string[];
+  /** Runs the crypto self-test; the report lines. */
+  selftest(): readonly string[];
+}
