@@ -6,8 +6,7 @@
  * @module
  */
 
-import { ESP_HEADER } from "./esp_aead.ts";
-import type { SaDatabase } from "./sad.ts";
+import { MAX_ESP_HEADER, type SaDatabase } from "./sad.ts";
 import type { EspSaSpec } from "./sa_spec.ts";
 import { classifyPort4500, NON_ESP_MARKER_LENGTH } from "./udp_encap.ts";
 import { parseIp } from "../net/addr.ts";
@@ -77,9 +76,9 @@ export class Pump {
     invalid: 0,
     sendFailures: 0,
   };
-  readonly #buf = new Uint8Array(ESP_HEADER + MAX_PACKET + 64);
+  readonly #buf = new Uint8Array(MAX_ESP_HEADER + MAX_PACKET + 64);
   /** Where TUN reads land: after room for the ESP header, so encapsulation is in place. */
-  readonly #tunView = this.#buf.subarray(ESP_HEADER, ESP_HEADER + MAX_PACKET);
+  readonly #tunView = this.#buf.subarray(MAX_ESP_HEADER, MAX_ESP_HEADER + MAX_PACKET);
   readonly #from: DatagramSource = { address: 0, port: 0 };
   readonly #remote = new WeakMap<EspSaSpec, number>();
 
@@ -99,7 +98,7 @@ export class Pump {
       const len = this.tun.read(this.#tunView);
       if (len <= 0) break;
       this.stats.tunIn++;
-      const out = this.sad.encapsulate(buf, ESP_HEADER, len);
+      const out = this.sad.encapsulate(buf, MAX_ESP_HEADER, len);
       if (out === undefined) continue;
       const spec = out.spec;
       let address = this.#remote.get(spec);
@@ -110,7 +109,7 @@ export class Pump {
       const encap = spec.endpoints.encap;
       const sock = encap === undefined ? this.raw : this.udp;
       const ok = sock !== undefined &&
-        sock.send(buf, 0, out.length, address, encap === undefined ? 0 : encap.remotePort);
+        sock.send(buf, out.offset, out.length, address, encap === undefined ? 0 : encap.remotePort);
       if (ok) this.stats.espOut++;
       else this.stats.sendFailures++;
     }

@@ -9,9 +9,14 @@
  * @module
  */
 
-import type { AeadAlg, AeadContext } from "../crypto/types.ts";
-import { AEAD_KEY_LENGTH } from "../crypto/params.ts";
-import { type Decapsulated, InboundAeadSa, OutboundAeadSa } from "./esp_aead.ts";
+import {
+  type Decapsulated,
+  type InboundSa,
+  NEXT_IPV4,
+  NEXT_IPV6,
+  type OutboundSa,
+} from "./esp_sa.ts";
+import { createInboundSa, createOutboundSa, hexSpi, type SaCrypto } from "./sa_factory.ts";
 import type { EspLifetimeEvent, EspSaCounters, EspSaSpec } from "./sa_spec.ts";
 import {
   type CompiledSelector,
@@ -22,13 +27,9 @@ import {
   parseInnerHeader,
 } from "./selectors.ts";
 
-/** What the database needs from the crypto registry. */
-export interface AeadFactory {
-  /** A keyed AEAD context (key without salt). */
-  aead(alg: AeadAlg, key: Uint8Array): AeadContext;
-}
+export type { SaCrypto } from "./sa_factory.ts";
 
-interface Entry<T extends InboundAeadSa | OutboundAeadSa> {
+interface Entry<T extends InboundSa | OutboundSa> {
   readonly spec: EspSaSpec;
   readonly sa: T;
   readonly local: CompiledSelector[];
@@ -43,59 +44,77 @@ export interface SadStats {
   unknownSpi: number;
   /** Outbound packets no SA's selectors covered. */
   noPolicy: number;
-  /** ESP packets too short to carry an SPI and sequence number. */
+  /** ESP packets too short to carry an SPI and sequence number, or buffers without room. */
   malformed: number;
 }
+
+/** Where {@link SaDatabase.encapsulate} put an ESP packet (a reused object). */
+export interface Encapsulated {
+  /** The outbound SA's spec (endpoints for the outer header). */
+  spec: EspSaSpec;
+  /** Offset of the ESP packet (its SPI) in the buffer. */
+  offset: number;
+  /** Length of the ESP packet, ICV included. */
+  length: number;
+}
+
+/** Bytes the largest ESP header takes in front of the inner packet: SPI, Seq, a 16-byte IV. */
+export const MAX_ESP_HEADER = 8 + 16;
+
+/** Bytes the largest ESP trailer takes: padding up to a block − 1, 2 trailer bytes, a 32-byte ICV. */
+export const MAX_ESP_TRAILER = 15 + 2 + 32;
 
 /**
  * The SA database. Times are milliseconds of any monotonic clock; byte limits are checked per
  * packet, time limits by {@link SaDatabase.expire}, which the Worker calls about once a second.
  */
 export class SaDatabase {
-  readonly #inbound = new Map<number, Entry<InboundAeadSa>>();
-  #outbound: Entry<OutboundAeadSa>[] = []; // newest first
+  readonly #inbound = new Map<number, Entry<InboundSa>>();
+  #outbound: Entry<OutboundSa>[] = []; // newest first
   readonly #header: InnerHeader = newInnerHeader();
   readonly #events: EspLifetimeEvent[] = [];
   /** Counters outside any SA. */
   readonly stats: SadStats = { unknownSpi: 0, noPolicy: 0, malformed: 0 };
 
-  constructor(private readonly crypto: AeadFactory) {}
+  readonly #result: Encapsulated;
+
+  /** A database whose SAs take their cipher contexts from `crypto` (`getCrypto()`). */
+  constructor(private readonly crypto: SaCrypto) {
+    this.#result = { spec: undefined as unknown as EspSaSpec, offset: 0, length: 0 };
+  }
 
   /**
-   * Installs one SA. Throws a RangeError with the reason for a spec it cannot carry (unknown
-   * transform, wrong key length, bad selectors); nothing is installed then.
+   * Installs one SA, AEAD or cipher+MAC. Throws a RangeError with the reason for a spec it
+   * cannot carry (unknown transform, wrong key length, bad selectors, SPI in use); nothing is
+   * installed then.
    */
   install(spec: EspSaSpec, now: number): void {
-    if (spec.transform.kind !== "aead") {
-      throw new RangeError(`SA ${hexSpi(spec.spi)}: cipher+mac transforms are not supported yet`);
-    }
-    const alg = spec.transform.alg;
-    const keyLength = AEAD_KEY_LENGTH[alg];
-    if (spec.keyMaterial.length !== keyLength + 4) {
-      throw new RangeError(
-        `SA ${hexSpi(spec.spi)}: ${alg} needs ${
-          keyLength + 4
-        } bytes of key material (key and salt)`,
-      );
-    }
     const local = compileSelectors(spec.localSelectors);
     const remote = compileSelectors(spec.remoteSelectors);
-    const key = spec.keyMaterial.subarray(0, keyLength);
-    const salt = spec.keyMaterial.subarray(keyLength);
     if (spec.direction === "in") {
       if (this.#inbound.has(spec.spi)) throw new RangeError(`SA ${hexSpi(spec.spi)}: SPI in use`);
-      const sa = new InboundAeadSa(
-        spec.spi,
-        this.crypto.aead(alg, key),
-        salt,
-        spec.esn,
-        spec.replayWindow,
-      );
+      const sa = createInboundSa(spec, this.crypto);
       this.#inbound.set(spec.spi, { spec, sa, local, remote, installedAt: now, softSent: false });
     } else {
-      const sa = new OutboundAeadSa(spec.spi, this.crypto.aead(alg, key), salt, spec.esn);
+      if (this.#outbound.some((e) => e.spec.spi === spec.spi)) {
+        throw new RangeError(`SA ${hexSpi(spec.spi)}: SPI in use`);
+      }
+      const sa = createOutboundSa(spec, this.crypto);
       this.#outbound.unshift({ spec, sa, local, remote, installedAt: now, softSent: false });
     }
+  }
+
+  /** Number of installed SAs per direction. */
+  get size(): { in: number; out: number } {
+    return { in: this.#inbound.size, out: this.#outbound.length };
+  }
+
+  /** The specs of every installed SA (inbound first). */
+  specs(): EspSaSpec[] {
+    return [
+      ...[...this.#inbound.values()].map((e) => e.spec),
+      ...this.#outbound.map((e) => e.spec),
+    ];
   }
 
   /** Removes an SA; false when there was none. */
@@ -148,24 +167,25 @@ export class SaDatabase {
   }
 
   /**
-   * Finds the outbound SA for the inner packet at `buf[innerOffset, …)` and encapsulates it
-   * (room for the ESP header before and the trailer after is the caller's). Returns the SA's
-   * spec (for its endpoints) and the ESP packet's length, or undefined when no SA covers the
-   * packet (counted) or the packet is malformed.
+   * Finds the outbound SA for the inner packet at `buf[innerOffset, …)` and encapsulates it in
+   * place. The caller leaves {@link MAX_ESP_HEADER} bytes before it and the largest trailer
+   * (block − 1 + 2 + ICV, at most 50 bytes) after it. Returns where the ESP packet lies (a
+   * reused object, valid until the next call) with the SA's spec, or undefined when no SA
+   * covers the packet (counted) or the packet is malformed.
    */
-  encapsulate(
-    buf: Uint8Array,
-    innerOffset: number,
-    innerLength: number,
-  ): { spec: EspSaSpec; length: number } | undefined {
+  encapsulate(buf: Uint8Array, innerOffset: number, innerLength: number): Encapsulated | undefined {
     const h = this.#header;
     if (!parseInnerHeader(buf, innerOffset, innerLength, h)) {
       this.stats.noPolicy++;
       return undefined;
     }
+    if (innerOffset < MAX_ESP_HEADER || innerOffset + innerLength + MAX_ESP_TRAILER > buf.length) {
+      this.stats.malformed++; // no room to encapsulate in place
+      return undefined;
+    }
     for (const e of this.#outbound) {
       if (!matchesSelectors(buf, h, e.local, e.remote)) continue;
-      const next = h.addrLength === 4 ? 4 : 41;
+      const next = h.addrLength === 4 ? NEXT_IPV4 : NEXT_IPV6;
       const length = e.sa.encapsulate(buf, innerOffset, innerLength, next);
       if (length < 0) {
         // Sequence numbers exhausted (RFC 4303 §3.3.3): the SA is finished.
@@ -173,7 +193,11 @@ export class SaDatabase {
         continue;
       }
       this.#checkBytes(e);
-      return { spec: e.spec, length };
+      const r = this.#result;
+      r.spec = e.spec;
+      r.offset = innerOffset - e.sa.headerLength;
+      r.length = length;
+      return r;
     }
     this.stats.noPolicy++;
     return undefined;
@@ -191,7 +215,7 @@ export class SaDatabase {
 
   /** Counters of every SA. */
   counters(now: number): EspSaCounters[] {
-    const row = (e: Entry<InboundAeadSa | OutboundAeadSa>, direction: "in" | "out") => ({
+    const row = (e: Entry<InboundSa | OutboundSa>, direction: "in" | "out") => ({
       spi: e.spec.spi,
       direction,
       packets: e.sa.counters.packets,
@@ -207,33 +231,29 @@ export class SaDatabase {
     ];
   }
 
-  #checkTime(e: Entry<InboundAeadSa | OutboundAeadSa>, dir: "in" | "out", now: number): void {
+  #checkTime(e: Entry<InboundSa | OutboundSa>, dir: "in" | "out", now: number): void {
     const age = (now - e.installedAt) / 1000;
     const l = e.spec.lifetime;
     if (l.hardSeconds > 0 && age >= l.hardSeconds) this.#hard(e, dir);
     else if (l.softSeconds > 0 && age >= l.softSeconds) this.#soft(e, dir);
   }
 
-  #checkBytes(e: Entry<InboundAeadSa | OutboundAeadSa>): void {
+  #checkBytes(e: Entry<InboundSa | OutboundSa>): void {
     const l = e.spec.lifetime;
     const bytes = e.sa.counters.bytes;
     if (l.hardBytes > 0 && bytes >= l.hardBytes) this.#hard(e, e.spec.direction);
     else if (l.softBytes > 0 && bytes >= l.softBytes) this.#soft(e, e.spec.direction);
   }
 
-  #soft(e: Entry<InboundAeadSa | OutboundAeadSa>, direction: "in" | "out"): void {
+  #soft(e: Entry<InboundSa | OutboundSa>, direction: "in" | "out"): void {
     if (e.softSent) return;
     e.softSent = true;
     this.#events.push({ kind: "soft", spi: e.spec.spi, direction, childId: e.spec.childId });
   }
 
-  #hard(e: Entry<InboundAeadSa | OutboundAeadSa>, direction: "in" | "out"): void {
+  #hard(e: Entry<InboundSa | OutboundSa>, direction: "in" | "out"): void {
     if (this.remove(e.spec.spi, direction)) {
       this.#events.push({ kind: "hard", spi: e.spec.spi, direction, childId: e.spec.childId });
     }
   }
-}
-
-function hexSpi(spi: number): string {
-  return `0x${(spi >>> 0).toString(16).padStart(8, "0")}`;
 }

@@ -5,8 +5,7 @@
 
 import assert from "node:assert/strict";
 import { getCrypto } from "../../../src/crypto/registry.ts";
-import { ESP_HEADER, ESP_MAX_TRAILER } from "../../../src/esp/esp_aead.ts";
-import { SaDatabase } from "../../../src/esp/sad.ts";
+import { MAX_ESP_HEADER, MAX_ESP_TRAILER, SaDatabase } from "../../../src/esp/sad.ts";
 import type { EspSaSpec, TrafficSelector } from "../../../src/esp/sa_spec.ts";
 import { udp4 } from "../../fakes/packets.ts";
 
@@ -42,8 +41,8 @@ function spec(spi: number, direction: "in" | "out", over: Partial<EspSaSpec> = {
 /** A UDP/IPv4 packet placed after ESP headroom in a buffer with tailroom. */
 function packet(src: string, dst: string, payload = 32): { buf: Uint8Array; len: number } {
   const p = udp4(src, dst, { payload });
-  const buf = new Uint8Array(ESP_HEADER + p.length + ESP_MAX_TRAILER);
-  buf.set(p, ESP_HEADER);
+  const buf = new Uint8Array(MAX_ESP_HEADER + p.length + MAX_ESP_TRAILER);
+  buf.set(p, MAX_ESP_HEADER);
   return { buf, len: p.length };
 }
 
@@ -57,9 +56,10 @@ function pairOfGateways() {
 
 function send(from: SaDatabase, to: SaDatabase, src: string, dst: string) {
   const { buf, len } = packet(src, dst);
-  const out = from.encapsulate(buf, ESP_HEADER, len);
-  if (out === undefined) return { out, got: undefined };
-  const got = to.decapsulate(buf, 0, out.length);
+  const r = from.encapsulate(buf, MAX_ESP_HEADER, len);
+  if (r === undefined) return { out: undefined, got: undefined };
+  const out = { ...r };
+  const got = to.decapsulate(buf, out.offset, out.length);
   return { out, got, buf, len };
 }
 
@@ -79,7 +79,7 @@ Deno.test("a packet between the subnets crosses, with counters on both sides", (
 Deno.test("outbound traffic no SA covers is counted, not sent", () => {
   const { branch } = pairOfGateways();
   const { buf, len } = packet("198.51.100.5", "192.0.2.99");
-  assert.equal(branch.encapsulate(buf, ESP_HEADER, len), undefined);
+  assert.equal(branch.encapsulate(buf, MAX_ESP_HEADER, len), undefined);
   assert.equal(branch.stats.noPolicy, 1);
 });
 
@@ -112,14 +112,14 @@ Deno.test("unknown SPIs and runts are counted", () => {
 Deno.test("rekey is make-before-break: new outbound SA takes over, old inbound SA still decrypts", () => {
   const { branch, hq } = pairOfGateways();
   const { buf: inFlight, len } = packet("198.51.100.5", "203.0.113.7");
-  const old = branch.encapsulate(inFlight, ESP_HEADER, len)!;
+  const old = { ...branch.encapsulate(inFlight, MAX_ESP_HEADER, len)! };
   assert.equal(old.spec.spi, 0x1001);
   hq.install(spec(0x1002, "in"), 1000);
   branch.install(spec(0x1002, "out"), 1000);
   const fresh = send(branch, hq, "198.51.100.5", "203.0.113.7");
   assert.equal(fresh.out!.spec.spi, 0x1002);
   assert.ok(fresh.got);
-  assert.ok(hq.decapsulate(inFlight, 0, old.length), "packet in flight under the old SA");
+  assert.ok(hq.decapsulate(inFlight, old.offset, old.length), "packet in flight under the old SA");
   assert.ok(branch.remove(0x1001, "out"));
   assert.ok(hq.remove(0x1001, "in"));
   assert.equal(hq.remove(0x1001, "in"), false);
@@ -148,7 +148,7 @@ Deno.test("soft and hard lifetimes by time and by bytes raise events once", () =
   );
   const sent = () => {
     const { buf, len } = packet("198.51.100.5", "203.0.113.7", 32); // 60-byte inner packets
-    return db.encapsulate(buf, ESP_HEADER, len) !== undefined;
+    return db.encapsulate(buf, MAX_ESP_HEADER, len) !== undefined;
   };
   assert.ok(sent() && sent()); // 120 bytes: soft
   assert.ok(sent() && sent()); // 240 bytes: hard, SA removed
@@ -156,27 +156,65 @@ Deno.test("soft and hard lifetimes by time and by bytes raise events once", () =
   assert.deepEqual(db.expire(0).map((e) => `${e.kind}:${e.spi}`), ["soft:12292", "hard:12292"]);
 });
 
+Deno.test("cipher+mac SAs cross between two databases like AEAD ones", () => {
+  const cbc = {
+    transform: { kind: "cipher+mac", cipher: "aes128cbc", mac: "hmac-sha256-128" },
+    keyMaterial: Uint8Array.from({ length: 48 }, (_, i) => i),
+  } as const;
+  const branch = new SaDatabase(getCrypto());
+  const hq = new SaDatabase(getCrypto());
+  branch.install(spec(0x4001, "out", cbc), 0);
+  hq.install(spec(0x4001, "in", cbc), 0);
+  const r = send(branch, hq, "198.51.100.5", "203.0.113.7");
+  assert.ok(r.out && r.got);
+  assert.equal(r.out.offset, MAX_ESP_HEADER - 24, "SPI, Seq and a 16-byte IV in front");
+  assert.equal(r.got.length, r.len);
+  assert.equal(hq.counters(0)[0]!.packets, 1);
+  // The same keys under AEAD do not decrypt it: the SPI is the inbound SA's only key.
+  const aead = new SaDatabase(getCrypto());
+  aead.install(spec(0x4001, "in"), 0);
+  const again = send(branch, aead, "198.51.100.5", "203.0.113.7");
+  assert.equal(again.got, undefined);
+});
+
 Deno.test("specs the data path cannot carry are refused with the reason", () => {
   const db = new SaDatabase(getCrypto());
   assert.throws(
     () =>
       db.install(
-        spec(1, "in", {
+        spec(0x501, "in", {
           transform: { kind: "cipher+mac", cipher: "aes128cbc", mac: "hmac-sha256-128" },
         }),
         0,
       ),
-    /not supported yet/,
+    /needs 48 bytes of key material/,
   );
   assert.throws(
-    () => db.install(spec(2, "in", { keyMaterial: new Uint8Array(16) }), 0),
-    /20 bytes/,
+    () => db.install(spec(0x502, "in", { keyMaterial: new Uint8Array(16) }), 0),
+    /needs 20 bytes/,
   );
-  db.install(spec(3, "in"), 0);
-  assert.throws(() => db.install(spec(3, "in"), 0), /SPI in use/);
+  assert.throws(() => db.install(spec(255, "in"), 0), /SPI must be 256/);
   assert.throws(
-    () => db.install(spec(4, "in", { localSelectors: [subnet("203.0.113.0", "2001:db8::1")] }), 0),
+    () =>
+      db.install(
+        spec(0x504, "out", { transform: { kind: "aead", alg: "rot13" } as unknown as never }),
+        0,
+      ),
+    /unsupported transform/,
+  );
+  assert.throws(() => db.install(spec(0x505, "in", { replayWindow: -1 }), 0), /replay window/);
+  db.install(spec(0x503, "in"), 0);
+  assert.throws(() => db.install(spec(0x503, "in"), 0), /SPI in use/);
+  db.install(spec(0x503, "out"), 0);
+  assert.throws(() => db.install(spec(0x503, "out"), 0), /SPI in use/);
+  assert.throws(
+    () =>
+      db.install(
+        spec(0x506, "in", { localSelectors: [subnet("203.0.113.0", "2001:db8::1")] }),
+        0,
+      ),
     /bad traffic selector/,
   );
-  assert.equal(db.counters(0).length, 1);
+  assert.equal(db.counters(0).length, 2);
+  for (const e of db.counters(0)) assert.equal(e.spi, 0x503);
 });
