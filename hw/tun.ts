@@ -112,6 +112,21 @@ export function openTun(name: string, multiQueue = false): Tun {
   const end = ifr.indexOf(0);
   const nameBytes = ifr.slice(0, end < 0 ? IFNAMSIZ : end);
   const actual = new TextDecoder().decode(nameBytes);
+  return packetDevice(fd, actual, (mtu) => bringUp(nameBytes, mtu), true);
+}
+
+/**
+ * Wraps an open, non-blocking packet fd (a TUN queue, or one end of a datagram socketpair
+ * standing in for it in tests) as a {@link Tun}. `up` is undefined for fds that are not a
+ * device; `owned` says whether `close` closes the fd.
+ */
+export function packetDevice(
+  fd: number,
+  name: string,
+  up: ((mtu: number) => void) | undefined,
+  owned: boolean,
+): Tun {
+  const c = libc();
   let open = true;
   let lastData: Uint8Array | undefined;
   let lastAddr = 0;
@@ -123,10 +138,10 @@ export function openTun(name: string, multiQueue = false): Tun {
     return lastAddr;
   };
   const fail = (what: string): never => {
-    throw new Error(`${what} ${actual}: ${errnoMessage(errno())}`);
+    throw new Error(`${what} ${name}: ${errnoMessage(errno())}`);
   };
   return {
-    name: actual,
+    name,
     fd,
     read(buf) {
       const n = Number(c.read(fd, buf, BigInt(buf.length)));
@@ -162,10 +177,11 @@ export function openTun(name: string, multiQueue = false): Tun {
       return Number(c.writeAt(fd, BigInt(base(data) + start), BigInt(length))) === length;
     },
     up(mtu) {
-      bringUp(nameBytes, mtu);
+      if (up === undefined) throw new Error(`${name} is not a network device`);
+      up(mtu);
     },
     close() {
-      if (open) c.close(fd);
+      if (open && owned) c.close(fd);
       open = false;
     },
   };

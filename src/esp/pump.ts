@@ -1,169 +1,336 @@
 /**
- * Moves packets between the TUN device and the network through the SA database: drains each
- * source in batches (no await, no timers), reusing one buffer. The fds and poll loop belong to
- * the caller (the data-path Worker, or a test); the devices are the two narrow interfaces
- * below, which hw/tun.ts and hw/socket.ts satisfy and tests can fake.
+ * Moves packets between the TUN device and the network through the SA database, a batch at a
+ * time over pooled slots: TUN → encapsulate in place → sendmmsg (UDP GSO where possible), and
+ * recvmmsg → decapsulate in place → TUN. No allocation per packet (only IKE datagrams, handed
+ * to the control plane, are copied). The poll loop belongs to the caller (src/esp/worker.ts).
+ *
+ * Outer headers are the kernel's: ESP-in-UDP over IPv4 or IPv6 (RFC 3948 §2.1) leaves through
+ * the UDP socket of the SA's local address, raw ESP (RFC 4303, IP protocol 50) through the raw
+ * socket of its family.
  * @module
  */
 
-import { MAX_ESP_HEADER, type SaDatabase } from "./sad.ts";
-import type { EspSaSpec } from "./sa_spec.ts";
-import { classifyPort4500, NON_ESP_MARKER_LENGTH } from "./udp_encap.ts";
+import type { BatchSocket } from "../../hw/sockaddr.ts";
+import type { PacketSlots } from "../../hw/mmsg.ts";
+import { DEFAULT_BATCH, HEADROOM, PacketBatch } from "./batch.ts";
+import type { DataPathStats } from "./datapath_types.ts";
+import type { SaDatabase } from "./sad.ts";
+import type { EspLifetimeEvent, EspSaSpec } from "./sa_spec.ts";
+import { hexSpi } from "./sa_factory.ts";
+import { classifyPort4500, NAT_KEEPALIVE, NON_ESP_MARKER_LENGTH } from "./udp_encap.ts";
 import { parseIp } from "../net/addr.ts";
 
-/** A packet device (TUN): one IP packet per read/write. */
-export interface PacketDevice {
-  /** Reads one packet into `buf`; 0 when none is waiting. */
-  read(buf: Uint8Array): number;
-  /** Writes one packet. */
-  write(packet: Uint8Array): boolean;
+/** The TUN side: what hw/tun.ts `Tun` offers the packet path. */
+export interface PacketQueue {
+  /** Reads up to `max` packets into slots 0…n-1, `offset` bytes into each; returns n. */
+  readBatch(slots: PacketSlots, offset: number, max: number): number;
+  /** Writes `data[start, start+length)` as one packet; false when dropped. */
+  writeAt(data: Uint8Array, start: number, length: number): boolean;
 }
 
-/** The sender of a received datagram (a reused object). */
-export interface DatagramSource {
-  /** IPv4 address, host order. */
-  address: number;
-  /** UDP port (0 for raw ESP). */
-  port: number;
+/** One network socket of the data path. */
+export interface PumpSocket {
+  /** The socket. */
+  readonly socket: BatchSocket;
+  /** UDP (NAT-T port: ESP-in-UDP, IKE, keepalives) or raw IP protocol 50. */
+  readonly kind: "udp" | "raw";
+  /** The bound address (4 or 16 bytes; all zero for any address of the family). */
+  readonly local: Uint8Array;
+  /** The bound port (0 for raw). */
+  readonly port: number;
 }
 
-/** A datagram socket (UDP 4500, or raw ESP). */
-export interface DatagramPort {
-  /** Receives one datagram; 0 when none is waiting. */
-  recv(buf: Uint8Array, from: DatagramSource): number;
-  /** Sends `buf[offset, offset+length)`. */
-  send(buf: Uint8Array, offset: number, length: number, address: number, port: number): boolean;
+/** Called for IKE datagrams on a UDP socket, Non-ESP Marker removed (a fresh copy). */
+export type PumpIkeHandler = (
+  datagram: Uint8Array,
+  socketIndex: number,
+  from: Uint8Array,
+  fromPort: number,
+) => void;
+
+/** Where an outbound SA's packets go; shared by SAs with the same outer endpoints. */
+interface Target {
+  readonly key: string;
+  readonly socketIndex: number;
+  readonly family: 4 | 6;
+  readonly address: Uint8Array; // 16 bytes, first 4 used for IPv4
+  readonly port: number;
+  readonly udp: boolean;
+  /** Clock of the last packet sent to it (for NAT keepalives). */
+  lastSent: number;
+  refs: number;
 }
 
-/** Counters of the pump itself (per-SA counters live in the SA database). */
-export interface PumpStats {
-  /** Packets read from the TUN device. */
-  tunIn: number;
-  /** ESP datagrams sent. */
-  espOut: number;
-  /** ESP datagrams received. */
-  espIn: number;
-  /** Inner packets written to the TUN device. */
-  tunOut: number;
-  /** NAT keepalives received (ignored, RFC 3948 §2.3). */
-  keepalives: number;
-  /** Datagrams that were neither ESP, IKE nor keepalive. */
-  invalid: number;
-  /** Sends the kernel refused (full queue, no route). */
-  sendFailures: number;
+/** A fresh set of data-path counters. */
+export function newStats(): DataPathStats {
+  return {
+    tunIn: 0,
+    tunOut: 0,
+    espIn: 0,
+    espOut: 0,
+    ikeIn: 0,
+    ikeOut: 0,
+    keepalivesIn: 0,
+    keepalivesOut: 0,
+    noPolicy: 0,
+    unknownSpi: 0,
+    invalid: 0,
+    sendFailures: 0,
+  };
 }
 
-/** Called for IKE messages that arrive on the shared UDP 4500 port, marker removed. */
-export type IkeHandler = (message: Uint8Array, from: DatagramSource) => void;
+function isZero(b: Uint8Array): boolean {
+  for (const x of b) if (x !== 0) return false;
+  return true;
+}
 
-const MAX_PACKET = 65535;
-
-function ipv4Number(text: string): number {
-  const b = parseIp(text);
-  if (b === undefined || b.length !== 4) throw new RangeError(`not an IPv4 peer address: ${text}`);
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** One data path's packet mover. */
 export class Pump {
-  /** Pump counters. */
-  readonly stats: PumpStats = {
-    tunIn: 0,
-    espOut: 0,
-    espIn: 0,
-    tunOut: 0,
-    keepalives: 0,
-    invalid: 0,
-    sendFailures: 0,
-  };
-  readonly #buf = new Uint8Array(MAX_ESP_HEADER + MAX_PACKET + 64);
-  /** Where TUN reads land: after room for the ESP header, so encapsulation is in place. */
-  readonly #tunView = this.#buf.subarray(MAX_ESP_HEADER, MAX_ESP_HEADER + MAX_PACKET);
-  readonly #from: DatagramSource = { address: 0, port: 0 };
-  readonly #remote = new WeakMap<EspSaSpec, number>();
+  /** Counters outside any SA (SAD counters are folded in by {@link Pump.snapshotStats}). */
+  readonly stats: DataPathStats = newStats();
+  /** The caller's clock (ms), set once per loop iteration; stamps packets sent per target. */
+  clock = 0;
+  readonly #tx: PacketBatch;
+  readonly #rx: PacketBatch;
+  readonly #maxInner: number;
+  readonly #batch: number;
+  readonly #targets = new Map<EspSaSpec, Target>();
+  readonly #byEndpoint = new Map<string, Target>();
+  readonly #used: Uint8Array;
 
+  /**
+   * @param sad the SA database
+   * @param tun the TUN queue
+   * @param sockets every network socket (index = position, used in IKE callbacks)
+   * @param mtu the largest inner packet carried (the TUN MTU)
+   * @param onIke IKE datagrams received on a UDP socket
+   * @param batch packets per batch and system call
+   */
   constructor(
     private readonly sad: SaDatabase,
-    private readonly tun: PacketDevice,
-    private readonly udp: DatagramPort | undefined,
-    private readonly raw: DatagramPort | undefined,
-    private readonly onIke: IkeHandler = () => {},
-  ) {}
-
-  /** TUN → ESP: encapsulates up to `batch` packets; returns how many were read. */
-  fromTun(batch = 64): number {
-    const buf = this.#buf;
-    let n = 0;
-    for (; n < batch; n++) {
-      const len = this.tun.read(this.#tunView);
-      if (len <= 0) break;
-      this.stats.tunIn++;
-      const out = this.sad.encapsulate(buf, MAX_ESP_HEADER, len);
-      if (out === undefined) continue;
-      const spec = out.spec;
-      let address = this.#remote.get(spec);
-      if (address === undefined) {
-        address = ipv4Number(spec.endpoints.remote);
-        this.#remote.set(spec, address);
-      }
-      const encap = spec.endpoints.encap;
-      const sock = encap === undefined ? this.raw : this.udp;
-      const ok = sock !== undefined &&
-        sock.send(buf, out.offset, out.length, address, encap === undefined ? 0 : encap.remotePort);
-      if (ok) this.stats.espOut++;
-      else this.stats.sendFailures++;
-    }
-    return n;
+    private readonly tun: PacketQueue,
+    readonly sockets: readonly PumpSocket[],
+    mtu: number,
+    private readonly onIke: PumpIkeHandler,
+    batch = DEFAULT_BATCH,
+  ) {
+    this.#maxInner = mtu;
+    this.#batch = batch;
+    this.#tx = new PacketBatch(batch, mtu);
+    // Datagrams: an ESP packet around an inner packet of the MTU, plus a raw IPv4 header.
+    this.#rx = new PacketBatch(batch, Math.min(mtu + 128, 65535));
+    this.#used = new Uint8Array(sockets.length);
   }
 
-  /** UDP 4500 → TUN (ESP) or the IKE handler; up to `batch` datagrams. */
-  fromUdp(batch = 64): number {
-    if (this.udp === undefined) return 0;
-    const buf = this.#buf;
-    let n = 0;
-    for (; n < batch; n++) {
-      const len = this.udp.recv(buf, this.#from);
-      if (len <= 0) break;
-      switch (classifyPort4500(buf, 0, len)) {
-        case "esp":
-          this.#deliver(0, len);
-          break;
-        case "ike":
-          this.onIke(buf.slice(NON_ESP_MARKER_LENGTH, len), { ...this.#from });
-          break;
-        case "keepalive":
-          this.stats.keepalives++;
-          break;
-        default:
-          this.stats.invalid++;
-      }
-    }
-    return n;
+  /**
+   * Installs an SA in the database; for an outbound SA also finds the socket its packets leave
+   * through. Throws a RangeError naming the SA when it cannot be carried (then nothing is
+   * installed).
+   */
+  install(spec: EspSaSpec, now: number): void {
+    const target = spec.direction === "out" ? this.#targetFor(spec) : undefined;
+    this.sad.install(spec, now);
+    if (target === undefined) return;
+    const shared = this.#byEndpoint.get(target.key);
+    const t = shared ?? target;
+    if (shared === undefined) this.#byEndpoint.set(t.key, t);
+    t.refs++;
+    this.#targets.set(spec, t);
   }
 
-  /** Raw ESP → TUN; up to `batch` datagrams. */
-  fromRaw(batch = 64): number {
-    if (this.raw === undefined) return 0;
-    const buf = this.#buf;
-    let n = 0;
-    for (; n < batch; n++) {
-      const len = this.raw.recv(buf, this.#from);
-      if (len <= 0) break;
-      const ihl = (buf[0]! & 0x0f) * 4; // raw IPv4 sockets deliver the outer header
-      if (buf[0]! >> 4 !== 4 || ihl < 20 || ihl >= len) {
-        this.stats.invalid++;
+  /** Removes an SA; false when there was none. */
+  remove(spi: number, direction: "in" | "out"): boolean {
+    const spec = this.sad.specs().find((s) => s.spi === spi && s.direction === direction);
+    if (!this.sad.remove(spi, direction)) return false;
+    if (spec !== undefined) this.#release(spec);
+    return true;
+  }
+
+  /**
+   * Runs the database's lifetime checks (RFC 4301 §4.4.2.1) and forgets the targets of SAs it
+   * removed; returns the events raised since the last call.
+   */
+  expire(now: number): EspLifetimeEvent[] {
+    const events = this.sad.expire(now);
+    for (const e of events) {
+      if (e.kind !== "hard" || e.direction !== "out") continue;
+      for (const spec of this.#targets.keys()) {
+        if (spec.spi === e.spi) this.#release(spec);
+      }
+    }
+    return events;
+  }
+
+  #release(spec: EspSaSpec): void {
+    const t = this.#targets.get(spec);
+    if (t === undefined) return;
+    this.#targets.delete(spec);
+    if (--t.refs === 0) this.#byEndpoint.delete(t.key);
+  }
+
+  #targetFor(spec: EspSaSpec): Target {
+    const id = `SA ${hexSpi(spec.spi)}`;
+    const remote = parseIp(spec.endpoints.remote);
+    const local = parseIp(spec.endpoints.local);
+    if (remote === undefined || local === undefined || remote.length !== local.length) {
+      throw new RangeError(
+        `${id}: bad outer addresses ${spec.endpoints.local} → ${spec.endpoints.remote}`,
+      );
+    }
+    const encap = spec.endpoints.encap;
+    const kind = encap === undefined ? "raw" : "udp";
+    const want = (s: PumpSocket, exact: boolean) =>
+      s.kind === kind && s.local.length === local.length &&
+      (exact ? sameBytes(s.local, local) : isZero(s.local)) &&
+      (encap === undefined || s.port === encap.localPort);
+    let socketIndex = this.sockets.findIndex((s) => want(s, true));
+    if (socketIndex < 0) socketIndex = this.sockets.findIndex((s) => want(s, false));
+    if (socketIndex < 0) {
+      throw new RangeError(
+        `${id}: no ${
+          kind === "udp" ? `UDP socket on port ${encap!.localPort}` : "raw ESP socket"
+        }` +
+          ` for local address ${spec.endpoints.local}`,
+      );
+    }
+    const address = new Uint8Array(16);
+    address.set(remote);
+    const port = encap?.remotePort ?? 0;
+    return {
+      key: `${socketIndex}|${spec.endpoints.remote}|${port}`,
+      socketIndex,
+      family: remote.length === 16 ? 6 : 4,
+      address,
+      port,
+      udp: kind === "udp",
+      lastSent: this.clock,
+      refs: 0,
+    };
+  }
+
+  /** TUN → ESP: reads one batch, encapsulates and sends it; returns how many were read. */
+  fromTun(): number {
+    const b = this.#tx;
+    const n = this.tun.readBatch(b, HEADROOM, this.#batch);
+    if (n === 0) return 0;
+    const st = this.stats;
+    st.tunIn += n;
+    const used = this.#used;
+    used.fill(0);
+    for (let i = 0; i < n; i++) {
+      const len = b.length[i]!;
+      if (len > this.#maxInner) {
+        st.invalid++; // larger than the MTU: no room for the trailer in this slot
+        b.length[i] = -1;
         continue;
       }
-      this.#deliver(ihl, len - ihl);
+      const r = this.sad.encapsulate(b.data, b.start[i]!, len);
+      if (r === undefined) {
+        b.length[i] = -1;
+        continue;
+      }
+      const t = this.#targets.get(r.spec);
+      if (t === undefined) {
+        b.length[i] = -1;
+        st.sendFailures++;
+        continue;
+      }
+      t.lastSent = this.clock;
+      b.start[i] = r.offset;
+      b.length[i] = r.length;
+      b.family[i] = t.family;
+      b.port[i] = t.port;
+      b.tag[i] = t.socketIndex;
+      b.address.set(t.address, i * 16);
+      used[t.socketIndex] = 1;
+    }
+    for (let s = 0; s < used.length; s++) {
+      if (used[s] === 0) continue;
+      const r = this.sockets[s]!.socket.sendBatch(b, s, n);
+      st.espOut += r.sent;
+      st.sendFailures += r.failed;
     }
     return n;
   }
 
-  #deliver(offset: number, length: number): void {
-    this.stats.espIn++;
-    const r = this.sad.decapsulate(this.#buf, offset, length);
+  /** Network → TUN: receives one batch on socket `index`; returns how many datagrams. */
+  fromSocket(index: number): number {
+    const ps = this.sockets[index]!;
+    const b = this.#rx;
+    const n = ps.socket.recvBatch(b, 0, this.#batch);
+    const st = this.stats;
+    for (let i = 0; i < n; i++) {
+      const len = b.length[i]!;
+      const at = b.start[i]!;
+      if (len <= 0) {
+        st.invalid++; // truncated, or a raw packet with a bad outer header
+        continue;
+      }
+      if (ps.kind === "raw") {
+        this.#deliver(at, len);
+        continue;
+      }
+      switch (classifyPort4500(b.data, at, len)) {
+        case "esp":
+          this.#deliver(at, len);
+          break;
+        case "ike": {
+          st.ikeIn++;
+          const from = b.address.slice(i * 16, i * 16 + (b.family[i] === 6 ? 16 : 4));
+          this.onIke(b.data.slice(at + NON_ESP_MARKER_LENGTH, at + len), index, from, b.port[i]!);
+          break;
+        }
+        case "keepalive":
+          st.keepalivesIn++;
+          break;
+        default:
+          st.invalid++;
+      }
+    }
+    return n;
+  }
+
+  #deliver(at: number, len: number): void {
+    const st = this.stats;
+    st.espIn++;
+    const b = this.#rx;
+    const r = this.sad.decapsulate(b.data, at, len);
     if (r === undefined) return;
-    if (this.tun.write(this.#buf.subarray(r.offset, r.offset + r.length))) this.stats.tunOut++;
-    else this.stats.sendFailures++;
+    if (this.tun.writeAt(b.data, r.offset, r.length)) st.tunOut++;
+    else st.sendFailures++;
+  }
+
+  /**
+   * Sends a NAT keepalive (RFC 3948 §2.3) to every ESP-in-UDP peer nothing was sent to for
+   * `intervalMs`; returns how many were sent.
+   */
+  keepalives(now: number, intervalMs: number): number {
+    let sent = 0;
+    for (const t of this.#byEndpoint.values()) {
+      if (!t.udp || now - t.lastSent < intervalMs) continue;
+      t.lastSent = now;
+      const address = t.address.subarray(0, t.family === 6 ? 16 : 4);
+      if (this.sockets[t.socketIndex]!.socket.sendTo(NAT_KEEPALIVE, address, t.port)) sent++;
+      else this.stats.sendFailures++;
+    }
+    this.stats.keepalivesOut += sent;
+    return sent;
+  }
+
+  /** Counters with the SA database's own (no policy, unknown SPI, malformed) folded in. */
+  snapshotStats(): DataPathStats {
+    const s = this.sad.stats;
+    return {
+      ...this.stats,
+      noPolicy: s.noPolicy,
+      unknownSpi: s.unknownSpi,
+      invalid: this.stats.invalid + s.malformed,
+    };
   }
 }

@@ -1,14 +1,27 @@
 /**
- * Root: two branchgate data paths (TUN + SA database + pump over real sockets) in two network
- * namespaces joined by a veth; hosts on 198.51.100.0/24 and 203.0.113.0/24 ping each other
- * through ESP-in-UDP (RFC 3948) and through raw ESP (IP protocol 50); a captured ESP packet sent
- * onto the wire again is dropped and counted as a replay. Outer addresses are in
+ * Root: two branchgate data paths (the Worker behind `startDataPath`, real TUN devices, routes
+ * set by the data path) in two network namespaces joined by a veth; hosts on 198.51.100.0/24
+ * and 203.0.113.0/24 ping each other through ESP-in-UDP (RFC 3948, AES-GCM) and through raw
+ * ESP (IP protocol 50, AES-CBC + HMAC-SHA-256-128); an ESP packet captured on the wire with
+ * tcpdump and sent again is dropped and counted as a replay. Outer addresses are in
  * 192.0.2.0/24. Everything the test creates is removed afterwards.
  */
 
 import assert from "node:assert/strict";
 
 const fixture = new URL("./fixtures/esp_gateway.ts", import.meta.url).pathname;
+const replayer = new URL("./fixtures/esp_replay.ts", import.meta.url).pathname;
+
+/** The first ESP payload (after the outer IPv4 header and, for UDP, its UDP header) in a pcap. */
+function firstEsp(pcap: Uint8Array, mode: "udp" | "raw"): Uint8Array {
+  const v = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
+  assert.ok(pcap.length > 24 + 16 + 14 + 20, "capture too short");
+  assert.equal(v.getUint32(20, true), 1, "Ethernet link type");
+  const caplen = v.getUint32(24 + 8, true);
+  const frame = pcap.subarray(40, 40 + caplen);
+  const ihl = (frame[14]! & 0x0f) * 4;
+  return frame.subarray(14 + ihl + (mode === "udp" ? 8 : 0));
+}
 
 async function sh(...args: string[]): Promise<{ code: number; out: string }> {
   const r = await new Deno.Command(args[0]!, {
@@ -59,16 +72,18 @@ function counters(text: string) {
   const line = text.split("\n").find((l) => l.startsWith("{"));
   assert.ok(line, `no counters in: ${text}`);
   return JSON.parse(line) as {
-    pump: { espIn: number; espOut: number; tunOut: number };
+    stats: { espIn: number; espOut: number; tunOut: number };
     sas: { direction: string; packets: number; icvFailures: number; replayDrops: number }[];
   };
 }
 
-for (const mode of ["udp", "raw"] as const) {
-  Deno.test(`ping between two subnets through two branchgate data paths over ${mode} ESP`, async () => {
+for (const [mode, suite] of [["udp", "gcm"], ["raw", "cbc"]] as const) {
+  Deno.test(`ping between two subnets through two branchgate data paths, ${mode} ESP, ${suite}`, async () => {
     const a = `bgea${Deno.pid}${mode}`;
     const b = `bgeb${Deno.pid}${mode}`;
     const gateways: Gateway[] = [];
+    let capture: Deno.ChildProcess | undefined;
+    const pcap = await Deno.makeTempFile({ suffix: ".pcap" });
     try {
       await must("ip", "netns", "add", a);
       await must("ip", "netns", "add", b);
@@ -102,8 +117,8 @@ for (const mode of ["udp", "raw"] as const) {
           "0x2001",
           "0x1001",
           mode,
-          "8",
-          "replay",
+          "10",
+          suite,
         ]),
       );
       gateways.push(
@@ -115,9 +130,12 @@ for (const mode of ["udp", "raw"] as const) {
           "0x1001",
           "0x2001",
           mode,
-          "8",
+          "10",
+          suite,
         ]),
       );
+      // The data paths brought bgt0 up and routed the far subnet into it; the test only gives
+      // each gateway an address on its inner subnet to ping from.
       for (
         const [ns, addr, far] of [[a, "198.51.100.1/24", "203.0.113.0/24"], [
           b,
@@ -125,10 +143,27 @@ for (const mode of ["udp", "raw"] as const) {
           "198.51.100.0/24",
         ]]
       ) {
-        await must("ip", "-n", ns!, "link", "set", "bgt0", "up", "mtu", "1400");
         await must("ip", "-n", ns!, "addr", "add", addr!, "dev", "bgt0");
-        await must("ip", "-n", ns!, "route", "add", far!, "dev", "bgt0");
+        const route = await sh("ip", "-n", ns!, "route", "show", far!);
+        assert.match(route.out, /dev bgt0/, `route to ${far} set by the data path`);
+        const link = await sh("ip", "-n", ns!, "link", "show", "bgt0");
+        assert.match(link.out, /mtu 1400/);
       }
+      const filter = mode === "udp"
+        ? "src host 192.0.2.1 and udp dst port 4500"
+        : "src host 192.0.2.1 and ip proto 50";
+      capture = new Deno.Command("ip", {
+        args: ["netns", "exec", a, "tcpdump", "-i", "veth0", "-U", "-c", "1", "-w", pcap, filter],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const capErr = capture.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      for (let seen = ""; !seen.includes("listening");) {
+        const { value, done } = await capErr.read();
+        if (done) break;
+        seen += value;
+      }
+      capErr.releaseLock();
       const ping = await sh(
         "ip",
         "netns",
@@ -164,17 +199,42 @@ for (const mode of ["udp", "raw"] as const) {
         "203.0.113.1",
       );
       assert.equal(big.code, 0, big.out);
+      assert.equal((await capture.status).code, 0, "tcpdump captured one ESP packet");
+      capture = undefined;
+      const esp = firstEsp(await Deno.readFile(pcap), mode);
+      const hex = Array.from(esp, (x) => x.toString(16).padStart(2, "0")).join("");
+      const sent = await sh(
+        "ip",
+        "netns",
+        "exec",
+        a,
+        Deno.execPath(),
+        "run",
+        "--allow-all",
+        replayer,
+        mode,
+        "192.0.2.2",
+        hex,
+      );
+      assert.match(sent.out, /sent/);
       const [ca, cb] = [counters(await gateways[0]!.output), counters(await gateways[1]!.output)];
       for (const c of [ca, cb]) {
-        assert.ok(c.pump.espOut >= 7 && c.pump.espIn >= 7, JSON.stringify(c.pump));
+        assert.ok(c.stats.espOut >= 7 && c.stats.espIn >= 7, JSON.stringify(c.stats));
         const inbound = c.sas.find((s) => s.direction === "in")!;
         assert.ok(inbound.packets >= 7);
         assert.equal(inbound.icvFailures, 0);
       }
-      // Gateway A re-sent its first ESP datagram on the wire: B dropped and counted it, A saw none.
+      // A's first ESP packet was sent again on the wire: B dropped and counted it, A saw none.
       assert.equal(cb.sas.find((s) => s.direction === "in")!.replayDrops, 1);
       assert.equal(ca.sas.find((s) => s.direction === "in")!.replayDrops, 0);
     } finally {
+      if (capture !== undefined) {
+        try {
+          capture.kill("SIGKILL");
+        } catch { /* already exited */ }
+        await capture.status;
+      }
+      await Deno.remove(pcap).catch(() => {});
       for (const g of gateways) {
         try {
           g.child.kill("SIGKILL");

@@ -1,0 +1,44 @@
+/**
+ * Messages between the main thread (src/esp/datapath.ts) and the data-path Worker
+ * (src/esp/worker.ts). Plain, structured-clone-safe data; each main → Worker message is
+ * followed by one signal on the shared eventfd, which wakes the Worker from `poll`.
+ * @module
+ */
+
+import type { DataPathOptions, DataPathStats, UdpEndpoint } from "./datapath_types.ts";
+import type { EspLifetimeEvent, EspSaCounters, EspSaSpec } from "./sa_spec.ts";
+
+/** Main thread → Worker. */
+export type ToWorker =
+  | { readonly t: "init"; readonly opts: DataPathOptions; readonly eventFd: number }
+  | { readonly t: "install"; readonly id: number; readonly spec: EspSaSpec }
+  | {
+    readonly t: "delete";
+    readonly id: number;
+    readonly spi: number;
+    readonly direction: "in" | "out";
+  }
+  | { readonly t: "snapshot"; readonly id: number }
+  | {
+    readonly t: "ike";
+    readonly data: Uint8Array;
+    readonly local: UdpEndpoint;
+    readonly remote: UdpEndpoint;
+  }
+  | { readonly t: "stop"; readonly id: number };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { readonly t: "ready"; readonly endpoints: UdpEndpoint[]; readonly tunName: string }
+  | { readonly t: "failed"; readonly message: string }
+  | { readonly t: "result"; readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly t: "result"; readonly id: number; readonly ok: false; readonly message: string }
+  | { readonly t: "counters"; readonly sas: EspSaCounters[]; readonly stats: DataPathStats }
+  | { readonly t: "lifetime"; readonly event: EspLifetimeEvent }
+  | {
+    readonly t: "ike";
+    readonly data: Uint8Array;
+    readonly local: UdpEndpoint;
+    readonly remote: UdpEndpoint;
+  }
+  | { readonly t: "fatal"; readonly message: string };

@@ -1,0 +1,267 @@
+/**
+ * The data-path Worker through its main-thread handle, without root: a socketpair stands in for
+ * the TUN device and a loopback UDP socket with its own SA database for the far gateway.
+ * Packets cross in both directions over ESP-in-UDP (AEAD and CBC+HMAC); IKE shares the port
+ * behind the Non-ESP Marker; NAT keepalives go out when the tunnel is idle; a replayed ESP
+ * datagram is dropped and counted; lifetimes and bad specs are reported.
+ */
+
+import assert from "node:assert/strict";
+import { DataPathError, type DataPathHandle, startDataPath } from "../../../src/esp/datapath.ts";
+import type { EspLifetimeEvent, EspSaSpec } from "../../../src/esp/sa_spec.ts";
+import { udp4 } from "../../fakes/packets.ts";
+import { eventually, FakePeer, FakeTun, rangeSelector, sleep } from "../../fakes/esp_peer.ts";
+
+const BRANCH = rangeSelector("198.51.100.0", "198.51.100.255");
+const HQ = rangeSelector("203.0.113.0", "203.0.113.255");
+const NO_LIMITS = { softSeconds: 0, hardSeconds: 0, softBytes: 0, hardBytes: 0 };
+
+/** An SA as seen from the data path's side ("out": branch → HQ). */
+function spec(
+  spi: number,
+  direction: "in" | "out",
+  ports: { mine: number; peer: number },
+  over: Partial<EspSaSpec> = {},
+): EspSaSpec {
+  return {
+    spi,
+    direction,
+    peer: "hq",
+    childId: `child-${spi}`,
+    transform: { kind: "aead", alg: "aes128gcm16" },
+    keyMaterial: Uint8Array.from({ length: 20 }, (_, i) => (spi * 3 + i) & 0xff),
+    endpoints: {
+      local: "127.0.0.1",
+      remote: "127.0.0.1",
+      encap: { localPort: ports.mine, remotePort: ports.peer },
+    },
+    localSelectors: [BRANCH],
+    remoteSelectors: [HQ],
+    esn: false,
+    replayWindow: 64,
+    lifetime: NO_LIMITS,
+    ...over,
+  };
+}
+
+/** The same SA from the peer's side (selectors swapped, direction flipped). */
+function mirrored(s: EspSaSpec): EspSaSpec {
+  return {
+    ...s,
+    direction: s.direction === "in" ? "out" : "in",
+    localSelectors: s.remoteSelectors,
+    remoteSelectors: s.localSelectors,
+  };
+}
+
+async function withDataPath(
+  keepaliveSeconds: number,
+  body: (dp: DataPathHandle, tun: FakeTun, peer: FakePeer, port: number) => Promise<void>,
+): Promise<void> {
+  const tun = new FakeTun();
+  const peer = new FakePeer();
+  let dp: DataPathHandle | undefined;
+  try {
+    dp = await startDataPath({
+      tunName: "bgtest0",
+      mtu: 1400,
+      listen: ["127.0.0.1"],
+      natPort: 0,
+      rawEsp: false,
+      keepaliveSeconds,
+      packetFd: tun.deviceFd,
+    });
+    assert.equal(dp.endpoints.length, 1);
+    assert.equal(dp.endpoints[0]!.address, "127.0.0.1");
+    await body(dp, tun, peer, dp.endpoints[0]!.port);
+  } finally {
+    await dp?.stop();
+    peer.close();
+    tun.close();
+  }
+}
+
+Deno.test("packets cross the Worker both ways over ESP-in-UDP, with counters", async () => {
+  await withDataPath(0, async (dp, tun, peer, port) => {
+    const ports = { mine: port, peer: peer.port };
+    for (
+      const [spi, t] of [
+        [0x1001, { kind: "aead", alg: "aes128gcm16" }],
+        [0x1002, { kind: "cipher+mac", cipher: "aes256cbc", mac: "hmac-sha256-128" }],
+      ] as const
+    ) {
+      const keyMaterial = Uint8Array.from(
+        { length: t.kind === "aead" ? 20 : 64 },
+        (_, i) => (spi + 7 * i) & 0xff,
+      );
+      const out = spec(spi, "out", ports, { transform: t, keyMaterial });
+      const inb = spec(spi + 0x100, "in", ports, {
+        transform: t,
+        keyMaterial,
+        localSelectors: [BRANCH],
+        remoteSelectors: [HQ],
+      });
+      await dp.installSa(out);
+      await dp.installSa(inb);
+      peer.install(mirrored(out));
+      peer.install(mirrored(inb));
+
+      // Branch host → HQ host: into the TUN, out as ESP to the peer.
+      const inner = udp4("198.51.100.5", "203.0.113.7", { payload: 1000 });
+      assert.ok(tun.inject(inner));
+      const got = await eventually(() => {
+        const r = peer.receive();
+        return r.length > 0 ? r : undefined;
+      });
+      assert.equal(got.length, 1);
+      assert.equal(got[0]!.port, port, "ESP leaves from the NAT-T socket");
+      assert.deepEqual(peer.decapsulate(got[0]!.data), inner);
+
+      // HQ host → branch host: ESP from the peer, out of the TUN.
+      const back = udp4("203.0.113.7", "198.51.100.5", { payload: 333 });
+      assert.ok(peer.send(peer.encapsulate(back), port));
+      const written = await eventually(() => {
+        const r = tun.drain();
+        return r.length > 0 ? r : undefined;
+      });
+      assert.deepEqual(written, [back]);
+
+      // Dropped, never thrown: the peer's SA removed, traffic for it is no policy.
+      await dp.deleteSa(spi, "out");
+      peer.sad.remove(spi, "in");
+      peer.sad.remove(spi + 0x100, "out");
+    }
+    const snap = await dp.snapshot();
+    assert.equal(snap.stats.tunIn, 2);
+    assert.equal(snap.stats.espOut, 2);
+    assert.equal(snap.stats.espIn, 2);
+    assert.equal(snap.stats.tunOut, 2);
+    const inbound = snap.sas.filter((s) => s.direction === "in");
+    assert.deepEqual(inbound.map((s) => [s.spi, s.packets, s.bytes]), [
+      [0x1101, 1, 361],
+      [0x1102, 1, 361],
+    ]);
+    assert.deepEqual(dp.counters(), snap.sas);
+    assert.ok(tun.inject(udp4("198.51.100.5", "203.0.113.7")));
+    await eventually(() => dp.stats().noPolicy === 1 ? true : undefined);
+  });
+});
+
+Deno.test("IKE shares the NAT-T port behind the Non-ESP Marker; replays are counted", async () => {
+  await withDataPath(0, async (dp, _tun, peer, port) => {
+    const seen: { data: Uint8Array; local: unknown; remote: unknown }[] = [];
+    dp.onIkePacket((data, local, remote) => seen.push({ data, local, remote }));
+    const ike = Uint8Array.from({ length: 40 }, (_, i) => i + 1);
+    assert.ok(peer.send(new Uint8Array([0, 0, 0, 0, ...ike]), port));
+    await eventually(() => (seen.length > 0 ? true : undefined));
+    assert.deepEqual(seen[0], {
+      data: ike,
+      local: { address: "127.0.0.1", port },
+      remote: { address: "127.0.0.1", port: peer.port },
+    });
+
+    dp.sendIke(ike, { address: "127.0.0.1", port }, { address: "127.0.0.1", port: peer.port });
+    const got = await eventually(() => {
+      const r = peer.receive();
+      return r.length > 0 ? r : undefined;
+    });
+    assert.deepEqual(got[0]!.data, new Uint8Array([0, 0, 0, 0, ...ike]));
+
+    // A keepalive from the peer, and junk, are counted; an ESP datagram sent twice is a replay.
+    const inb = spec(0x2001, "in", { mine: port, peer: peer.port }, {
+      localSelectors: [BRANCH],
+      remoteSelectors: [HQ],
+    });
+    await dp.installSa(inb);
+    peer.install(mirrored(inb));
+    const esp = peer.encapsulate(udp4("203.0.113.7", "198.51.100.5"));
+    assert.ok(peer.send(esp, port));
+    assert.ok(peer.send(esp, port));
+    assert.ok(peer.send(new Uint8Array([0xff]), port));
+    assert.ok(peer.send(new Uint8Array([1, 2]), port));
+    await eventually(() =>
+      dp.counters().some((c) => c.spi === 0x2001 && c.replayDrops === 1) ? true : undefined
+    );
+    const snap = await dp.snapshot();
+    const sa = snap.sas.find((c) => c.spi === 0x2001)!;
+    assert.equal(sa.packets, 1);
+    assert.equal(sa.replayDrops, 1);
+    assert.equal(snap.stats.keepalivesIn, 1);
+    assert.equal(snap.stats.invalid, 1);
+    assert.equal(snap.stats.ikeIn, 1);
+    assert.equal(snap.stats.ikeOut, 1);
+  });
+});
+
+Deno.test("NAT keepalives go to an idle ESP-in-UDP peer (RFC 3948 §2.3)", async () => {
+  await withDataPath(0.2, async (dp, _tun, peer, port) => {
+    await dp.installSa(spec(0x3001, "out", { mine: port, peer: peer.port }));
+    const got: Uint8Array[] = [];
+    await eventually(() => {
+      got.push(...peer.receive().map((r) => r.data));
+      return got.length >= 2 ? true : undefined;
+    });
+    for (const r of got) assert.deepEqual(r, new Uint8Array([0xff]));
+    assert.ok((await dp.snapshot()).stats.keepalivesOut >= 2);
+  });
+});
+
+Deno.test("lifetimes reach the main thread; bad specs are refused with the reason", async () => {
+  await withDataPath(0, async (dp, _tun, peer, port) => {
+    const events: EspLifetimeEvent[] = [];
+    dp.onLifetime((e) => events.push(e));
+    const ports = { mine: port, peer: peer.port };
+    await dp.installSa(
+      spec(0x4001, "out", ports, { lifetime: { ...NO_LIMITS, softSeconds: 1, hardSeconds: 3 } }),
+    );
+    await assert.rejects(
+      dp.installSa(spec(0x4001, "out", ports)),
+      (e) => e instanceof DataPathError && /SPI in use/.test(e.message),
+    );
+    await assert.rejects(
+      dp.installSa(spec(0x4002, "out", ports, { keyMaterial: new Uint8Array(3) })),
+      /needs 20 bytes/,
+    );
+    await assert.rejects(
+      dp.installSa(spec(0x4003, "out", { mine: 1, peer: 4500 })),
+      /no UDP socket on port 1/,
+    );
+    await eventually(() => (events.length >= 2 ? true : undefined), 6000);
+    assert.deepEqual(events.map((e) => `${e.kind}:${e.spi}:${e.childId}`), [
+      "soft:16385:child-16385",
+      "hard:16385:child-16385",
+    ]);
+    assert.equal(await dp.deleteSa(0x4001, "out"), false, "the hard limit removed it already");
+    assert.equal((await dp.snapshot()).sas.length, 0);
+  });
+});
+
+Deno.test("start-up errors are typed and leave nothing behind", async () => {
+  await assert.rejects(
+    startDataPath({
+      tunName: "bad name",
+      mtu: 1400,
+      listen: ["127.0.0.1"],
+      natPort: 0,
+      rawEsp: false,
+    }),
+    DataPathError,
+  );
+  const tun = new FakeTun();
+  try {
+    await assert.rejects(
+      startDataPath({
+        tunName: "x",
+        mtu: 1400,
+        listen: ["192.0.2.77"], // not an address of this host: bind fails in the Worker
+        natPort: 0,
+        rawEsp: false,
+        packetFd: tun.deviceFd,
+      }),
+      (e) => e instanceof DataPathError && /bind/.test(e.message),
+    );
+  } finally {
+    tun.close();
+  }
+  await sleep(0);
+});
