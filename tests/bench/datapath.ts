@@ -3,12 +3,15 @@
  * SA database (selector lookup, framing, AEAD, replay window, inner policy check), driven by an
  * in-process packet generator. `openssl speed -evp` for the same cipher and size is measured in
  * the same run: the ratio is what to compare across machines.
+ * Then (as root) the same through the real I/O path (io_part.ts): the data-path Worker on a TUN
+ * device and UDP sockets in a namespace, loaded by a separate generator process.
  */
 
 import { getCrypto } from "../../src/crypto/registry.ts";
 import { MAX_ESP_HEADER, MAX_ESP_TRAILER, SaDatabase } from "../../src/esp/sad.ts";
 import type { EspSaSpec } from "../../src/esp/sa_spec.ts";
 import type { AeadAlg } from "../../src/crypto/types.ts";
+import { runIoBench } from "./io_part.ts";
 
 const SECONDS = 1;
 const sel = (a: string, b: string) => ({
@@ -75,9 +78,11 @@ async function opensslMBs(alg: AeadAlg, size: number): Promise<number> {
   }
 }
 
+console.log("part 1: ESP through the SA database, in-process generator, one core");
 console.log(
   "algorithm          bytes   encap pkt/s   decap pkt/s   encap MB/s   openssl MB/s   ratio",
 );
+const opensslPkts = new Map<string, number>(); // "alg/size" → openssl packets/s
 for (const alg of ["aes128gcm16", "aes256gcm16", "chacha20poly1305"] as const) {
   for (const size of [64, 1400]) {
     const out = new SaDatabase(getCrypto());
@@ -116,12 +121,44 @@ for (const alg of ["aes128gcm16", "aes256gcm16", "chacha20poly1305"] as const) {
     if (failures > 0) throw new Error(`${alg}/${size}: ${failures} decapsulations failed`);
     const encapMBs = (encaps / SECONDS) * size / 1e6;
     const ref = await opensslMBs(alg, size);
+    opensslPkts.set(`${alg}/${size}`, ref * 1e6 / size);
     console.log(
       `${alg.padEnd(18)} ${String(size).padStart(5)} ${
         Math.round(encaps / SECONDS).toLocaleString("en").padStart(13)
       } ${Math.round(decaps / SECONDS).toLocaleString("en").padStart(13)} ${
         encapMBs.toFixed(1).padStart(12)
       } ${ref.toFixed(1).padStart(14)} ${(encapMBs / ref).toFixed(2).padStart(7)}`,
+    );
+  }
+}
+
+console.log(
+  "\npart 1 with I/O: the data-path Worker on a TUN device and UDP sockets (GSO), one core",
+);
+const io = await runIoBench();
+if (typeof io === "string") {
+  console.log(io);
+} else {
+  const plain = io.find((r) => r.what === "plain UDP");
+  console.log(
+    "direction  algorithm      bytes      pkt/s   core use   pkt/s per core   ratio to openssl",
+  );
+  for (const r of io.filter((r) => r !== plain)) {
+    const perCore = r.cpu > 0 ? r.processed / r.cpu : NaN;
+    const ref = opensslPkts.get(`${r.transform}/${r.size}`) ?? NaN;
+    console.log(
+      `${r.what.padEnd(10)} ${r.transform.padEnd(13)} ${String(r.size).padStart(6)} ${
+        Math.round(r.processed).toLocaleString("en").padStart(10)
+      } ${(100 * r.cpu).toFixed(0).padStart(9)}% ${
+        Math.round(perCore).toLocaleString("en").padStart(16)
+      } ${(perCore / ref).toFixed(2).padStart(18)}`,
+    );
+  }
+  if (plain !== undefined) {
+    console.log(
+      `reference: the generator pushes ${
+        Math.round(plain.generated).toLocaleString("en")
+      } plain UDP datagrams/s of ${plain.size} bytes through loopback (sendmmsg + GSO)`,
     );
   }
 }

@@ -39,3 +39,16 @@ export function udp4(src: string, dst: string, o: Udp4Options = {}): Uint8Array 
   for (let i = 28; i < len; i++) p[i] = i & 0xff;
   return p;
 }
+
+/** Fills in the IPv4 header checksum (RFC 791 §3.1, RFC 1071) of `p` in place; returns `p`. */
+export function withIpv4Checksum(p: Uint8Array): Uint8Array {
+  const ihl = (p[0]! & 0x0f) * 4;
+  p[10] = p[11] = 0;
+  let sum = 0;
+  for (let i = 0; i < ihl; i += 2) sum += (p[i]! << 8) | p[i + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const c = ~sum & 0xffff;
+  p[10] = c >> 8;
+  p[11] = c & 0xff;
+  return p;
+}
