@@ -77,7 +77,7 @@ export class FakeTun {
   }
 }
 
-/** The far gateway: its own SA database and a UDP socket on 127.0.0.1. */
+/** The far gateway: its own SA database and a UDP socket on a loopback address. */
 export class FakePeer {
   /** Its SA database. */
   readonly sad = new SaDatabase(getCrypto());
@@ -87,8 +87,9 @@ export class FakePeer {
   readonly #poll: PollSet;
   readonly #tx = new Uint8Array(65536);
 
-  constructor() {
-    this.socket = openUdp(new Uint8Array([127, 0, 0, 1]), 0, false);
+  /** A peer on `address` (127.0.0.1 unless given, e.g. ::1 for an IPv6 outer header). */
+  constructor(readonly address: Uint8Array = new Uint8Array([127, 0, 0, 1])) {
+    this.socket = openUdp(address, 0, false);
     this.#poll = new PollSet([this.socket.fd]);
   }
 
@@ -138,9 +139,9 @@ export class FakePeer {
     return r === undefined ? undefined : buf.slice(r.offset, r.offset + r.length);
   }
 
-  /** Sends a datagram to 127.0.0.1:`port`. */
+  /** Sends a datagram to `port` on the peer's own (loopback) address. */
   send(data: Uint8Array, port: number): boolean {
-    return this.socket.sendTo(data, new Uint8Array([127, 0, 0, 1]), port);
+    return this.socket.sendTo(data, this.address, port);
   }
 
   /** Closes the socket. */

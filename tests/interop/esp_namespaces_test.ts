@@ -12,15 +12,18 @@ import assert from "node:assert/strict";
 const fixture = new URL("./fixtures/esp_gateway.ts", import.meta.url).pathname;
 const replayer = new URL("./fixtures/esp_replay.ts", import.meta.url).pathname;
 
-/** The first ESP payload (after the outer IPv4 header and, for UDP, its UDP header) in a pcap. */
+/**
+ * The first ESP payload in a pcap: after the Ethernet header, the outer IPv4 header (IHL) or
+ * IPv6 header (40 bytes, no extension headers here) and, for UDP, the UDP header.
+ */
 function firstEsp(pcap: Uint8Array, mode: "udp" | "raw"): Uint8Array {
   const v = new DataView(pcap.buffer, pcap.byteOffset, pcap.byteLength);
   assert.ok(pcap.length > 24 + 16 + 14 + 20, "capture too short");
   assert.equal(v.getUint32(20, true), 1, "Ethernet link type");
   const caplen = v.getUint32(24 + 8, true);
   const frame = pcap.subarray(40, 40 + caplen);
-  const ihl = (frame[14]! & 0x0f) * 4;
-  return frame.subarray(14 + ihl + (mode === "udp" ? 8 : 0));
+  const ipHeader = frame[14]! >> 4 === 6 ? 40 : (frame[14]! & 0x0f) * 4;
+  return frame.subarray(14 + ipHeader + (mode === "udp" ? 8 : 0));
 }
 
 async function sh(...args: string[]): Promise<{ code: number; out: string }> {
@@ -77,10 +80,17 @@ function counters(text: string) {
   };
 }
 
-for (const [mode, suite] of [["udp", "gcm"], ["raw", "cbc"]] as const) {
-  Deno.test(`ping between two subnets through two branchgate data paths, ${mode} ESP, ${suite}`, async () => {
-    const a = `bgea${Deno.pid}${mode}`;
-    const b = `bgeb${Deno.pid}${mode}`;
+const CASES = [
+  { mode: "udp", suite: "gcm", outer: ["192.0.2.1", "192.0.2.2"], prefix: 24 },
+  { mode: "raw", suite: "cbc", outer: ["192.0.2.1", "192.0.2.2"], prefix: 24 },
+  { mode: "raw", suite: "gcm", outer: ["2001:db8::1", "2001:db8::2"], prefix: 64 },
+] as const;
+
+for (const { mode, suite, outer, prefix } of CASES) {
+  const v6 = outer[0].includes(":");
+  Deno.test(`ping between two subnets through two branchgate data paths, ${mode} ESP over IPv${v6 ? 6 : 4}, ${suite}`, async () => {
+    const a = `bgea${Deno.pid}${mode}${suite}`;
+    const b = `bgeb${Deno.pid}${mode}${suite}`;
     const gateways: Gateway[] = [];
     let capture: Deno.ChildProcess | undefined;
     const pcap = await Deno.makeTempFile({ suffix: ".pcap" });
@@ -102,16 +112,17 @@ for (const [mode, suite] of [["udp", "gcm"], ["raw", "cbc"]] as const) {
         "netns",
         b,
       );
-      await must("ip", "-n", a, "addr", "add", "192.0.2.1/24", "dev", "veth0");
-      await must("ip", "-n", b, "addr", "add", "192.0.2.2/24", "dev", "veth0");
+      const nodad = v6 ? ["nodad"] : []; // usable at once, no duplicate address detection
+      await must("ip", "-n", a, "addr", "add", `${outer[0]}/${prefix}`, "dev", "veth0", ...nodad);
+      await must("ip", "-n", b, "addr", "add", `${outer[1]}/${prefix}`, "dev", "veth0", ...nodad);
       for (const ns of [a, b]) {
         await must("ip", "-n", ns, "link", "set", "veth0", "up");
         await must("ip", "-n", ns, "link", "set", "lo", "up");
       }
       gateways.push(
         await startGateway(a, [
-          "192.0.2.1",
-          "192.0.2.2",
+          outer[0],
+          outer[1],
           "198.51.100.0/24",
           "203.0.113.0/24",
           "0x2001",
@@ -123,8 +134,8 @@ for (const [mode, suite] of [["udp", "gcm"], ["raw", "cbc"]] as const) {
       );
       gateways.push(
         await startGateway(b, [
-          "192.0.2.2",
-          "192.0.2.1",
+          outer[1],
+          outer[0],
           "203.0.113.0/24",
           "198.51.100.0/24",
           "0x1001",
@@ -149,9 +160,8 @@ for (const [mode, suite] of [["udp", "gcm"], ["raw", "cbc"]] as const) {
         const link = await sh("ip", "-n", ns!, "link", "show", "bgt0");
         assert.match(link.out, /mtu 1400/);
       }
-      const filter = mode === "udp"
-        ? "src host 192.0.2.1 and udp dst port 4500"
-        : "src host 192.0.2.1 and ip proto 50";
+      const filter = `src host ${outer[0]} and ` +
+        (mode === "udp" ? "udp dst port 4500" : v6 ? "ip6 proto 50" : "ip proto 50");
       capture = new Deno.Command("ip", {
         args: ["netns", "exec", a, "tcpdump", "-i", "veth0", "-U", "-c", "1", "-w", pcap, filter],
         stdout: "null",
@@ -213,7 +223,7 @@ for (const [mode, suite] of [["udp", "gcm"], ["raw", "cbc"]] as const) {
         "--allow-all",
         replayer,
         mode,
-        "192.0.2.2",
+        outer[1],
         hex,
       );
       assert.match(sent.out, /sent/);

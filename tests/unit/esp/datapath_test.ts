@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { DataPathError, type DataPathHandle, startDataPath } from "../../../src/esp/datapath.ts";
 import type { EspLifetimeEvent, EspSaSpec } from "../../../src/esp/sa_spec.ts";
 import { udp4 } from "../../fakes/packets.ts";
+import { parseIp } from "../../../src/net/addr.ts";
 import { eventually, FakePeer, FakeTun, rangeSelector, sleep } from "../../fakes/esp_peer.ts";
 
 const BRANCH = rangeSelector("198.51.100.0", "198.51.100.255");
@@ -57,22 +58,23 @@ function mirrored(s: EspSaSpec): EspSaSpec {
 async function withDataPath(
   keepaliveSeconds: number,
   body: (dp: DataPathHandle, tun: FakeTun, peer: FakePeer, port: number) => Promise<void>,
+  loopback = "127.0.0.1",
 ): Promise<void> {
   const tun = new FakeTun();
-  const peer = new FakePeer();
+  const peer = new FakePeer(parseIp(loopback));
   let dp: DataPathHandle | undefined;
   try {
     dp = await startDataPath({
       tunName: "bgtest0",
       mtu: 1400,
-      listen: ["127.0.0.1"],
+      listen: [loopback],
       natPort: 0,
       rawEsp: false,
       keepaliveSeconds,
       packetFd: tun.deviceFd,
     });
     assert.equal(dp.endpoints.length, 1);
-    assert.equal(dp.endpoints[0]!.address, "127.0.0.1");
+    assert.equal(dp.endpoints[0]!.address, loopback);
     await body(dp, tun, peer, dp.endpoints[0]!.port);
   } finally {
     await dp?.stop();
@@ -145,6 +147,39 @@ Deno.test("packets cross the Worker both ways over ESP-in-UDP, with counters", a
     assert.ok(tun.inject(udp4("198.51.100.5", "203.0.113.7")));
     await eventually(() => dp.stats().noPolicy === 1 ? true : undefined);
   });
+});
+
+Deno.test("ESP-in-UDP over an IPv6 outer header (RFC 3948 over ::1)", async () => {
+  await withDataPath(0, async (dp, tun, peer, port) => {
+    const v6 = { local: "::1", remote: "::1", encap: { localPort: port, remotePort: peer.port } };
+    const out = spec(0x6001, "out", { mine: port, peer: peer.port }, { endpoints: v6 });
+    const inb = spec(0x6002, "in", { mine: port, peer: peer.port }, { endpoints: v6 });
+    await dp.installSa(out);
+    await dp.installSa(inb);
+    peer.install(mirrored(out));
+    peer.install(mirrored(inb));
+    const inner = udp4("198.51.100.5", "203.0.113.7", { payload: 1300 });
+    assert.ok(tun.inject(inner));
+    const got = await eventually(() => {
+      const r = peer.receive();
+      return r.length > 0 ? r : undefined;
+    });
+    assert.deepEqual(peer.decapsulate(got[0]!.data), inner);
+    const back = udp4("203.0.113.7", "198.51.100.5", { payload: 10 });
+    assert.ok(peer.send(peer.encapsulate(back), port));
+    assert.deepEqual(
+      await eventually(() => {
+        const r = tun.drain();
+        return r.length > 0 ? r : undefined;
+      }),
+      [back],
+    );
+    // An IPv4 SA has no socket on this IPv6-only data path.
+    await assert.rejects(
+      dp.installSa(spec(0x6003, "out", { mine: port, peer: peer.port })),
+      /no UDP socket on port \d+ for local address 127\.0\.0\.1/,
+    );
+  }, "::1");
 });
 
 Deno.test("IKE shares the NAT-T port behind the Non-ESP Marker; replays are counted", async () => {
