@@ -12,6 +12,7 @@ import { MAX_ESP_HEADER, MAX_ESP_TRAILER, SaDatabase } from "../../src/esp/sad.t
 import type { EspSaSpec } from "../../src/esp/sa_spec.ts";
 import type { AeadAlg } from "../../src/crypto/types.ts";
 import { runIoBench } from "./io_part.ts";
+import { runTunnelBench } from "./tunnel.ts";
 
 const SECONDS = 1;
 const sel = (a: string, b: string) => ({
@@ -161,4 +162,34 @@ if (typeof io === "string") {
       } plain UDP datagrams/s of ${plain.size} bytes through loopback (sendmmsg + GSO)`,
     );
   }
+}
+
+console.log(
+  "\nparts 2 and 3: iperf3 through a tunnel between two namespaces (ESP-in-UDP, AES-GCM-16)",
+);
+const tunnel = await runTunnelBench();
+if (typeof tunnel === "string") {
+  console.log(tunnel);
+} else {
+  const mbit = (bps: number) => (bps / 1e6).toFixed(0).padStart(8);
+  const s = tunnel.strongswan;
+  const b = tunnel.branchgate;
+  console.log("tunnel                          TCP Mbit/s   UDP Mbit/s   UDP loss");
+  console.log(
+    `strongSwan <-> strongSwan        ${mbit(s.tcp)}     ${mbit(s.udp)}   ${s.udpLoss.toFixed(1)}%`,
+  );
+  console.log(
+    `branchgate <-> strongSwan        ${mbit(b.tcp)}     ${mbit(b.udp)}   ${b.udpLoss.toFixed(1)}%`,
+  );
+  console.log(
+    `ratio branchgate / strongSwan    ${(b.tcp / s.tcp).toFixed(2).padStart(8)}     ${
+      (b.udp / s.udp).toFixed(2).padStart(8)
+    }`,
+  );
+  const r = tunnel.rssKiB;
+  console.log(
+    `branchgate data-path process RSS: idle ${(r.idle / 1024).toFixed(1)} MiB, one tunnel ${
+      (r.tunnel / 1024).toFixed(1)
+    } MiB, after the load ${(r.afterLoad / 1024).toFixed(1)} MiB`,
+  );
 }
