@@ -44,6 +44,11 @@ const MSGHDR = 64; // struct mmsghdr
 const IOVEC = 16;
 const NAME = 32; // room for sockaddr_in6 (28)
 const CMSG = 24; // CMSG_SPACE(sizeof(uint16_t))
+const RECV_CMSG = 64; // room for IP_PKTINFO (32) or IPV6_PKTINFO (40) on receive
+const IPPROTO_IP = 0;
+const IP_PKTINFO = 8;
+const IPPROTO_IPV6 = 41;
+const IPV6_PKTINFO = 50;
 const SOL_UDP = 17;
 const UDP_SEGMENT = 103;
 const MSG_TRUNC = 0x20;
@@ -89,6 +94,9 @@ export class MmsgIo {
   readonly #namesAddr: number;
   readonly #ctrl: Uint8Array;
   readonly #ctrlAddr: number;
+  readonly #recvCtrl: Uint8Array;
+  readonly #recvCtrlView: DataView;
+  readonly #recvCtrlAddr: number;
   readonly #groupFirst: Int32Array; // per message: its first slot
   readonly #groupCount: Int32Array; // per message: its number of slots
   readonly #result: SendResult = { sent: 0, failed: 0 };
@@ -110,6 +118,9 @@ export class MmsgIo {
     this.#namesAddr = addressOf(this.#names);
     this.#ctrl = new Uint8Array(n * CMSG);
     this.#ctrlAddr = addressOf(this.#ctrl);
+    this.#recvCtrl = new Uint8Array(n * RECV_CMSG);
+    this.#recvCtrlView = new DataView(this.#recvCtrl.buffer);
+    this.#recvCtrlAddr = addressOf(this.#recvCtrl);
     const ctrlView = new DataView(this.#ctrl.buffer);
     for (let i = 0; i < n; i++) {
       // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } + u16 segment size
@@ -138,8 +149,8 @@ export class MmsgIo {
       h[w + 3] = 0;
       put64(h, w + 4, this.#iovAddr + i * IOVEC); // msg_iov
       put64(h, w + 6, 1); // msg_iovlen
-      put64(h, w + 8, 0); // msg_control
-      put64(h, w + 10, 0); // msg_controllen
+      put64(h, w + 8, this.#recvCtrlAddr + i * RECV_CMSG); // msg_control
+      put64(h, w + 10, RECV_CMSG); // msg_controllen
       h[w + 12] = 0; // msg_flags
       h[w + 14] = 0; // msg_len
       put64(iov, i * 4, this.#dataAddr + i * s.slotSize + offset);
@@ -168,6 +179,35 @@ export class MmsgIo {
       }
     }
     return n;
+  }
+
+  /**
+   * The destination address of datagram `i` of the last {@link recv} (from IP_PKTINFO or
+   * IPV6_PKTINFO, when the socket asked for them) written into `out` (16 bytes); returns its
+   * length (4 or 16), or 0 when the kernel gave none.
+   */
+  localAddress(i: number, out: Uint8Array): number {
+    const h = this.#hdr32;
+    const v = this.#recvCtrlView;
+    const base = i * RECV_CMSG;
+    const length = Math.min(h[i * (MSGHDR / 4) + 10]!, RECV_CMSG); // msg_controllen after recv
+    for (let p = 0; p + 16 <= length;) {
+      const cmsgLen = v.getUint32(base + p, true);
+      if (cmsgLen < 16 || p + cmsgLen > length) break;
+      const level = v.getInt32(base + p + 8, true);
+      const type = v.getInt32(base + p + 12, true);
+      const data = base + p + 16;
+      if (level === IPPROTO_IP && type === IP_PKTINFO && cmsgLen >= 16 + 12) {
+        out.set(this.#recvCtrl.subarray(data + 8, data + 12)); // in_pktinfo.ipi_addr
+        return 4;
+      }
+      if (level === IPPROTO_IPV6 && type === IPV6_PKTINFO && cmsgLen >= 16 + 20) {
+        out.set(this.#recvCtrl.subarray(data, data + 16)); // in6_pktinfo.ipi6_addr
+        return 16;
+      }
+      p += (cmsgLen + 7) & ~7;
+    }
+    return 0;
   }
 
   /**

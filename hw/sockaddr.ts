@@ -24,6 +24,8 @@ const IPPROTO_IPV6 = 41;
 const IP_MTU_DISCOVER = 10;
 const IPV6_MTU_DISCOVER = 23;
 const IPV6_V6ONLY = 26;
+const IP_PKTINFO = 8;
+const IPV6_RECVPKTINFO = 49;
 const PMTUDISC_DONT = 0;
 
 /** A non-blocking datagram socket with batch I/O over {@link PacketSlots}. */
@@ -37,6 +39,12 @@ export interface BatchSocket {
    * returns n. For raw IPv4 the outer header is already skipped (start/length cover ESP only).
    */
   recvBatch(slots: PacketSlots, offset: number, max: number): number;
+  /**
+   * The destination address of datagram `i` of the last {@link recvBatch} into `slots`, into
+   * `out` (16 bytes); returns 4 or 16, or 0 when unknown (only sockets opened with
+   * `wantLocal` report it).
+   */
+  localAddress(slots: PacketSlots, i: number, out: Uint8Array): number;
   /** Sends the slots of 0…count-1 tagged `tag` to their slot addresses. */
   sendBatch(slots: PacketSlots, tag: number, count: number): SendResult;
   /** Sends one datagram (control plane: IKE, keepalives); false when the kernel refused it. */
@@ -104,6 +112,15 @@ export function openSocket(family: 4 | 6, type: number, protocol: number, what: 
   return fd;
 }
 
+/**
+ * Asks the kernel to report each received datagram's destination address (IP_PKTINFO,
+ * IPV6_RECVPKTINFO), for sockets bound to a wildcard address.
+ */
+export function wantLocalAddress(fd: number, family: 4 | 6): void {
+  if (family === 6) setInt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+  else setInt(fd, IPPROTO_IP, IP_PKTINFO, 1);
+}
+
 /** Binds `fd` to `address`:`port`; closes it and throws when that fails. */
 export function bindSocket(fd: number, address: Uint8Array, port: number, what: string): void {
   const sa = encodeSockaddr(address, port);
@@ -130,6 +147,9 @@ export function batchSocket(
       const n = mmsgFor(slots).recv(fd, offset, max);
       if (fixRecv !== undefined && n > 0) fixRecv(slots, n);
       return n;
+    },
+    localAddress(slots, i, out) {
+      return mmsgFor(slots).localAddress(i, out);
     },
     sendBatch(slots, tag, count) {
       return mmsgFor(slots).send(fd, tag, count, gso);

@@ -5,7 +5,14 @@
  * @module
  */
 
-import { type BatchSocket, batchSocket, bindSocket, boundPort, openSocket } from "./sockaddr.ts";
+import {
+  type BatchSocket,
+  batchSocket,
+  bindSocket,
+  boundPort,
+  openSocket,
+  wantLocalAddress,
+} from "./sockaddr.ts";
 
 const SOCK_DGRAM = 2;
 
@@ -18,7 +25,8 @@ export interface UdpSocket extends BatchSocket {
 /**
  * Opens a non-blocking UDP socket bound to `address` (4 or 16 bytes; all zero for any) and
  * `port` (0: any free port). With `gso`, batches of equal-sized datagrams to one peer are sent
- * as single GSO messages up to `gsoMaxSegment` bytes each.
+ * as single GSO messages up to `gsoMaxSegment` bytes each. A socket bound to a wildcard
+ * address reports each datagram's destination address (see `BatchSocket.localAddress`).
  */
 export function openUdp(
   address: Uint8Array,
@@ -29,6 +37,7 @@ export function openUdp(
   const family = address.length === 16 ? 6 : 4;
   const what = `udp port ${port}`;
   const fd = openSocket(family, SOCK_DGRAM, 0, what);
+  if (address.every((b) => b === 0)) wantLocalAddress(fd, family);
   bindSocket(fd, address, port, what);
   const sock = batchSocket(fd, family, gso ? { maxSegment: gsoMaxSegment } : undefined);
   return { ...sock, port: boundPort(fd) };

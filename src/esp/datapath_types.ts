@@ -84,7 +84,10 @@ export interface DataPathSnapshot {
   readonly stats: DataPathStats;
 }
 
-/** Called for each IKE datagram on the NAT-T port, Non-ESP Marker already removed. */
+/**
+ * Called for each IKE datagram on the NAT-T port, Non-ESP Marker already removed. `local` is
+ * the address the peer sent it to (also when the socket listens on a wildcard address).
+ */
 export type IkePacketHandler = (
   datagram: Uint8Array,
   local: UdpEndpoint,

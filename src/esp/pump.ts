@@ -40,12 +40,16 @@ export interface PumpSocket {
   readonly port: number;
 }
 
-/** Called for IKE datagrams on a UDP socket, Non-ESP Marker removed (a fresh copy). */
+/**
+ * Called for IKE datagrams on a UDP socket, Non-ESP Marker removed (a fresh copy); `to` is the
+ * address the datagram was sent to (the socket's own unless it is bound to a wildcard).
+ */
 export type PumpIkeHandler = (
   datagram: Uint8Array,
   socketIndex: number,
   from: Uint8Array,
   fromPort: number,
+  to: Uint8Array,
 ) => void;
 
 /** Where an outbound SA's packets go; shared by SAs with the same outer endpoints. */
@@ -103,6 +107,7 @@ export class Pump {
   readonly #targets = new Map<EspSaSpec, Target>();
   readonly #byEndpoint = new Map<string, Target>();
   readonly #used: Uint8Array;
+  readonly #local = new Uint8Array(16);
 
   /**
    * @param sad the SA database
@@ -283,7 +288,10 @@ export class Pump {
         case "ike": {
           st.ikeIn++;
           const from = b.address.slice(i * 16, i * 16 + (b.family[i] === 6 ? 16 : 4));
-          this.onIke(b.data.slice(at + NON_ESP_MARKER_LENGTH, at + len), index, from, b.port[i]!);
+          const toLength = ps.socket.localAddress(b, i, this.#local);
+          const to = toLength > 0 ? this.#local.slice(0, toLength) : ps.local.slice();
+          const data = b.data.slice(at + NON_ESP_MARKER_LENGTH, at + len);
+          this.onIke(data, index, from, b.port[i]!, to);
           break;
         }
         case "keepalive":

@@ -60,12 +60,12 @@ function start(opts: DataPathOptions, fd: number): void {
     io = openWorkerIo(opts);
     sad = new SaDatabase(getCrypto());
     const sockets = io.sockets;
-    pump = new Pump(sad, io.tun, sockets, opts.mtu, (data, index, from, fromPort) => {
+    pump = new Pump(sad, io.tun, sockets, opts.mtu, (data, index, from, fromPort, to) => {
       const s = sockets[index]!;
       post({
         t: "ike",
         data,
-        local: { address: formatIp(s.local), port: s.port },
+        local: { address: formatIp(to), port: s.port },
         remote: { address: formatIp(from), port: fromPort },
       }, [data.buffer as ArrayBuffer]);
     });

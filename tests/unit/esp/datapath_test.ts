@@ -228,6 +228,47 @@ Deno.test("IKE shares the NAT-T port behind the Non-ESP Marker; replays are coun
   });
 });
 
+Deno.test("on a wildcard listen address, IKE is reported with the address it was sent to", async () => {
+  const tun = new FakeTun();
+  const peer = new FakePeer();
+  const dp = await startDataPath({
+    tunName: "bgtest0",
+    mtu: 1400,
+    listen: ["0.0.0.0"],
+    natPort: 0,
+    rawEsp: false,
+    keepaliveSeconds: 0,
+    packetFd: tun.deviceFd,
+  });
+  try {
+    const port = dp.endpoints[0]!.port;
+    assert.deepEqual(dp.endpoints, [{ address: "0.0.0.0", port }]);
+    const seen: unknown[] = [];
+    dp.onIkePacket((_data, local, remote) => seen.push({ local, remote }));
+    assert.ok(peer.send(new Uint8Array(32), port)); // marker and a 28-byte IKE header
+    await eventually(() => (seen.length > 0 ? true : undefined));
+    assert.deepEqual(seen[0], {
+      local: { address: "127.0.0.1", port },
+      remote: { address: "127.0.0.1", port: peer.port },
+    });
+    // An SA for a specific local address leaves through the wildcard socket.
+    const out = spec(0x5001, "out", { mine: port, peer: peer.port });
+    await dp.installSa(out);
+    peer.install(mirrored(out));
+    const inner = udp4("198.51.100.5", "203.0.113.7");
+    assert.ok(tun.inject(inner));
+    const got = await eventually(() => {
+      const r = peer.receive();
+      return r.length > 0 ? r : undefined;
+    });
+    assert.deepEqual(peer.decapsulate(got[0]!.data), inner);
+  } finally {
+    await dp.stop();
+    peer.close();
+    tun.close();
+  }
+});
+
 Deno.test("NAT keepalives go to an idle ESP-in-UDP peer (RFC 3948 §2.3)", async () => {
   await withDataPath(0.2, async (dp, _tun, peer, port) => {
     await dp.installSa(spec(0x3001, "out", { mine: port, peer: peer.port }));
