@@ -61,6 +61,19 @@ export class FakeTun {
     return this.#mine.write(packet);
   }
 
+  /**
+   * Injects a packet, waiting while the socketpair's queue is full (it holds only
+   * net.unix.max_dgram_qlen datagrams, often 10); false after `ms` without room.
+   */
+  async injectWhenRoom(packet: Uint8Array, ms = 2000): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (!this.inject(packet)) {
+      if (Date.now() > end) return false;
+      await sleep(1);
+    }
+    return true;
+  }
+
   /** Reads every packet the data path wrote to the device (non-blocking). */
   drain(): Uint8Array[] {
     const out: Uint8Array[] = [];

@@ -149,6 +149,47 @@ Deno.test("packets cross the Worker both ways over ESP-in-UDP, with counters", a
   });
 });
 
+Deno.test("a rekey during traffic loses nothing: make-before-break through the Worker", async () => {
+  await withDataPath(0, async (dp, tun, peer, port) => {
+    const ports = { mine: port, peer: peer.port };
+    const old = spec(0x7001, "out", ports);
+    const fresh = spec(0x7002, "out", ports);
+    peer.install(mirrored(old));
+    peer.install(mirrored(fresh));
+    await dp.installSa(old);
+    const delivered: Uint8Array[] = [];
+    const collect = () => {
+      for (const r of peer.receive()) {
+        const inner = peer.decapsulate(r.data);
+        if (inner !== undefined) delivered.push(inner);
+      }
+    };
+    const burst = async (from: number) => {
+      for (let i = from; i < from + 50; i++) {
+        const p = udp4("198.51.100.5", "203.0.113.7", { sport: 1000 + i, payload: 200 });
+        assert.ok(await tun.injectWhenRoom(p));
+        collect();
+      }
+    };
+    await burst(0);
+    const rekey = dp.installSa(fresh); // while packets are still in flight
+    await burst(50);
+    await rekey;
+    await burst(100);
+    await dp.deleteSa(0x7001, "out");
+    await burst(150);
+    await eventually(() => {
+      collect();
+      return delivered.length >= 200 ? true : undefined;
+    });
+    const sent = delivered.map((p) => ((p[20]! << 8) | p[21]!) - 1000).sort((a, b) => a - b);
+    assert.deepEqual(sent, Array.from({ length: 200 }, (_, i) => i));
+    const out = (await dp.snapshot()).sas.filter((c) => c.direction === "out");
+    assert.deepEqual(out.map((c) => c.spi), [0x7002]);
+    assert.ok(out[0]!.packets >= 100);
+  });
+});
+
 Deno.test("ESP-in-UDP over an IPv6 outer header (RFC 3948 over ::1)", async () => {
   await withDataPath(0, async (dp, tun, peer, port) => {
     const v6 = { local: "::1", remote: "::1", encap: { localPort: port, remotePort: peer.port } };
