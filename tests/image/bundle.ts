@@ -30,8 +30,11 @@ async function denoBundle(deno: string, entry: string, file: string): Promise<st
   return await Deno.readTextFile(file);
 }
 
-/** Bundles `entry` and, recursively, every Worker module it starts; returns the files written. */
-async function bundleTree(
+/**
+ * Bundles `entry` (project-relative, run from the project root) into `slotDir/output` and,
+ * recursively, every Worker module it starts; returns the file names written into `slotDir`.
+ */
+export async function bundleTree(
   deno: string,
   slotDir: string,
   entry: string,
