@@ -35,6 +35,16 @@ export class Reader {
     return this.#bytes.length - this.#pos;
   }
 
+  /** Position of the next unread byte within this reader's window. */
+  get position(): number {
+    return this.#pos;
+  }
+
+  /** A view of the bytes read since `position` was `from`. */
+  viewFrom(from: number): Uint8Array {
+    return this.#bytes.subarray(Math.min(Math.max(from, 0), this.#pos), this.#pos);
+  }
+
   /** The structure name errors carry. */
   get payload(): string {
     return this.#payload;
