@@ -35,7 +35,7 @@ export const PayloadTypeV1 = {
 } as const;
 
 /** Exchange types, RFC 2408 §3.1 and RFC 2409 Appendix A; 6 = mode-config transaction. */
-export const ExchangeV1 = {
+export const ExchangeTypeV1 = {
   NONE: 0,
   BASE: 1,
   /** Main Mode. */
@@ -230,7 +230,7 @@ export const CertEncodingV1 = {
  * Notify message types: errors RFC 2408 §3.14.1, CONNECTED, IPsec DOI status RFC 2407 §4.6.3,
  * DPD RFC 3706 §5.
  */
-export const NotifyV1 = {
+export const NotifyTypeV1 = {
   INVALID_PAYLOAD_TYPE: 1,
   DOI_NOT_SUPPORTED: 2,
   SITUATION_NOT_SUPPORTED: 3,

@@ -115,7 +115,7 @@ export interface NotifyPayloadV1 {
   readonly protocol: number;
   /** SPI (cookies for ISAKMP, SPI for AH/ESP, may be empty). */
   readonly spi: Uint8Array;
-  /** Notify message type (NotifyV1). */
+  /** Notify message type (NotifyTypeV1). */
   readonly notifyType: number;
   /** Notification data. */
   readonly data: Uint8Array;
