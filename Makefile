@@ -71,6 +71,10 @@ bench-crypto: deps
 bench: deps
 	@$(DENO) run --frozen --allow-all tests/bench/datapath.ts
 
+# iperf3 between the LANs through strongSwan<->strongSwan and branchgate<->strongSwan (root).
+bench-iperf: deps apt
+	@$(DENO) run --frozen --allow-all tests/bench/iperf.ts both
+
 run: deps apt
 	@bash tests/interop/demo.sh "$(DENO)"
 

@@ -1,0 +1,138 @@
+/**
+ * branchgate as the real daemon in one of a {@link Lab}'s namespaces, started the way the
+ * `branchgate` task in deno.json starts it (same permission flags, `src/main.ts run --config
+ * FILE --state-dir DIR`), with its log in the lab directory. Ready once it listens on UDP 500.
+ * @module
+ */
+
+import type { Lab, LabProcess } from "./netns.ts";
+import { type BgConfig, renderBranchgateToml } from "./branchgate_conf.ts";
+import { waitFor, type WaitOptions } from "./wait.ts";
+
+const REPO = new URL("../../../", import.meta.url).pathname;
+
+/**
+ * The argument list of the `branchgate` task (deno.json), with `deno` replaced by the running
+ * Deno and the entry point made absolute, so the test runs exactly what operators run.
+ */
+export async function branchgateArgv(): Promise<string[]> {
+  const deno = JSON.parse(await Deno.readTextFile(`${REPO}deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
+  const task = deno.tasks?.["branchgate"];
+  if (task === undefined) throw new Error("deno.json has no 'branchgate' task");
+  const words = task.trim().split(/\s+/);
+  if (words[0] !== "deno" || words[words.length - 1] !== "src/main.ts") {
+    throw new Error(`unexpected branchgate task '${task}'`);
+  }
+  return [Deno.execPath(), ...words.slice(1, -1), `${REPO}src/main.ts`];
+}
+
+/** Options for {@link BranchgateDaemon.start}. */
+export interface DaemonOptions {
+  /** Short name for files ("bg", …). */
+  readonly name: string;
+  /** Lab namespace to run in. */
+  readonly ns: string;
+  /** The config file's contents. */
+  readonly config: BgConfig;
+  /** How long start-up may take (default 30 s: the crypto self-test runs first). */
+  readonly startTimeoutMs?: number;
+}
+
+/** A running branchgate daemon. */
+export class BranchgateDaemon {
+  /** Short name. */
+  readonly name: string;
+  /** Namespace it runs in. */
+  readonly ns: string;
+  /** The config file it was started with (mode 0600). */
+  readonly configPath: string;
+  /** Its state directory (config store, control socket). */
+  readonly stateDir: string;
+  /** Its stdout+stderr (structured log lines). */
+  readonly logPath: string;
+  readonly #proc: LabProcess;
+  readonly #lab: Lab;
+
+  private constructor(lab: Lab, opts: DaemonOptions, proc: LabProcess) {
+    this.#lab = lab;
+    this.name = opts.name;
+    this.ns = opts.ns;
+    this.configPath = `${lab.dir}/${opts.name}.toml`;
+    this.stateDir = `${lab.dir}/${opts.name}-state`;
+    this.logPath = `${lab.dir}/${opts.name}-daemon.log`;
+    this.#proc = proc;
+  }
+
+  /** The daemon's PID. */
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
+  /** True while the daemon process runs. */
+  get running(): boolean {
+    return !this.#proc.exited();
+  }
+
+  /** Writes the config, starts the daemon in `opts.ns`, waits until it listens on UDP 500. */
+  static async start(lab: Lab, opts: DaemonOptions): Promise<BranchgateDaemon> {
+    if (!/^[a-z0-9-]{1,16}$/.test(opts.name)) throw new RangeError(`bad name '${opts.name}'`);
+    const configPath = `${lab.dir}/${opts.name}.toml`;
+    const stateDir = `${lab.dir}/${opts.name}-state`;
+    await Deno.writeTextFile(configPath, renderBranchgateToml(opts.config), { mode: 0o600 });
+    await Deno.mkdir(stateDir, { mode: 0o700 });
+    const argv = [
+      ...await branchgateArgv(),
+      "run",
+      "--config",
+      configPath,
+      "--state-dir",
+      stateDir,
+    ];
+    const proc = lab.spawn(opts.ns, argv, {
+      logPath: `${lab.dir}/${opts.name}-daemon.log`,
+      env: { NO_COLOR: "1" },
+    });
+    const daemon = new BranchgateDaemon(lab, opts, proc);
+    await waitFor(async () => {
+      if (proc.exited()) {
+        const status = await proc.status;
+        const tail = (await daemon.log()).trimEnd().split("\n").slice(-5).join("\n");
+        throw new Error(`branchgate exited with ${status.code} during start-up:\n${tail}`);
+      }
+      const r = await lab.exec(opts.ns, ["ss", "-Hlun", "sport = :500"]);
+      return r.stdout.includes(":500") ? true : undefined;
+    }, { timeoutMs: opts.startTimeoutMs ?? 30_000, what: "branchgate listening on UDP 500" });
+    return daemon;
+  }
+
+  /** The daemon's log so far. */
+  async log(): Promise<string> {
+    try {
+      return await Deno.readTextFile(this.logPath);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return "";
+      throw err;
+    }
+  }
+
+  /** Polls the log until a line matches `pattern`; returns that line. */
+  waitForLog(pattern: RegExp, options: WaitOptions = {}): Promise<string> {
+    return waitFor(async () => (await this.log()).split("\n").find((l) => pattern.test(l)), {
+      what: `branchgate log line ${pattern}`,
+      ...options,
+    });
+  }
+
+  /** Runs a command inside the daemon's namespace (e.g. `ip route`), returning stdout. */
+  exec(argv: readonly string[]): Promise<string> {
+    return this.#lab.mustExec(this.ns, argv);
+  }
+
+  /** SIGTERM (the daemon sends Deletes and exits); returns the exit status. */
+  async stop(graceMs = 10_000): Promise<Deno.CommandStatus> {
+    await this.#proc.stop(graceMs);
+    return await this.#proc.status;
+  }
+}
