@@ -20,7 +20,7 @@ LOG := $(CURDIR)/build/test-logs
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
 .PHONY: all deno deps check fmt lint types unit integration test run bench bench-crypto \
-        selftest image image-measure compile clean apt
+        selftest image image-measure compile clean apt bench-iperf
 
 all: check
 
