@@ -85,3 +85,25 @@ export function writeGeneric(
   w.patch16(at + 2, length);
   return at;
 }
+
+/** Where one encoded payload sits in an encoded chain. */
+export interface PayloadSpan {
+  /** Payload type. */
+  readonly type: number;
+  /** Offset of its generic header in the chain bytes. */
+  readonly offset: number;
+  /** Offset of its body (offset + 4). */
+  readonly bodyOffset: number;
+  /** Whole payload length, generic header included. */
+  readonly length: number;
+}
+
+/** An encoded chain: bytes, the type to put in the header's Next Payload, and payload spans. */
+export interface EncodedChain {
+  /** The chain (no padding). */
+  readonly bytes: Uint8Array;
+  /** Type of the first payload (0 for an empty chain). */
+  readonly firstType: number;
+  /** One span per payload, in order. */
+  readonly spans: readonly PayloadSpan[];
+}

@@ -8,7 +8,13 @@
 
 import { type Decoded, decodeTotal } from "../errors.ts";
 import { HEADER_LENGTH } from "../header.ts";
-import { GENERIC_HEADER_LENGTH, readGeneric, writeGeneric } from "../generic.ts";
+import {
+  type EncodedChain,
+  GENERIC_HEADER_LENGTH,
+  type PayloadSpan,
+  readGeneric,
+  writeGeneric,
+} from "../generic.ts";
 import { Reader } from "../reader.ts";
 import { Writer } from "../writer.ts";
 import { readAttr, writeAttr } from "./attr.ts";
@@ -17,6 +23,8 @@ import { readDelete, readNotify, writeDelete, writeNotify } from "./notify.ts";
 import { PayloadTypeV1 } from "./registry.ts";
 import { readSa, writeSa } from "./sa.ts";
 import type { DecodedPayloadV1, PayloadV1 as Payload } from "./types.ts";
+
+export type { EncodedChain, PayloadSpan };
 
 const NAMES: Readonly<Record<number, string>> = {
   [PayloadTypeV1.SA]: "SA",
@@ -207,28 +215,6 @@ function writeBody(w: Writer, p: Payload): void {
     case "attr":
       return writeAttr(w, p);
   }
-}
-
-/** Where one encoded payload sits in an encoded chain. */
-export interface PayloadSpan {
-  /** Payload type. */
-  readonly type: number;
-  /** Offset of its generic header in the chain bytes. */
-  readonly offset: number;
-  /** Offset of its body (offset + 4). */
-  readonly bodyOffset: number;
-  /** Whole payload length, generic header included. */
-  readonly length: number;
-}
-
-/** An encoded chain: bytes, the type to put in the header's Next Payload, and payload spans. */
-export interface EncodedChain {
-  /** The chain (no padding). */
-  readonly bytes: Uint8Array;
-  /** Type of the first payload (0 for an empty chain). */
-  readonly firstType: number;
-  /** One span per payload, in order. */
-  readonly spans: readonly PayloadSpan[];
 }
 
 /**
