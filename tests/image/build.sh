@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make image: the firmware image in the A/B slot layout the update bundles use (issue 6):
-#   build/image/slots/a/{deno,branchgate.js,<worker>.js,bin/branchgate}, slots/b/, current -> slots/a
+#   build/image/slots/a/{deno,branchgate.js,<chunk>.js…,<worker>.js,bin/branchgate}, slots/b/,
+#   current -> slots/a
 # with the aarch64 Deno from npm, and the same layout with the host's x86_64 Deno in
 # build/image-x86_64/ (runs natively; the smoke test and measure.sh use both).
 # Usage: build.sh DENO DENO_VERSION [AARCH64_DENO_VERSION]
@@ -35,6 +36,8 @@ echo "image: build/image (aarch64, Deno $ARM_VERSION)"
 (cd build/image/slots/a && find . -type f -printf '%P\n' | sort | while read -r f; do
   printf '  %-22s %10d bytes\n' "$f" "$(stat -c %s "$f")"
 done)
+code=$(find build/image/slots/a -type f ! -name deno -printf '%s\n' | awk '{s+=$1} END {print s}')
+printf '  %-22s %10d bytes\n' "code (all but deno)" "$code"
 total=$(du -sb build/image/slots/a | cut -f1)
 packed=$(tar -C build/image/slots/a -cf - . | gzip -9 | wc -c)
 printf '  %-22s %10d bytes (%d MiB), tar.gz -9: %d bytes (%d MiB)\n' "slot total" "$total" \

@@ -1,7 +1,8 @@
 /**
  * Writes the code part of one image slot: `branchgate.js` (src/main.ts bundled with its npm
- * packages by `deno bundle`), one bundled file per Worker module it starts (the Worker URL in
- * the bundle rewritten to that file), and the launcher `bin/branchgate`.
+ * packages by `deno bundle`) with one chunk file per lazily imported command (code splitting:
+ * `version` does not load the crypto code), one bundled file per Worker module they start (the
+ * Worker URL rewritten to that file), and the launcher `bin/branchgate`.
  *
  * Usage (from the project root): `deno run --allow-all tests/image/bundle.ts DENO SLOT_DIR`
  * @module
@@ -15,43 +16,88 @@ import {
   taskPermissions,
 } from "./bundle_lib.ts";
 
-/** Bundles `entry` into `slotDir/output` with `deno bundle`; returns the bundle text. */
-async function denoBundle(deno: string, entry: string, file: string): Promise<string> {
+/** Runs `deno bundle` with `args` (output options and entry last). */
+async function denoBundle(deno: string, args: string[]): Promise<void> {
   const out = await new Deno.Command(deno, {
-    args: ["bundle", "--frozen", "--platform", "deno", "--packages", "bundle", "-o", file, entry],
+    args: ["bundle", "--frozen", "--platform", "deno", "--packages", "bundle", ...args],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!out.success) {
     const text = new TextDecoder().decode(out.stderr).trim();
-    throw new ImageError(`deno bundle ${entry} failed:\n${text}`);
+    throw new ImageError(`deno bundle ${args.at(-1)} failed:\n${text}`);
   }
-  return await Deno.readTextFile(file);
 }
 
 /**
- * Bundles `entry` (project-relative, run from the project root) into `slotDir/output` and,
- * recursively, every Worker module it starts; returns the file names written into `slotDir`.
+ * Bundles `entry` into `slotDir` as `output` plus, when `split`, one chunk file per module
+ * loaded by dynamic `import()` (so a command loads only its own code, as from source), and
+ * returns the file names written. Chunk names come from `deno bundle` (content hashes).
+ */
+async function bundleFiles(
+  deno: string,
+  slotDir: string,
+  entry: string,
+  output: string,
+  split: boolean,
+): Promise<string[]> {
+  if (!split) {
+    await denoBundle(deno, ["-o", `${slotDir}/${output}`, entry]);
+    return [output];
+  }
+  const tmp = await Deno.makeTempDir({ dir: slotDir, prefix: ".bundle-" });
+  try {
+    await denoBundle(deno, ["--code-splitting", "--outdir", tmp, entry]);
+    const entryOut = (entry.split("/").at(-1) ?? entry).replace(/\.ts$/, ".js");
+    const names: string[] = [];
+    for await (const e of Deno.readDir(tmp)) if (e.isFile) names.push(e.name);
+    if (!names.includes(entryOut)) throw new ImageError(`deno bundle wrote no ${entryOut}`);
+    const files: string[] = [];
+    for (const name of names.sort()) {
+      const text = await Deno.readTextFile(`${tmp}/${name}`);
+      if (name !== entryOut && text.includes(`"./${entryOut}"`)) {
+        throw new ImageError(`chunk ${name} imports the entry ${entryOut}; cannot rename it`);
+      }
+      const target = name === entryOut ? output : name;
+      await Deno.rename(`${tmp}/${name}`, `${slotDir}/${target}`);
+      files.push(target);
+    }
+    return [output, ...files.filter((f) => f !== output)];
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+}
+
+/**
+ * Bundles `entry` (project-relative, run from the project root) into `slotDir/output` (with
+ * chunk files when `split`) and, recursively, every Worker module any of them starts (each one
+ * file); points each Worker URL at its file and returns the file names written into `slotDir`.
  */
 export async function bundleTree(
   deno: string,
   slotDir: string,
   entry: string,
   output: string,
-  seen: Set<string>,
+  split: boolean,
+  seen: Set<string> = new Set(),
 ): Promise<string[]> {
   seen.add(entry);
-  const file = `${slotDir}/${output}`;
-  const text = await denoBundle(deno, entry, file);
-  const workers = findWorkers(text);
-  if (workers.length > 0) await Deno.writeTextFile(file, rewriteWorkers(text, workers));
-  const files = [output];
+  const files = await bundleFiles(deno, slotDir, entry, output, split);
+  const workers = [];
+  for (const name of files) {
+    const path = `${slotDir}/${name}`;
+    const text = await Deno.readTextFile(path);
+    const refs = findWorkers(text);
+    if (refs.length > 0) await Deno.writeTextFile(path, rewriteWorkers(text, refs));
+    workers.push(...refs);
+  }
+  const all = [...files];
   for (const w of workers) {
     if (seen.has(w.source)) continue;
-    files.push(...await bundleTree(deno, slotDir, w.source, w.output, seen));
+    all.push(...await bundleTree(deno, slotDir, w.source, w.output, false, seen));
   }
-  return files;
+  return all;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -63,7 +109,7 @@ async function main(args: string[]): Promise<number> {
   try {
     const permissions = taskPermissions(await Deno.readTextFile("deno.json"));
     await Deno.mkdir(`${slotDir}/bin`, { recursive: true });
-    const files = await bundleTree(deno, slotDir, "src/main.ts", "branchgate.js", new Set());
+    const files = await bundleTree(deno, slotDir, "src/main.ts", "branchgate.js", true);
     await Deno.writeTextFile(`${slotDir}/bin/branchgate`, launcherScript(permissions), {
       mode: 0o755,
     });

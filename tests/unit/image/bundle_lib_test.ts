@@ -123,18 +123,23 @@ Deno.test("launcher: runs the slot's deno on the slot's bundle with exactly the 
 Deno.test("bundleTree: a bundled program starts its Worker from the file written beside it", async () => {
   const slot = await Deno.makeTempDir({ prefix: "bg-bundle-" });
   try {
-    const files = await bundleTree(
-      Deno.execPath(),
-      slot,
-      `${FIXTURE}/main.ts`,
-      "app.js",
-      new Set(),
-    );
+    const files = await bundleTree(Deno.execPath(), slot, `${FIXTURE}/main.ts`, "app.js", true);
     const workerFile = workerOutputName(`${FIXTURE}/lib/job.ts`);
-    assert.deepEqual(files, ["app.js", workerFile]);
+    assert.equal(files[0], "app.js");
+    assert.equal(files.at(-1), workerFile);
+    const chunk = files.find((f) => /^pool-\w+\.js$/.test(f));
+    assert.ok(chunk !== undefined, files.join(" "));
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(slot))).map((e) => e.name).sort(),
+      [
+        ...files,
+      ].sort(),
+    );
     const app = await Deno.readTextFile(`${slot}/app.js`);
-    assert.ok(!app.includes("./job.ts"));
-    assert.ok(app.includes(`new URL("./${workerFile}", import.meta.url)`));
+    assert.ok(app.includes(`import("./${chunk}")`));
+    const pool = await Deno.readTextFile(`${slot}/${chunk}`);
+    assert.ok(!pool.includes("./job.ts"));
+    assert.ok(pool.includes(`new URL("./${workerFile}", import.meta.url)`));
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--no-config", "--no-lock", "--allow-read", `${slot}/app.js`],
       cwd: slot,
