@@ -68,13 +68,23 @@ export function decodeV1Message(datagram: Uint8Array): Decoded<MessageV1> {
 }
 
 /** Header fields for encoding an IKEv1 message (version 1.0 and Next Payload are filled in). */
-export type HeaderInputV1 = Omit<HeaderFields, "nextPayload" | "majorVersion" | "minorVersion">;
+export type HeaderInputV1 =
+  & Omit<HeaderFields, "nextPayload" | "majorVersion" | "minorVersion">
+  & {
+    /** Minor version; 0 (the only one defined) when absent. */
+    readonly minorVersion?: number;
+  };
 
 /** Encodes a plaintext IKEv1 message from a header and payloads. Throws EncodeError on bad fields. */
 export function encodeV1Message(header: HeaderInputV1, payloads: readonly PayloadV1[]): Uint8Array {
   const chain = encodeV1Chain(payloads);
   return encodeMessage(
-    { ...header, nextPayload: chain.firstType, majorVersion: 1, minorVersion: 0 },
+    {
+      ...header,
+      nextPayload: chain.firstType,
+      majorVersion: 1,
+      minorVersion: header.minorVersion ?? 0,
+    },
     chain.bytes,
   );
 }
@@ -94,7 +104,7 @@ export function encodeV1EncryptedMessage(
       flags: header.flags | FlagV1.ENCRYPTION,
       nextPayload: firstPayload,
       majorVersion: 1,
-      minorVersion: 0,
+      minorVersion: header.minorVersion ?? 0,
     },
     ciphertext,
   );

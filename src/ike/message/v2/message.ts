@@ -51,7 +51,12 @@ export function decodeV2Message(datagram: Uint8Array): Decoded<MessageV2> {
 }
 
 /** Header fields for encoding an IKEv2 message (version 2.0 and Next Payload are filled in). */
-export type HeaderInputV2 = Omit<HeaderFields, "nextPayload" | "majorVersion" | "minorVersion">;
+export type HeaderInputV2 =
+  & Omit<HeaderFields, "nextPayload" | "majorVersion" | "minorVersion">
+  & {
+    /** Minor version; 0 (the only one defined) when absent. */
+    readonly minorVersion?: number;
+  };
 
 /**
  * Encodes an IKEv2 message. With an SK payload last, its data occupies the final octets of the
@@ -62,7 +67,12 @@ export type HeaderInputV2 = Omit<HeaderFields, "nextPayload" | "majorVersion" | 
 export function encodeV2Message(header: HeaderInputV2, payloads: readonly PayloadV2[]): Uint8Array {
   const chain = encodeV2Chain(payloads);
   return encodeMessage(
-    { ...header, nextPayload: chain.firstType, majorVersion: 2, minorVersion: 0 },
+    {
+      ...header,
+      nextPayload: chain.firstType,
+      majorVersion: 2,
+      minorVersion: header.minorVersion ?? 0,
+    },
     chain.bytes,
   );
 }

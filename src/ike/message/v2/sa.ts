@@ -53,6 +53,7 @@ export function readSa(r: Reader): SaPayloadV2 {
       throw r.error("proposal chain announces another proposal past the end", "truncated");
     }
   }
+  r.end("bytes after the last proposal");
   return { kind: "sa", proposals };
 }
 

@@ -241,3 +241,17 @@ Deno.test("IKEv2: decodeV2Payloads decodes a decrypted inner chain and rejects l
     68,
   );
 });
+
+Deno.test("IKEv2: bytes after the last proposal of an SA are an error (found by the fuzz test)", () => {
+  const bytes = msg([{
+    kind: "sa",
+    proposals: [
+      { number: 1, protocol: 1, spi: unhex(""), transforms: [{ type: 4, id: 31, attributes: [] }] },
+      { number: 2, protocol: 1, spi: unhex(""), transforms: [{ type: 4, id: 19, attributes: [] }] },
+    ],
+  }]);
+  assert.ok(decodeV2Message(bytes).ok);
+  const cut = bytes.slice();
+  cut[32] = 0; // the first proposal now claims to be the last
+  fails(decodeV2Message(cut), "trailing-bytes", "SA", 48);
+});
