@@ -47,10 +47,16 @@ row() {
 # shellcheck disable=SC2086 # the permissions are separate words
 src=("$DENO" run --frozen $permissions src/main.ts)
 bundle=(build/image-x86_64/current/bin/branchgate)
+# For reference: the same code as one file without code splitting (every command's code parsed).
+"$DENO" bundle --frozen --platform deno -o "$scratch/one.js" src/main.ts >/dev/null 2>&1 ||
+  { echo "measure: deno bundle failed" >&2; exit 1; }
+# shellcheck disable=SC2086 # the permissions are separate words
+one=("$DENO" run --no-config --no-lock $permissions "$scratch/one.js")
 printf '%-44s %4s %9s %10s\n' "command" "runs" "median ms" "RSS MiB"
 for cmd in version selftest; do
   row "$cmd: source, warm DENO_DIR" "$RUNS" warm "${src[@]}" "$cmd"
   row "$cmd: bundle, warm DENO_DIR" "$RUNS" warm "${bundle[@]}" "$cmd"
+  row "$cmd: one-file bundle, warm DENO_DIR" "$RUNS" warm "${one[@]}" "$cmd"
   row "$cmd: source, empty DENO_DIR" 3 cold "${src[@]}" "$cmd"
   row "$cmd: bundle, empty DENO_DIR" 3 cold "${bundle[@]}" "$cmd"
 done
