@@ -125,6 +125,38 @@ export class BranchgateDaemon {
     });
   }
 
+  /**
+   * Runs one operational command (`ike sa` for `show ike sa`, …) through `branchgate shell
+   * --state-dir DIR`, attached to this daemon's control socket, and returns what it printed.
+   */
+  async show(what: string): Promise<string> {
+    if (!/^[a-z ]{1,40}$/.test(what)) throw new RangeError(`bad show argument '${what}'`);
+    const argv = [...await branchgateArgv(), "shell", "--state-dir", this.stateDir];
+    const [cmd, ...args] = argv;
+    const child = new Deno.Command(cmd!, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(`show ${what}\nexit\n`));
+    await writer.close();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    try {
+      const out = await child.output();
+      const text = new TextDecoder().decode(out.stdout);
+      if (!out.success) {
+        const err = new TextDecoder().decode(out.stderr).trim();
+        throw new Error(`branchgate shell 'show ${what}' exited ${out.code}: ${err || text}`);
+      }
+      return text;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Runs a command inside the daemon's namespace (e.g. `ip route`), returning stdout. */
   exec(argv: readonly string[]): Promise<string> {
     return this.#lab.mustExec(this.ns, argv);

@@ -42,6 +42,8 @@ export interface LabProcess {
   exited(): boolean;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** Sends one signal (e.g. SIGKILL to make a peer vanish without Deletes). */
+  signal(sig: Deno.Signal): void;
 }
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -222,6 +224,9 @@ export class Lab {
       label,
       status,
       exited: () => done,
+      signal: (sig) => {
+        if (!done) signal(child, sig);
+      },
       stop: async (graceMs = 3000) => {
         if (done) return;
         signal(child, "SIGTERM");

@@ -69,7 +69,10 @@ export interface ResponderSetup {
 
 /** A peer description as a strongSwan responder connection. */
 export function swanResponderConnection(setup: ResponderSetup, p: BgPeer): SwanConnection {
-  const localId = p.localId ?? setup.localId;
+  // Explicit identities: Main Mode PSK lookup must not fall back to %any and pick another
+  // peer's key.
+  const localId = p.localId ?? setup.localId ?? setup.address;
+  const remoteId = p.remoteId ?? (p.remote === "%any" ? undefined : p.remote);
   return {
     name: p.name,
     version: 1,
@@ -78,8 +81,8 @@ export function swanResponderConnection(setup: ResponderSetup, p: BgPeer): SwanC
     remoteAddrs: [p.remote],
     proposals: p.ikeProposals ?? ["aes256-sha256-modp3072", "aes128-sha256-modp2048"],
     encap: p.encap ?? false,
-    ...(localId === undefined ? {} : { localId }),
-    ...(p.remoteId === undefined ? {} : { remoteId: p.remoteId }),
+    localId,
+    ...(remoteId === undefined ? {} : { remoteId }),
     dpdDelay: p.dpdDelay ?? 0,
     ...(p.dpdTimeout === undefined ? {} : { dpdTimeout: p.dpdTimeout }),
     children: [{

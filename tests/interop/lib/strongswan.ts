@@ -239,6 +239,12 @@ export class StrongswanPeer {
     }
   }
 
+  /** Kills charon at once (SIGKILL: no Deletes reach the peer) and waits for it to exit. */
+  async kill(): Promise<void> {
+    this.#proc.signal("SIGKILL");
+    await this.#proc.status;
+  }
+
   /** Stops charon (SIGTERM, then SIGKILL) by its PID and waits for it to exit. */
   async stop(): Promise<void> {
     await this.#proc.stop();

@@ -1,0 +1,42 @@
+/**
+ * The IKEv1 interop suite's test wrapper: one lab per test file, scenarios as steps that run
+ * in order against it, the responder chosen by `BG_INTEROP_RESPONDER` (branchgate unless set
+ * to strongswan, the reference). When a step fails, every log in the lab is printed before
+ * the lab is torn down.
+ * @module
+ */
+
+import { BranchgateResponder } from "./branchgate_responder.ts";
+import { type Ikev1Lab, responderKind, startIkev1Lab } from "./ikev1_lab.ts";
+import { withLab } from "./netns.ts";
+
+/** One scenario: a name and its body. */
+export interface Scenario {
+  /** Step name. */
+  readonly name: string;
+  /** The scenario; throws (assertions) on failure. */
+  readonly fn: (lab: Ikev1Lab) => Promise<void>;
+}
+
+/** Registers one Deno test running `scenarios` in order on one IKEv1 lab (root only). */
+export function ikev1Suite(name: string, scenarios: readonly Scenario[]): void {
+  const kind = responderKind();
+  Deno.test({
+    name: `${name} (responder: ${kind})`,
+    ignore: Deno.uid() !== 0,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: (t) =>
+      withLab(async (lab) => {
+        const L = await startIkev1Lab(
+          lab,
+          kind === "branchgate" ? (l, s) => BranchgateResponder.start(l, s) : undefined,
+        );
+        const failed: string[] = [];
+        for (const s of scenarios) {
+          if (!(await t.step(s.name, () => s.fn(L)))) failed.push(s.name);
+        }
+        if (failed.length > 0) throw new Error(`failed: ${failed.join("; ")}`);
+      }),
+  });
+}
