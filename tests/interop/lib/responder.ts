@@ -116,7 +116,7 @@ export class StrongswanResponder implements Responder {
       name: "resp",
       ns: setup.ns,
       config: { connections: setup.peers.map((p) => swanResponderConnection(setup, p)), secrets },
-      charon: { logLevels: { ike: 2, cfg: 2 } },
+      charon: { logLevels: { ike: 2, cfg: 2 }, aggressivePskResponder: true },
     });
     return new StrongswanResponder(peer);
   }

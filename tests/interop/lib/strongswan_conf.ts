@@ -42,6 +42,8 @@ export interface CharonSettings {
   readonly retransmitTries?: number;
   /** First retransmission timeout in seconds (default here: 1). */
   readonly retransmitTimeout?: number;
+  /** Answer IKEv1 Aggressive Mode with PSK (strongSwan refuses it as a responder otherwise). */
+  readonly aggressivePskResponder?: boolean;
 }
 
 /**
@@ -107,6 +109,9 @@ export function renderStrongswanConf(settings: CharonSettings): string {
     `  retransmit_tries = ${tries}`,
     `  retransmit_timeout = ${timeout}`,
     "  retransmit_base = 1.4",
+    ...(settings.aggressivePskResponder === true
+      ? ["  i_dont_care_about_security_and_use_aggressive_mode_psk = yes"]
+      : []),
     "  filelog {",
     "    test {",
     `      path = ${settings.logPath}`,
