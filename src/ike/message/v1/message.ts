@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Decoded, decodeTotal } from "../errors.ts";
+import { type Decoded, DecodeError, decodeTotal } from "../errors.ts";
 import {
   encodeMessage,
   FlagV1,
@@ -14,7 +14,6 @@ import {
   type IsakmpHeader,
   readHeader,
 } from "../header.ts";
-import { Reader } from "../reader.ts";
 import { type ChainV1, encodeV1Chain, readV1Payloads } from "./chain.ts";
 import type { PayloadV1 } from "./types.ts";
 
@@ -47,20 +46,22 @@ export function decodeV1Message(datagram: Uint8Array): Decoded<MessageV1> {
   return decodeTotal((): MessageV1 => {
     const header = readHeader(datagram);
     if (header.majorVersion !== 1) {
-      throw new Reader(datagram, 0, "header").error(
+      throw new DecodeError(
+        "header",
+        17,
         `major version ${header.majorVersion} is not IKEv1`,
         "bad-version",
-        17,
       );
     }
     const body = datagram.subarray(HEADER_LENGTH, header.length);
     if ((header.flags & FlagV1.ENCRYPTION) !== 0) return { header, encrypted: true, body };
     const chain = readV1Payloads(header.nextPayload, body, HEADER_LENGTH);
     if (chain.padding.length !== 0) {
-      throw new Reader(body, HEADER_LENGTH, "payload chain").error(
+      throw new DecodeError(
+        "payload chain",
+        HEADER_LENGTH + chain.bytes.length,
         `${chain.padding.length} bytes after the last payload of a plaintext message`,
         "trailing-bytes",
-        HEADER_LENGTH + chain.bytes.length,
       );
     }
     return { header, encrypted: false, ...chain };

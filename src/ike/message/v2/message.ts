@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Decoded, decodeTotal } from "../errors.ts";
+import { type Decoded, DecodeError, decodeTotal } from "../errors.ts";
 import {
   encodeMessage,
   HEADER_LENGTH,
@@ -13,7 +13,6 @@ import {
   type IsakmpHeader,
   readHeader,
 } from "../header.ts";
-import { Reader } from "../reader.ts";
 import { type ChainV2, encodeV2Chain, readV2Payloads } from "./chain.ts";
 import type { DecodedPayloadV2, PayloadV2, SkfPayloadV2, SkPayloadV2 } from "./types.ts";
 
@@ -31,10 +30,11 @@ export function decodeV2Message(datagram: Uint8Array): Decoded<MessageV2> {
     const header = readHeader(datagram);
     if (header.majorVersion !== 2) {
       // RFC 7296 §2.5/§3.1: the caller may answer INVALID_MAJOR_VERSION.
-      throw new Reader(datagram, 0, "header").error(
+      throw new DecodeError(
+        "header",
+        17,
         `major version ${header.majorVersion} is not IKEv2`,
         "bad-version",
-        17,
       );
     }
     const chain = readV2Payloads(
