@@ -20,7 +20,7 @@ LOG := $(CURDIR)/build/test-logs
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
 .PHONY: all deno deps check fmt lint types unit integration test run bench bench-crypto \
-        selftest image image-measure compile clean apt bench-iperf
+        selftest image image-measure compile clean apt bench-iperf fuzz
 
 all: check
 
@@ -61,6 +61,12 @@ integration: deps apt
 # make test = check + unit + (as root) integration, with one closing "N passed, N failed" line.
 test: deps
 	@bash tests/run.sh "$(DENO)" "$(IS_ROOT)"
+
+# Longer codec fuzz run: FUZZ_N mutants per IKE version (default 1,000,000), FUZZ_SEED to replay.
+fuzz: deps
+	@BRANCHGATE_FUZZ_N=$(or $(FUZZ_N),1000000) \
+	    BRANCHGATE_FUZZ_SEED=$(or $(FUZZ_SEED),$$(od -An -N4 -tu4 /dev/urandom | tr -d " ")) \
+	    $(DENO) test --frozen --allow-all tests/fuzz
 
 selftest: deps
 	$(DENO) task branchgate selftest

@@ -30,8 +30,17 @@ import {
 import { loadCorpus } from "./corpus.ts";
 import { mutate, Rng, type Seed } from "./mutate.ts";
 
-const N = Number(Deno.env.get("BRANCHGATE_FUZZ_N") ?? 75_000);
-const SEED = Number(Deno.env.get("BRANCHGATE_FUZZ_SEED") ?? 0x1c0dec);
+/** A non-negative integer from the environment, or `fallback` when unset. */
+function envInt(name: string, fallback: number): number {
+  const text = Deno.env.get(name);
+  if (text === undefined || text === "") return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name}=${text} is not a count`);
+  return n;
+}
+
+const N = envInt("BRANCHGATE_FUZZ_N", 75_000);
+const SEED = envInt("BRANCHGATE_FUZZ_SEED", 0x1c0dec);
 const CORPUS = loadCorpus();
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
