@@ -32,4 +32,4 @@ export {
   type HeaderFields,
   type IsakmpHeader,
 } from "../header.ts";
-export { nameOf } from "../names.ts";
+export { nameOf, type Registry } from "../names.ts";

@@ -8,7 +8,7 @@
 import type { DataAttribute } from "../attributes.ts";
 
 /** Fields every IKEv2 payload may carry. */
-interface BaseV2 {
+export interface BaseV2 {
   /** Critical bit (RFC 7296 §2.5/§3.2); clear when absent. */
   readonly critical?: boolean;
 }
