@@ -5,9 +5,9 @@
  * @module
  */
 
-import { EncodeError } from "./errors.ts";
-import type { Reader } from "./reader.ts";
-import type { Writer } from "./writer.ts";
+import { type Decoded, decodeTotal, EncodeError } from "./errors.ts";
+import { Reader } from "./reader.ts";
+import { Writer } from "./writer.ts";
 
 /**
  * One data attribute. `value` is a number for the TV form (AF = 1, 0..65535) and the value
@@ -86,4 +86,23 @@ export function findAttribute(
   type: number,
 ): DataAttribute | undefined {
   return attrs.find((a) => a.type === type);
+}
+
+/**
+ * Decodes a standalone attribute list, e.g. the data of an RFC 2407 §4.6.3.1
+ * RESPONDER-LIFETIME notification; `offset` is the absolute offset of `bytes` for errors.
+ */
+export function decodeAttributes(
+  bytes: Uint8Array,
+  offset = 0,
+  what = "attributes",
+): Decoded<DataAttribute[]> {
+  return decodeTotal(() => readAttributes(new Reader(bytes, offset, what)));
+}
+
+/** Encodes a standalone attribute list (e.g. RESPONDER-LIFETIME notification data). */
+export function encodeAttributes(attrs: readonly DataAttribute[]): Uint8Array {
+  const w = new Writer(4 * attrs.length + 8);
+  writeAttributes(w, attrs);
+  return w.finish();
 }

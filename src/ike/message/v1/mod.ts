@@ -29,6 +29,8 @@ export {
 export {
   attributeNumber,
   type DataAttribute,
+  decodeAttributes,
+  encodeAttributes,
   findAttribute,
   numberAttribute,
 } from "../attributes.ts";

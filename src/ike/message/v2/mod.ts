@@ -21,6 +21,8 @@ export { type EncryptedParts, splitEncrypted, stripPadding } from "./sk.ts";
 export {
   attributeNumber,
   type DataAttribute,
+  decodeAttributes,
+  encodeAttributes,
   findAttribute,
   numberAttribute,
 } from "../attributes.ts";

@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import {
   attributeNumber,
   bytesAfterPayload,
+  decodeAttributes,
   decodeV1Message,
   decodeV1Payloads,
+  encodeAttributes,
   encodeV1Chain,
   encodeV1EncryptedMessage,
   encodeV1Message,
@@ -241,4 +243,14 @@ Deno.test("IKEv1: encoders refuse values their fields cannot hold", () => {
     message([{ kind: "d", doi: 1, protocol: 3, spiSize: 4, spis: [unhex("01")] }])
   );
   assert.throws(() => message([{ kind: "vid", data: new Uint8Array(65532) }]));
+});
+
+Deno.test("IKEv1: RESPONDER-LIFETIME data (RFC 2407 §4.6.3.1) as a standalone attribute list", () => {
+  // Life type seconds (TV), duration 3600 as a 4-octet TLV, life type kilobytes, 100000 KB.
+  const golden = unhex("80010001" + "00020004" + "00000e10" + "80010002" + "00020004" + "000186a0");
+  const attrs = decodeAttributes(golden, 40);
+  assert.ok(attrs.ok);
+  assert.deepEqual(attrs.value.map(attributeNumber), [1, 3600, 2, 100000]);
+  assert.equal(tohex(encodeAttributes(attrs.value)), tohex(golden));
+  fails(decodeAttributes(golden.subarray(0, 10), 40), "truncated", "attributes", 48);
 });
