@@ -2,7 +2,8 @@
 # make image-measure: start-up time (wall clock, median) and max resident set size of
 # `branchgate version` and `branchgate selftest`, from source (`deno run <task permissions>
 # src/main.ts`, what `deno task branchgate` runs) vs the bundle (the x86_64 image's launcher),
-# natively with a warm DENO_DIR and with an empty one (first start after install), and the
+# natively with a warm DENO_DIR and with a cold one (no transpile or code cache: the first start
+# after install; npm packages present), a one-file bundle for reference, and the
 # aarch64 image under qemu-aarch64-static (emulated: times and RSS include the emulator).
 # Usage: measure.sh DENO   (after make image)
 set -euo pipefail
@@ -29,15 +30,20 @@ sample() {
   echo "$(( (${t1/./} - ${t0/./}) / 1000 )) $(tail -n 1 "$scratch/rss")"
 }
 median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-# row LABEL RUNS cold|warm CMD… : RUNS samples (warm: after one untimed run; cold: each with an
-# empty DENO_DIR); prints median time and median max RSS.
+# row LABEL RUNS cold|warm CMD… : RUNS samples (warm: after one untimed run; cold: each with a
+# fresh DENO_DIR); prints median time and median max RSS.
 row() {
   local label=$1 runs=$2 mode=$3; shift 3
   local dir=$warm_dir
   : >"$scratch/samples"
   [ "$mode" = warm ] && sample "$dir" "$@" >/dev/null
   for _ in $(seq "$runs"); do
-    if [ "$mode" = cold ]; then dir=$scratch/denodir; rm -rf "$dir"; fi
+    if [ "$mode" = cold ]; then
+      # No transpile or V8 code cache; the npm packages as installed (a source install has them).
+      dir=$scratch/denodir
+      rm -rf "$dir" && mkdir -p "$dir"
+      [ -d "$warm_dir/npm" ] && ln -s "$warm_dir/npm" "$dir/npm"
+    fi
     sample "$dir" "$@" >>"$scratch/samples"
   done
   printf '%-44s %4d %9d %10.1f\n' "$label" "$runs" "$(cut -d' ' -f1 "$scratch/samples" | median)" \
@@ -57,8 +63,8 @@ for cmd in version selftest; do
   row "$cmd: source, warm DENO_DIR" "$RUNS" warm "${src[@]}" "$cmd"
   row "$cmd: bundle, warm DENO_DIR" "$RUNS" warm "${bundle[@]}" "$cmd"
   row "$cmd: one-file bundle, warm DENO_DIR" "$RUNS" warm "${one[@]}" "$cmd"
-  row "$cmd: source, empty DENO_DIR" 3 cold "${src[@]}" "$cmd"
-  row "$cmd: bundle, empty DENO_DIR" 3 cold "${bundle[@]}" "$cmd"
+  row "$cmd: source, cold DENO_DIR" 3 cold "${src[@]}" "$cmd"
+  row "$cmd: bundle, cold DENO_DIR" 3 cold "${bundle[@]}" "$cmd"
 done
 
 if ! command -v qemu-aarch64-static >/dev/null; then
@@ -75,5 +81,6 @@ arm=(env QEMU_LD_PREFIX="$root" qemu-aarch64-static "$slot/deno" run $launcher_f
   "$slot/branchgate.js")
 mkdir -p "$scratch/arm-denodir"
 warm_dir=$scratch/arm-denodir
-row "version: aarch64 bundle under qemu, warm" 3 warm "${arm[@]}" version
-row "selftest: aarch64 bundle under qemu, warm" 1 warm "${arm[@]}" selftest
+row "version: aarch64 image under qemu, warm*" 3 warm "${arm[@]}" version
+row "selftest: aarch64 image under qemu, warm*" 1 warm "${arm[@]}" selftest
+echo "* emulated: the time and RSS include qemu-user (TCG), not what a router would show"
