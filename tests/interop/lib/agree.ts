@@ -33,14 +33,15 @@ export interface Agreement {
   readonly children: ReadonlyMap<string, ChildSaInfo>;
 }
 
-/** The initiator's established IKE SA of `connection`, if any. */
+/** The initiator's newest established IKE SA of `connection`, if any. */
 export async function initiatorIke(
   initiator: StrongswanPeer,
   connection: string,
 ): Promise<IkeSaInfo | undefined> {
-  return (await initiator.listSas()).find((s) =>
+  const sas = (await initiator.listSas()).filter((s) =>
     s.name === connection && s.state === "ESTABLISHED"
   );
+  return sas.sort((a, b) => b.uniqueId - a.uniqueId)[0];
 }
 
 /**
@@ -91,17 +92,28 @@ export async function assertAgreement(
 }
 
 /** Waits until the responder holds none of `spis` any more (after a Delete). */
-export async function waitEspGone(responder: Responder, spis: readonly number[]): Promise<void> {
+export async function waitEspGone(
+  responder: Responder,
+  spis: readonly number[],
+  timeoutMs = 10_000,
+): Promise<void> {
   await waitFor(async () => {
     const all = await responder.espSas();
     return all.some((s) => spis.includes(s.spi)) ? undefined : true;
-  }, { what: `responder to drop ESP SAs ${spis.map((s) => s.toString(16)).join(",")}` });
+  }, {
+    what: `responder to drop ESP SAs ${spis.map((s) => s.toString(16)).join(",")}`,
+    timeoutMs,
+  });
 }
 
-/** Waits until the responder holds no IKE SA with initiator cookie `spi`. */
-export async function waitIkeGone(responder: Responder, spi: string): Promise<void> {
+/** Waits until the responder holds no IKE SA with initiator cookie `spi` in any state. */
+export async function waitIkeGone(
+  responder: Responder,
+  spi: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   await waitFor(async () => {
     const all = await responder.ikeSas();
-    return all.some((s) => s.initiatorSpi === spi && s.state === "ESTABLISHED") ? undefined : true;
-  }, { what: `responder to drop IKE SA ${spi}` });
+    return all.some((s) => s.initiatorSpi === spi) ? undefined : true;
+  }, { what: `responder to drop IKE SA ${spi}`, timeoutMs });
 }

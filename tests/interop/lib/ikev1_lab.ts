@@ -83,8 +83,10 @@ export function responderPeers(): BgPeer[] {
       espProposals: ["aes128gcm16"],
       localTs: [LAN_A],
       remoteTs: [LAN_B],
-      dpdDelay: 2,
-      dpdTimeout: 8,
+      // Longer than the initiator's 2 s: while the initiator lives, its R-U-THEREs keep us from
+      // sending ours (RFC 3706 §5.3: only when idle); once it is gone, ours find it dead.
+      dpdDelay: 3,
+      dpdTimeout: 9,
     },
     {
       name: "guarded",
@@ -161,10 +163,12 @@ export function initiatorConnections(): SwanConnection[] {
     conn("rekey-qm", rekey, "aes128-sha256-modp2048", [
       child("rk-qm", "aes128gcm16", { rekeyTime: 6, lifeTime: 40, randTime: 0 }),
     ]),
+    // strongSwan rekeys an IKEv1 Phase 1 by a new Main Mode that adopts the CHILD_SAs; the old
+    // one is deleted (with a Delete) at its hard lifetime, rekey + over time = 14 s.
     conn("rekey-mm", rekey, "aes128-sha256-modp2048", [child("rk-mm", "aes128gcm16")], {
-      rekeyTime: 8,
+      rekeyTime: 6,
       randTime: 0,
-      overTime: 30,
+      overTime: 8,
     }),
     conn("rekey-dpd", rekey, "aes128-sha256-modp2048", [child("rk-dpd", "aes128gcm16")], {
       dpdDelay: 2,
@@ -231,7 +235,7 @@ export async function startIkev1Lab(lab: Lab, factory?: ResponderFactory): Promi
     name: "init",
     ns: sites.b.gw,
     config: { connections: initiatorConnections(), secrets: initiatorSecrets() },
-    charon: { logLevels: { ike: 2, cfg: 2 } },
+    charon: { logLevels: { ike: 2, cfg: 2 }, deleteRekeyed: true },
   });
   return { lab, sites, responder, initiator };
 }

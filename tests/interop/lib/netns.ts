@@ -253,15 +253,16 @@ function signal(child: Deno.ChildProcess, sig: Deno.Signal): void {
 
 /**
  * Runs `body` with a fresh lab and always destroys it. When `body` throws, the tail of every log
- * file in the lab directory is printed before cleanup, so a failing test shows what the peers
- * said.
+ * file in the lab directory is printed before cleanup (`BG_INTEROP_LOG_LINES` lines each,
+ * default 60), so a failing test shows what the peers said.
  */
 export async function withLab<T>(body: (lab: Lab) => Promise<T>): Promise<T> {
   const lab = await Lab.create();
   try {
     return await body(lab);
   } catch (err) {
-    console.error(`lab ${lab.id} failed; logs follow\n${await lab.logs().catch(String)}`);
+    const lines = Number(Deno.env.get("BG_INTEROP_LOG_LINES") ?? "60") || 60;
+    console.error(`lab ${lab.id} failed; logs follow\n${await lab.logs(lines).catch(String)}`);
     throw err;
   } finally {
     await lab.destroy();

@@ -44,6 +44,11 @@ export interface CharonSettings {
   readonly retransmitTimeout?: number;
   /** Answer IKEv1 Aggressive Mode with PSK (strongSwan refuses it as a responder otherwise). */
   readonly aggressivePskResponder?: boolean;
+  /**
+   * IKEv1: delete a CHILD_SA (with a Delete to the peer) shortly after it was rekeyed, instead of
+   * letting it expire (`delete_rekeyed`, 5 s after the rekey).
+   */
+  readonly deleteRekeyed?: boolean;
 }
 
 /**
@@ -109,6 +114,7 @@ export function renderStrongswanConf(settings: CharonSettings): string {
     `  retransmit_tries = ${tries}`,
     `  retransmit_timeout = ${timeout}`,
     "  retransmit_base = 1.4",
+    ...(settings.deleteRekeyed === true ? ["  delete_rekeyed = yes"] : []),
     ...(settings.aggressivePskResponder === true
       ? ["  i_dont_care_about_security_and_use_aggressive_mode_psk = yes"]
       : []),
