@@ -10,6 +10,10 @@ import assert from "node:assert/strict";
 import { withLab } from "./lib/netns.ts";
 import { PAIR_CHILD, startSwanPair } from "./lib/swan_pair.ts";
 import { twoSites } from "./lib/topology.ts";
+import { AGGRESSIVE } from "./lib/scenarios/aggressive.ts";
+import { FAILURES } from "./lib/scenarios/failures.ts";
+import { MAIN_MODE } from "./lib/scenarios/main_mode.ts";
+import { ikev1Suite } from "./lib/suite.ts";
 
 const ROOT = Deno.uid() === 0;
 
@@ -96,3 +100,12 @@ Deno.test({
       assert.ok(after.packetsOut >= 7 && after.packetsIn >= 7, JSON.stringify(after));
     }),
 });
+
+// The IKEv1 suite's scenarios are right: they pass with strongSwan as the responder too, so a
+// failure against branchgate is branchgate's. (Rekey and traffic scenarios: run their files
+// with BG_INTEROP_RESPONDER=strongswan.)
+ikev1Suite(
+  "harness: IKEv1 suite scenarios against the strongSwan reference responder",
+  [...MAIN_MODE, ...AGGRESSIVE, ...FAILURES],
+  "strongswan",
+);

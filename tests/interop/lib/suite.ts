@@ -18,9 +18,15 @@ export interface Scenario {
   readonly fn: (lab: Ikev1Lab) => Promise<void>;
 }
 
-/** Registers one Deno test running `scenarios` in order on one IKEv1 lab (root only). */
-export function ikev1Suite(name: string, scenarios: readonly Scenario[]): void {
-  const kind = responderKind();
+/**
+ * Registers one Deno test running `scenarios` in order on one IKEv1 lab (root only), against
+ * `kind` (default: `BG_INTEROP_RESPONDER`, else branchgate).
+ */
+export function ikev1Suite(
+  name: string,
+  scenarios: readonly Scenario[],
+  kind: "branchgate" | "strongswan" = responderKind(),
+): void {
   Deno.test({
     name: `${name} (responder: ${kind})`,
     ignore: Deno.uid() !== 0,

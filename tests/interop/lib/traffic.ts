@@ -73,3 +73,52 @@ export function startPingTrain(
     },
   };
 }
+
+/** What one iperf3 TCP run carried. */
+export interface TcpRun {
+  /** Receiver goodput, bits/s. */
+  readonly bps: number;
+  /** Goodput per one-second interval at the receiver, bits/s. */
+  readonly intervals: readonly number[];
+}
+
+interface IperfJson {
+  intervals?: { sum: { bits_per_second: number } }[];
+  end?: { sum_received?: { bits_per_second: number } };
+  error?: string;
+}
+
+/**
+ * iperf3 TCP, one stream, from host `client` to `serverAddr` (in `serverNs`); `reverse` makes
+ * the server send. Starts and stops its own server.
+ */
+export async function iperfTcp(
+  lab: Lab,
+  client: { ns: string; address: string },
+  server: { ns: string; address: string },
+  seconds: number,
+  reverse = false,
+): Promise<TcpRun> {
+  const srv = lab.spawn(server.ns, ["iperf3", "-s", "-1", "-B", server.address]);
+  try {
+    for (let i = 0; i < 50; i++) {
+      const r = await lab.exec(server.ns, ["ss", "-Hltn", "sport = :5201"]);
+      if (r.stdout.includes("5201")) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const argv = ["iperf3", "-c", server.address, "-B", client.address, "-J", "-i", "1"];
+    argv.push("-t", String(seconds), ...(reverse ? ["-R"] : []));
+    const r = await lab.exec(client.ns, argv, { timeoutMs: (seconds + 20) * 1000 });
+    let j: IperfJson;
+    try {
+      j = JSON.parse(r.stdout) as IperfJson;
+    } catch {
+      throw new Error(`iperf3 printed no JSON (exit ${r.code}): ${r.stderr.slice(0, 300)}`);
+    }
+    const bps = j.end?.sum_received?.bits_per_second;
+    if (bps === undefined) throw new Error(`iperf3 failed: ${j.error ?? r.stdout.slice(0, 300)}`);
+    return { bps, intervals: (j.intervals ?? []).map((i) => i.sum.bits_per_second) };
+  } finally {
+    await srv.stop();
+  }
+}
