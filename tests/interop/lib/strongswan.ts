@@ -164,7 +164,10 @@ export class StrongswanPeer {
    * Initiates a CHILD_SA (and its IKE SA if needed) and waits for the result; throws with
    * swanctl's output when it fails.
    */
-  async initiate(child: string, opts: { ike?: string; timeoutSeconds?: number } = {}) {
+  async initiate(
+    child: string,
+    opts: { ike?: string; timeoutSeconds?: number } = {},
+  ): Promise<string> {
     const t = opts.timeoutSeconds ?? 20;
     const args = ["--initiate", "--child", child, "--timeout", String(t)];
     if (opts.ike !== undefined) args.push("--ike", opts.ike);
@@ -184,7 +187,10 @@ export class StrongswanPeer {
   }
 
   /** Terminates an IKE SA (with its children) or only a CHILD_SA, by configuration name. */
-  async terminate(target: { ike: string } | { child: string }, timeoutSeconds = 10) {
+  async terminate(
+    target: { ike: string } | { child: string },
+    timeoutSeconds = 10,
+  ): Promise<string> {
     const args = "ike" in target ? ["--terminate", "--ike", target.ike] : [
       "--terminate",
       "--child",
@@ -214,7 +220,10 @@ export class StrongswanPeer {
   }
 
   /** Polls {@link listSas} until `select` returns a value; returns it. */
-  waitForSas<T>(select: (sas: IkeSaInfo[]) => T | undefined, options: WaitOptions = {}) {
+  waitForSas<T>(
+    select: (sas: IkeSaInfo[]) => T | undefined,
+    options: WaitOptions = {},
+  ): Promise<T> {
     return waitFor(async () => select(await this.listSas()), {
       what: `SA state on '${this.name}'`,
       ...options,

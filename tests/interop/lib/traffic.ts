@@ -44,7 +44,12 @@ function pingArgv(to: string, opts: PingOptions): string[] {
 }
 
 /** Pings `to` from namespace `ns` and returns the counts (never throws on loss). */
-export async function ping(lab: Lab, ns: string, to: string, opts: PingOptions = {}) {
+export async function ping(
+  lab: Lab,
+  ns: string,
+  to: string,
+  opts: PingOptions = {},
+): Promise<PingResult> {
   const r = await lab.exec(ns, pingArgv(to, opts), { timeoutMs: 60_000 });
   return parsePing(r.stdout);
 }
