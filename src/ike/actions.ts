@@ -1,0 +1,180 @@
+/**
+ * The contract of the sans-I/O IKE responder: what goes in (datagrams, clock ticks, lifetime
+ * events from the data path, config changes) and what comes out (actions the caller carries out).
+ *
+ * The responder owns no socket, timer or SA database. The daemon (src/daemon/) reads datagrams
+ * from UDP 500 and from the data path's NAT-T port (4500, after removing the 4-byte non-ESP
+ * marker of RFC 3948 §2.2), passes them to {@link IkeResponder.handle} with the time, and
+ * executes the returned {@link IkeAction}s in order. Tests drive the same interface with a
+ * scripted initiator and a fake clock, without root.
+ * @module
+ */
+
+import type { Config } from "../config/schema.ts";
+import type { EspLifetimeEvent, EspSaSpec } from "../esp/sa_spec.ts";
+import type { LogFields, LogLevel } from "../log.ts";
+import type { IkeSaView } from "../shell/host.ts";
+
+/** One side of a UDP exchange. */
+export interface Endpoint {
+  /** IP address as text ("192.0.2.1", "2001:db8::1"). */
+  readonly address: string;
+  /** UDP port. */
+  readonly port: number;
+}
+
+/**
+ * Send one IKE datagram. When `local.port` is the NAT-T port the caller prepends the non-ESP
+ * marker (RFC 3948 §2.2) and sends from the shared ESP-in-UDP socket; otherwise from port 500.
+ */
+export interface SendAction {
+  /** Discriminant. */
+  readonly kind: "send";
+  /** The whole ISAKMP message, header first. */
+  readonly datagram: Uint8Array;
+  /** Our address and port to send from. */
+  readonly local: Endpoint;
+  /** The peer's address and port. */
+  readonly remote: Endpoint;
+}
+
+/** Install one unidirectional ESP SA in the data path (Quick Mode finished). */
+export interface InstallSaAction {
+  /** Discriminant. */
+  readonly kind: "installSa";
+  /** Everything the data path needs, keys included (never logged). */
+  readonly spec: EspSaSpec;
+}
+
+/** Remove one ESP SA from the data path (Delete received, rekeyed SA expired, peer cleared). */
+export interface DeleteSaAction {
+  /** Discriminant. */
+  readonly kind: "deleteSa";
+  /** SPI in host order, as in the spec that installed it. */
+  readonly spi: number;
+  /** Direction, as in the spec that installed it. */
+  readonly direction: "in" | "out";
+  /** Peer name, for the log. */
+  readonly peer: string;
+}
+
+/**
+ * The responder's earliest pending deadline changed: call {@link IkeResponder.tick} at `at`
+ * (milliseconds on the clock the caller passes as `now`). A later timer action replaces an
+ * earlier one; the caller keeps one timer.
+ */
+export interface TimerAction {
+  /** Discriminant. */
+  readonly kind: "timer";
+  /** When to call `tick`, in the caller's milliseconds. */
+  readonly at: number;
+}
+
+/**
+ * Something an operator should see: one clear line naming the peer and the cause (a proposal
+ * mismatch names what was offered beside what is configured; a wrong PSK says so). Fields never
+ * carry secrets: the daemon logs them as they are.
+ */
+export interface EventAction {
+  /** Discriminant. */
+  readonly kind: "event";
+  /** Severity. */
+  readonly level: LogLevel;
+  /** Peer name, or the peer's address when no configured peer matched. */
+  readonly peer: string;
+  /** The line. */
+  readonly message: string;
+  /** Extra key/value pairs (SPIs, algorithms, exchange). */
+  readonly fields: LogFields;
+}
+
+/** Everything the responder asks its caller to do. */
+export type IkeAction =
+  | SendAction
+  | InstallSaAction
+  | DeleteSaAction
+  | TimerAction
+  | EventAction;
+
+/**
+ * What the responder answers from: the validated config with defaults applied, each peer's
+ * pre-shared key (peer name → key bytes, from `psk` or `psk_file`), and the NAT-T port.
+ */
+export interface IkePolicy {
+  /** The running config. */
+  readonly config: Config;
+  /** Peer name → PSK bytes. A peer without an entry cannot authenticate. */
+  readonly secrets: ReadonlyMap<string, Uint8Array>;
+}
+
+/** One child SA (a Quick Mode result, both directions) as `show esp sa` needs it. */
+export interface ChildSaView {
+  /** Peer name. */
+  readonly peer: string;
+  /** The childId carried in both EspSaSpecs. */
+  readonly childId: string;
+  /** SPI we allocated (inbound). */
+  readonly inboundSpi: number;
+  /** SPI the peer allocated (outbound). */
+  readonly outboundSpi: number;
+  /** Transform in proposal syntax ("aes128gcm16", "aes128-sha256"). */
+  readonly transform: string;
+  /** Our selectors, joined ("198.51.100.0/24"). */
+  readonly localTs: string;
+  /** The peer's selectors, joined. */
+  readonly remoteTs: string;
+  /** UDP-encapsulated (NAT-T or forced). */
+  readonly encap: boolean;
+  /** PFS group used, 0 without PFS. */
+  readonly pfsGroup: number;
+  /** "installed", or "rekeyed" while an older SA lingers after its successor arrived. */
+  readonly state: "installed" | "rekeyed";
+  /** Seconds since install. */
+  readonly ageSeconds: number;
+}
+
+/** A configured peer's state as the responder sees it (`show peers`). */
+export interface PeerStateView {
+  /** Peer name. */
+  readonly name: string;
+  /** "up" (an established IKE SA with at least one child), "connecting", "down". */
+  readonly state: "up" | "connecting" | "down";
+  /** IKE SAs for this peer (any state). */
+  readonly ikeSas: number;
+  /** Child SAs (pairs). */
+  readonly childSas: number;
+  /** Why down (last failure), or "". */
+  readonly detail: string;
+}
+
+/**
+ * The sans-I/O IKE responder. Every method returns the actions to carry out, in order; none
+ * throws on bad input (a malformed datagram yields at most an event and maybe a Notify).
+ * Times are milliseconds on one monotonic clock chosen by the caller.
+ */
+export interface IkeResponder {
+  /**
+   * One received IKE datagram (ISAKMP header first; the NAT-T marker already removed).
+   * `local` is the address and port it was sent to, `remote` where it came from.
+   */
+  handle(datagram: Uint8Array, local: Endpoint, remote: Endpoint, now: number): IkeAction[];
+  /** Timers: retransmits, half-open expiry, DPD, lifetimes. */
+  tick(now: number): IkeAction[];
+  /** A soft or hard lifetime event the data path raised. */
+  espLifetime(event: EspLifetimeEvent, now: number): IkeAction[];
+  /**
+   * A new config (commit). Peers whose settings are unchanged keep their SAs; removed or
+   * changed peers' SAs are deleted (Delete notifications sent).
+   */
+  setPolicy(policy: IkePolicy, now: number): IkeAction[];
+  /** `clear ike sa NAME`: Deletes for the peer's ESP and ISAKMP SAs, state dropped. */
+  deletePeer(peer: string, now: number): IkeAction[];
+  /** Shutdown: Deletes to every peer, all state dropped. */
+  shutdown(now: number): IkeAction[];
+  /** IKE SAs for `show ike sa`. */
+  ikeSas(now: number): IkeSaView[];
+  /** Child SAs for `show esp sa` (the daemon adds the data path's counters by SPI). */
+  childSas(now: number): ChildSaView[];
+  /** Per configured peer state for `show peers`. */
+  peerStates(now: number): PeerStateView[];
+}
