@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type CryptoRegistry, getCrypto, LEGACY_ALGORITHMS } from "../crypto/registry.ts";
+import { type CryptoRegistry, initCrypto, LEGACY_ALGORITHMS } from "../crypto/registry.ts";
 import type { AlgorithmName } from "../crypto/types.ts";
 
 /** The printed table and the default-needed algorithms that no backend serves. */
@@ -41,14 +41,18 @@ export function selftest(registry: CryptoRegistry): SelftestOutcome {
 }
 
 /** Runs the self-test and prints the table; returns the exit code. */
-export function run(args: string[]): Promise<number> {
+export async function run(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
       "usage: branchgate selftest\n\nRuns the crypto known-answer tests on every backend.",
     );
-    return Promise.resolve(0);
+    return 0;
   }
-  const { lines, missing } = selftest(getCrypto());
+  const registry = await initCrypto({ allBackends: true });
+  const { lines, missing } = selftest(registry);
+  if (!registry.backends.some((b) => b.name === "libcrypto")) {
+    lines[lines.length - 1] += " (libcrypto not found: software backend only)";
+  }
   console.log(lines.join("\n"));
-  return Promise.resolve(missing.length === 0 ? 0 : 1);
+  return missing.length === 0 ? 0 : 1;
 }

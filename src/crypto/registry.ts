@@ -3,11 +3,14 @@
  * backends in preference order (libcrypto > software; a /dev/crypto backend slots in first) and
  * uses the first one that passes; results are cached. An algorithm whose test fails on a backend
  * is never taken from it; one that passes nowhere is unavailable. `report()` runs the rest.
+ *
+ * The software backend (noble) costs ~20 MiB of memory per isolate once imported, so it is
+ * loaded only when needed: {@link initCrypto} imports it when libcrypto is missing or fails a
+ * known-answer test of a needed algorithm, or when asked for every backend (`selftest`).
  * @module
  */
 
 import { createOpenSslBackend } from "./openssl.ts";
-import { createSoftwareBackend } from "./software.ts";
 import { type KatResult, runKat } from "./kat.ts";
 import { ALL_GROUPS } from "./dh/groups.ts";
 
@@ -181,19 +184,65 @@ export class CryptoRegistry {
   }
 }
 
-/** The backends this machine offers, in preference order. */
-export function availableBackends(): CryptoBackend[] {
+/** Imports the portable software backend (noble) on demand. */
+async function loadSoftwareBackend(): Promise<CryptoBackend> {
+  const { createSoftwareBackend } = await import("./software.ts");
+  return createSoftwareBackend();
+}
+
+/** Every backend this machine offers, in preference order (the software one included). */
+export async function availableBackends(): Promise<CryptoBackend[]> {
   const list: CryptoBackend[] = [];
   const ossl = createOpenSslBackend();
   if (ossl !== undefined) list.push(ossl);
-  list.push(createSoftwareBackend());
+  list.push(await loadSoftwareBackend());
   return list;
+}
+
+/** Algorithms needed by default (everything but the legacy-only ones). */
+export const DEFAULT_ALGORITHMS: readonly AlgorithmName[] = REGISTRY_ALGORITHMS.filter((a) =>
+  !LEGACY_ALGORITHMS.has(a)
+);
+
+/** How {@link initCrypto} builds the process-wide registry. */
+export interface InitCryptoOptions {
+  /** Load every backend, the software one included (the self-test reports them all). */
+  readonly allBackends?: boolean;
+  /**
+   * Algorithms to test now on libcrypto (default {@link DEFAULT_ALGORITHMS}); if one fails,
+   * the software backend is loaded as the fallback.
+   */
+  readonly needed?: readonly AlgorithmName[];
 }
 
 let shared: CryptoRegistry | undefined;
 
-/** The process-wide registry, built on first use; each algorithm is self-tested on its own. */
+/**
+ * Builds the process-wide registry: libcrypto alone when it is present and passes the
+ * known-answer tests of every needed algorithm, else libcrypto plus the software backend.
+ * Entry points (the daemon, the data-path Worker, `selftest`) call it once at start.
+ */
+export async function initCrypto(opts: InitCryptoOptions = {}): Promise<CryptoRegistry> {
+  const ossl = createOpenSslBackend();
+  if (ossl !== undefined && opts.allBackends !== true) {
+    const alone = new CryptoRegistry([ossl]);
+    const needed = opts.needed ?? DEFAULT_ALGORITHMS;
+    if (needed.every((alg) => alone.chosen(alg) !== undefined)) return shared = alone;
+  }
+  const list: CryptoBackend[] = ossl === undefined ? [] : [ossl];
+  list.push(await loadSoftwareBackend());
+  return shared = new CryptoRegistry(list);
+}
+
+/**
+ * The process-wide registry. Before {@link initCrypto} has run it is libcrypto alone (each
+ * algorithm tested on first use); without libcrypto it throws, naming the fix.
+ */
 export function getCrypto(): CryptoRegistry {
-  shared ??= new CryptoRegistry(availableBackends());
-  return shared;
+  if (shared !== undefined) return shared;
+  const ossl = createOpenSslBackend();
+  if (ossl === undefined) {
+    throw new CryptoError("libcrypto not found and initCrypto() not called: no crypto backend");
+  }
+  return shared = new CryptoRegistry([ossl]);
 }

@@ -11,7 +11,7 @@
 
 import { drainEventFd } from "../../hw/eventfd.ts";
 import { PollSet } from "../../hw/libc.ts";
-import { getCrypto } from "../crypto/registry.ts";
+import { DEFAULT_ALGORITHMS, initCrypto } from "../crypto/registry.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
 import type { DataPathOptions } from "./datapath_types.ts";
 import { Pump } from "./pump.ts";
@@ -52,13 +52,19 @@ function postCounters(): void {
   post({ t: "counters", sas: sad!.counters(performance.now()), stats: pump.snapshotStats() });
 }
 
-function start(opts: DataPathOptions, fd: number): void {
+/** The algorithms ESP uses: tested at start, the software backend loaded only if one fails. */
+const ESP_ALGORITHMS = DEFAULT_ALGORITHMS.filter((a) =>
+  a.startsWith("aead:") || a.startsWith("cipher:") || a.startsWith("mac:")
+);
+
+async function start(opts: DataPathOptions, fd: number): Promise<void> {
   try {
     checkOptions(opts);
     eventFd = fd;
     keepaliveMs = (opts.keepaliveSeconds ?? 20) * 1000;
+    const crypto = await initCrypto({ needed: ESP_ALGORITHMS });
     io = openWorkerIo(opts);
-    sad = new SaDatabase(getCrypto());
+    sad = new SaDatabase(crypto);
     const sockets = io.sockets;
     pump = new Pump(sad, io.tun, sockets, opts.mtu, (data, index, from, fromPort, to) => {
       const s = sockets[index]!;
@@ -117,7 +123,7 @@ function sendIke(m: Extract<ToWorker, { t: "ike" }>): void {
 function control(m: ToWorker): void {
   handled++; // every message, init included, comes with one eventfd signal
   if (m.t === "init") {
-    start(m.opts, m.eventFd);
+    void start(m.opts, m.eventFd);
     return;
   }
   if (pump === undefined) return;

@@ -129,7 +129,7 @@ function row(name: string, size: number, backend: string, pps: number, ref: numb
   } ${mbs.toFixed(1).padStart(9)} ${ref.toFixed(1).padStart(13)}  ${(mbs / ref).toFixed(2)}`;
 }
 
-const backends = availableBackends();
+const backends = await availableBackends();
 console.log(
   "suite                          bytes  backend     packets/s      MB/s  openssl MB/s  ratio",
 );

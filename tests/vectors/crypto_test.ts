@@ -12,7 +12,7 @@ import hashVectors from "./data/hash.json" with { type: "json" };
 import { availableBackends, hex, toHex } from "./backends.ts";
 import type { AeadAlg, HashAlg, PrfAlg } from "../../src/crypto/types.ts";
 
-const backends = availableBackends();
+const backends = await availableBackends();
 
 Deno.test("libcrypto is available on this machine (Debian libssl3)", () => {
   assert.ok(backends.some((b) => b.name === "libcrypto"));

@@ -12,7 +12,7 @@ import { softwareDh } from "../../src/crypto/software_dh.ts";
 import { ALL_GROUPS, groupInfo, LEGACY_GROUPS, modpPrime } from "../../src/crypto/dh/groups.ts";
 import { bigintToBytes } from "../../src/crypto/dh/groups.ts";
 
-const backends = availableBackends();
+const backends = await availableBackends();
 
 /** Every implementation of group `id`: the software one, then each backend that offers it. */
 function offering(id: DhGroupId): { name: string; dh: () => DhGroup }[] {

@@ -12,7 +12,7 @@ import xcbc from "./data/xcbc.json" with { type: "json" };
 import { availableBackends, hex, toHex } from "./backends.ts";
 import type { CipherAlg, CryptoBackend, MacAlg, PrfAlg } from "../../src/crypto/types.ts";
 
-const backends = availableBackends();
+const backends = await availableBackends();
 
 function offering(alg: `cipher:${CipherAlg}` | `mac:${MacAlg}` | `prf:${PrfAlg}`) {
   const list = backends.filter((b) => b.supports(alg));

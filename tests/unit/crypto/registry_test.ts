@@ -3,7 +3,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CryptoRegistry } from "../../../src/crypto/registry.ts";
+import { CryptoRegistry, getCrypto, initCrypto } from "../../../src/crypto/registry.ts";
 import { createSoftwareBackend } from "../../../src/crypto/software.ts";
 import { selftest } from "../../../src/cli/selftest.ts";
 import type { CryptoBackend } from "../../../src/crypto/types.ts";
@@ -110,4 +110,13 @@ Deno.test("selftest fails only for missing default algorithms, not legacy-only o
   const defaultGone = selftest(new CryptoRegistry([liar()], ["hash:sha256", "hash:sha1"]));
   assert.deepEqual(defaultGone.missing, ["hash:sha256"]);
   assert.match(defaultGone.lines.at(-1)!, /FAILED.*hash:sha256/);
+});
+
+Deno.test("initCrypto: libcrypto alone when it passes every needed test; all backends on request", async () => {
+  const alone = await initCrypto();
+  assert.deepEqual(alone.backends.map((b) => b.name), ["libcrypto"]);
+  assert.equal(getCrypto(), alone);
+  const all = await initCrypto({ allBackends: true });
+  assert.deepEqual(all.backends.map((b) => b.name), ["libcrypto", "software"]);
+  assert.equal(getCrypto(), all);
 });

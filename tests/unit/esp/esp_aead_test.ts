@@ -73,7 +73,7 @@ function encap(out: OutboundAeadSa, inner: Uint8Array): Uint8Array {
   return buf.subarray(0, n);
 }
 
-for (const b of availableBackends()) {
+for (const b of await availableBackends()) {
   Deno.test(`${b.name}: RFC 7634 Appendix A ESP packet decapsulates to the source packet`, () => {
     const esp = hex(vector.outerIpv4Packet).slice(20); // after the outer IPv4 header
     const sa = new InboundAeadSa(

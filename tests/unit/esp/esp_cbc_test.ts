@@ -99,7 +99,7 @@ function encap(out: OutboundCbcSa, inner: Uint8Array, next = NEXT_IPV4): Uint8Ar
 const minimalPad = (len: number, bs: number) =>
   Array.from({ length: (bs - ((len + 2) % bs)) % bs }, (_, i) => i + 1);
 
-for (const b of availableBackends()) {
+for (const b of await availableBackends()) {
   for (const [cipher, mac] of SUITES) {
     const k = keys(cipher, mac);
     const bs = CIPHER_BLOCK[cipher];

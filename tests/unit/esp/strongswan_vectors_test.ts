@@ -49,7 +49,7 @@ function database(b: CryptoBackend): SaDatabase {
 
 assert.deepEqual(vectors.sas.map((s) => [s.name, s.packets.length]), [["gcm", 3], ["cbc", 3]]);
 
-for (const b of availableBackends()) {
+for (const b of await availableBackends()) {
   for (const sa of vectors.sas) {
     Deno.test(`${b.name}: strongSwan's ${sa.name} ESP packets decapsulate`, () => {
       const db = database(b);
