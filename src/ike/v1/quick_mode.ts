@@ -1,0 +1,593 @@
+/**
+ * IKEv1 Quick Mode, responder side (RFC 2409 §5.5):
+ *
+ *     HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr]  -->
+ *                                     <--  HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr]
+ *     HDR*, HASH(3)                                -->
+ *
+ * HASH(1) = prf(SKEYID_a, M-ID | rest of message 1), HASH(2) = prf(SKEYID_a, M-ID | Ni_b |
+ * rest of message 2), HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b). PFS with its own KE whose
+ * group is the proposal's GROUP_DESCRIPTION; client IDs are traffic selectors narrowed to the
+ * configured ones (absent IDs = the Phase 1 addresses); KEYMAT per direction; both SAs are
+ * installed when message 3 verifies, inbound first.
+ *
+ * The exchange works on decrypted payload chains; encryption, IVs and the message-ID table are
+ * the caller's ({@link QmHost}). Nothing here throws on peer input: every failure is an event,
+ * and where the RFC asks for it a Notify.
+ * @module
+ */
+
+import type { DhGroupId, PrfAlg } from "../../crypto/types.ts";
+import { CryptoError } from "../../crypto/types.ts";
+import type { KdfPrimitives } from "../../crypto/kdf/primitives.ts";
+import { concat, octet, u32 } from "../../crypto/kdf/primitives.ts";
+import type { DhGroup } from "../../crypto/types.ts";
+import type { EspSaSpec, TrafficSelector } from "../../esp/sa_spec.ts";
+import type { GatewayConfig, PeerConfig } from "../../config/schema.ts";
+import type { LogFields, LogLevel } from "../../log.ts";
+import type { Endpoint, IkeAction } from "../actions.ts";
+import { encodeAttributes } from "../message/attributes.ts";
+import { bytesAfterPayload, type ChainV1, encodeV1Chain } from "../message/v1/chain.ts";
+import { DoiV1, NotifyTypeV1, ProtocolV1, SituationV1 } from "../message/v1/registry.ts";
+import type {
+  DecodedPayloadV1,
+  DeletePayloadV1,
+  IdPayloadV1,
+  NotifyPayloadV1,
+  PayloadV1,
+  SaPayloadV1,
+} from "../message/v1/types.ts";
+import { FlagV1 } from "../message/header.ts";
+import { type ChildSa, ChildSaTable, type NewChild } from "./child_sa.ts";
+import { groupName, isEspMismatch, parseEspProposals, selectEsp } from "./esp_proposal.ts";
+import { deriveChildKeys } from "./keymat.ts";
+import { SpiAllocator, spiBytes, SpiExhaustedError, spiHex } from "./spi.ts";
+import {
+  configSelector,
+  formatSelector,
+  hostSelector,
+  idToSelector,
+  isTsError,
+  narrow,
+  sameSelector,
+  selectorToId,
+} from "./ts.ts";
+
+/** The crypto calls Quick Mode makes (the registry satisfies it). */
+export interface QmCrypto extends KdfPrimitives {
+  /** A DH group (PFS). */
+  dh(group: DhGroupId): DhGroup;
+  /** Random bytes (nonces, SPIs). */
+  randomBytes(n: number): Uint8Array;
+}
+
+/** The ISAKMP SA as Quick Mode sees it. */
+export interface QmIkeSa {
+  /** A key unique to this IKE SA (e.g. the cookie pair in hex). */
+  readonly key: string;
+  /** The matched peer's config. */
+  readonly peer: PeerConfig;
+  /** Phase 1 PRF. */
+  readonly prf: PrfAlg;
+  /** SKEYID_d (KEYMAT). */
+  readonly skeyidD: Uint8Array;
+  /** SKEYID_a (HASH(1..3)). */
+  readonly skeyidA: Uint8Array;
+  /** Our IKE address and port now in use (after a NAT-T float). */
+  readonly local: Endpoint;
+  /** The peer's IKE address and port now in use. */
+  readonly remote: Endpoint;
+  /** NAT-T in use (a NAT detected, or faked by a peer forcing encapsulation, RFC 3947 §3). */
+  readonly natt: boolean;
+}
+
+/** What the exchange needs from the responder around it. */
+export interface QmHost {
+  /** Crypto. */
+  readonly crypto: QmCrypto;
+  /** `[gateway]` settings (NAT-T port, default replay window). */
+  readonly gateway: GatewayConfig;
+  /** Carries out an action (installSa, deleteSa, send of stored bytes). */
+  emit(action: IkeAction): void;
+  /** One log line naming the peer; never secrets. */
+  event(level: LogLevel, peer: string, message: string, fields?: LogFields): void;
+  /**
+   * Encrypts and sends one Quick Mode message in exchange `messageId` (IV chain of RFC 2409
+   * Appendix B) with header flags `flags` (the E bit is added); returns the datagram sent, kept
+   * for retransmission.
+   */
+  sendQuickMode(
+    sa: QmIkeSa,
+    messageId: number,
+    payloads: readonly PayloadV1[],
+    flags: number,
+  ): Uint8Array;
+  /**
+   * Sends an Informational exchange protected by `sa` (HASH(1) of RFC 2409 §5.7) carrying one
+   * Notify or Delete, with a fresh message ID unless `messageId` is given (CONNECTED,
+   * RFC 2408 §3.1).
+   */
+  sendInformational(
+    sa: QmIkeSa,
+    payload: NotifyPayloadV1 | DeletePayloadV1,
+    messageId?: number,
+  ): void;
+  /** The peer's established IKE SA, if any (for Deletes when an SA expires). */
+  liveIkeSa(peer: string): QmIkeSa | undefined;
+}
+
+/** A Quick Mode message as the dispatcher hands it over (decrypted and decoded). */
+export interface QmMessage {
+  /** The ISAKMP header's message ID. */
+  readonly messageId: number;
+  /** The header's flags (the commit bit matters). */
+  readonly flags: number;
+  /** The decrypted payload chain (padding excluded from `bytes`). */
+  readonly chain: ChainV1;
+  /** The raw datagram, for recognising retransmissions. */
+  readonly datagram: Uint8Array;
+}
+
+/** Half-open exchange: our message 2 is out, message 3 expected. */
+interface Pending {
+  readonly sa: QmIkeSa;
+  readonly messageId: number;
+  readonly request: Uint8Array;
+  readonly response: Uint8Array;
+  readonly ni: Uint8Array;
+  readonly nr: Uint8Array;
+  readonly child: NewChild;
+  readonly commit: boolean;
+  readonly expires: number;
+}
+
+/** How long we wait for message 3 before dropping a half-open Quick Mode. */
+export const QUICK_MODE_TIMEOUT_MS = 60_000;
+
+/** RFC 2409 §5: nonces are 8 to 256 octets. */
+const NONCE_MIN = 8;
+const NONCE_MAX = 256;
+/** Length of our Nr. */
+const NONCE_LENGTH = 32;
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Constant-time comparison of two MACs. */
+function macEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+/** Why message 1 was refused: the Notify to send (if any) and the log line. */
+class Refusal {
+  constructor(
+    readonly notify: number | undefined,
+    readonly message: string,
+    readonly fields: LogFields = {},
+  ) {}
+}
+
+/** Quick Mode exchanges and the child SAs they create, for every IKE SA of the responder. */
+export class QuickModeResponder {
+  /** The child SA table (shared with Delete and lifetime handling). */
+  readonly children: ChildSaTable;
+  /** Inbound SPIs in use. */
+  readonly spis: SpiAllocator;
+  readonly #pending = new Map<string, Pending>();
+  /** Message IDs of finished exchanges per IKE SA: a replayed message 1 is not a new QM. */
+  readonly #done = new Map<string, Set<number>>();
+
+  /** A responder drawing SPIs from `random`. */
+  constructor(random: (n: number) => Uint8Array) {
+    this.spis = new SpiAllocator(random);
+    this.children = new ChildSaTable((spi) => this.spis.release(spi));
+  }
+
+  /** Handles one Quick Mode message (1 or 3) of exchange `msg.messageId` on `sa`. */
+  handle(host: QmHost, sa: QmIkeSa, msg: QmMessage, now: number): void {
+    const name = sa.peer.name;
+    const key = `${sa.key}/${msg.messageId}`;
+    const mid = spiHex(msg.messageId);
+    if (msg.messageId === 0) {
+      host.event("warn", name, "Quick Mode with message ID 0 dropped", {});
+      return;
+    }
+    const pending = this.#pending.get(key);
+    if (pending !== undefined) {
+      if (sameBytes(pending.request, msg.datagram)) {
+        // RFC 2408 §3.1 note / RFC 2409 §5.5: the peer lost our message 2; send it again.
+        host.emit({ kind: "send", datagram: pending.response, local: sa.local, remote: sa.remote });
+        host.event("debug", name, "Quick Mode message 1 retransmitted; message 2 sent again", {
+          messageId: mid,
+        });
+        return;
+      }
+      this.#message3(host, pending, msg, now);
+      return;
+    }
+    if (this.#done.get(sa.key)?.has(msg.messageId) === true) {
+      host.event("debug", name, "message for a finished Quick Mode ignored", { messageId: mid });
+      return;
+    }
+    const r = this.#message1(host, sa, msg, now);
+    if (r instanceof Refusal) {
+      host.event("warn", name, r.message, { messageId: mid, ...r.fields });
+      if (r.notify !== undefined) {
+        host.sendInformational(sa, {
+          kind: "n",
+          doi: DoiV1.IPSEC,
+          protocol: ProtocolV1.ESP,
+          spi: new Uint8Array(0),
+          notifyType: r.notify,
+          data: new Uint8Array(0),
+        });
+      }
+    }
+  }
+
+  /** Verifies HASH(1) and returns the payloads after it, or a refusal. */
+  #checkHash1(host: QmHost, sa: QmIkeSa, msg: QmMessage): DecodedPayloadV1[] | Refusal {
+    const [first, ...rest] = msg.chain.payloads;
+    if (first === undefined || first.kind !== "hash") {
+      return new Refusal(undefined, "Quick Mode message 1 does not start with HASH(1); dropped");
+    }
+    const want = this.#prf(
+      host,
+      sa,
+      concat(u32(msg.messageId), bytesAfterPayload(msg.chain, first)),
+    );
+    if (!macEqual(first.data, want)) {
+      return new Refusal(undefined, "Quick Mode HASH(1) does not verify; dropped (no SA)");
+    }
+    return rest;
+  }
+
+  #prf(host: QmHost, sa: QmIkeSa, data: Uint8Array): Uint8Array {
+    return host.crypto.prf(sa.prf, sa.skeyidA, data);
+  }
+
+  #message1(host: QmHost, sa: QmIkeSa, msg: QmMessage, now: number): Refusal | undefined {
+    const body = this.#checkHash1(host, sa, msg);
+    if (body instanceof Refusal) return body;
+    const sas = body.filter((p) => p.kind === "sa");
+    const nonces = body.filter((p) => p.kind === "nonce");
+    const kes = body.filter((p) => p.kind === "ke");
+    const ids = body.filter((p) => p.kind === "id");
+    const N = NotifyTypeV1;
+    if (sas.length !== 1) {
+      return new Refusal(
+        sas.length === 0 ? N.PAYLOAD_MALFORMED : N.NO_PROPOSAL_CHOSEN,
+        `Quick Mode with ${sas.length} SA payloads (exactly one is supported)`,
+      );
+    }
+    if (nonces.length !== 1 || kes.length > 1 || (ids.length !== 0 && ids.length !== 2)) {
+      return new Refusal(
+        N.PAYLOAD_MALFORMED,
+        "Quick Mode message 1 lacks Ni or has extra payloads",
+        {
+          nonces: nonces.length,
+          ke: kes.length,
+          ids: ids.length,
+        },
+      );
+    }
+    const saP = sas[0]! as SaPayloadV1;
+    const ni = (nonces[0]! as { data: Uint8Array }).data.slice();
+    if (ni.length < NONCE_MIN || ni.length > NONCE_MAX) {
+      return new Refusal(N.PAYLOAD_MALFORMED, `Ni of ${ni.length} octets (8..256 allowed)`);
+    }
+    if (saP.doi !== DoiV1.IPSEC) return new Refusal(N.DOI_NOT_SUPPORTED, `SA DOI ${saP.doi}`);
+    if (saP.situation !== SituationV1.IDENTITY_ONLY) {
+      return new Refusal(N.SITUATION_NOT_SUPPORTED, `SA situation ${saP.situation}`);
+    }
+    // Proposal (RFC 2407 §4.4.4, §4.5).
+    const peer = sa.peer;
+    const sel = selectEsp(saP, parseEspProposals(peer.esp_proposals), {
+      seconds: peer.esp_lifetime,
+      bytes: peer.esp_lifetime_bytes,
+    });
+    if (isEspMismatch(sel)) {
+      return new Refusal(N.NO_PROPOSAL_CHOSEN, "no acceptable ESP proposal", {
+        offered: sel.offered.join(", "),
+        configured: sel.configured.join(", "),
+      });
+    }
+    // PFS: a KE exactly when the chosen transform has a group (RFC 2409 §5.5).
+    const ke = kes[0] as { data: Uint8Array } | undefined;
+    if (sel.pfsGroup === 0 && ke !== undefined) {
+      return new Refusal(N.INVALID_KEY_INFORMATION, "KE payload without a PFS group in the SA");
+    }
+    if (sel.pfsGroup !== 0 && ke === undefined) {
+      return new Refusal(N.INVALID_KEY_INFORMATION, "PFS group offered without a KE payload", {
+        group: groupName(sel.pfsGroup),
+      });
+    }
+    // Client identities (RFC 2409 §5.5): IDci is the peer's side, IDcr ours.
+    const idci = ids[0] as IdPayloadV1 | undefined;
+    const idcr = ids[1] as IdPayloadV1 | undefined;
+    const ts = this.#selectors(sa, idci, idcr);
+    if (ts instanceof Refusal) return ts;
+    // Our SPI, nonce and KE.
+    let inboundSpi: number;
+    try {
+      inboundSpi = this.spis.allocate();
+    } catch (e) {
+      if (!(e instanceof SpiExhaustedError)) throw e;
+      return new Refusal(N.NO_PROPOSAL_CHOSEN, e.message);
+    }
+    let gqmxy: Uint8Array | undefined;
+    let ourKe: Uint8Array | undefined;
+    if (ke !== undefined) {
+      try {
+        const g = host.crypto.dh(sel.pfsGroup as DhGroupId);
+        if (ke.data.length !== g.publicLength) {
+          throw new CryptoError(`KE of ${ke.data.length} octets, group needs ${g.publicLength}`);
+        }
+        const pair = g.generate();
+        gqmxy = pair.computeShared(ke.data);
+        ourKe = pair.publicValue;
+      } catch (e) {
+        this.spis.release(inboundSpi);
+        if (!(e instanceof CryptoError)) throw e;
+        return new Refusal(N.INVALID_KEY_INFORMATION, "PFS key exchange failed", {
+          group: groupName(sel.pfsGroup),
+          cause: e.message,
+        });
+      }
+    }
+    const nr = host.crypto.randomBytes(NONCE_LENGTH);
+    const keys = deriveChildKeys(host.crypto, {
+      prf: sa.prf,
+      skeyidD: sa.skeyidD,
+      transform: sel.transform,
+      inboundSpi,
+      outboundSpi: sel.peerSpi,
+      ni,
+      nr,
+      ...(gqmxy === undefined ? {} : { gqmxy }),
+    });
+    // Message 2: HASH(2), SA, Nr [, KE] [, IDci, IDcr] [, N(RESPONDER-LIFETIME)].
+    const reply: PayloadV1[] = [
+      {
+        kind: "sa",
+        doi: DoiV1.IPSEC,
+        situation: SituationV1.IDENTITY_ONLY,
+        proposals: [{
+          number: sel.proposal.number,
+          protocol: ProtocolV1.ESP,
+          spi: spiBytes(inboundSpi),
+          transforms: [sel.chosen],
+        }],
+      },
+      { kind: "nonce", data: nr },
+    ];
+    if (ourKe !== undefined) reply.push({ kind: "ke", data: ourKe });
+    if (idci !== undefined && idcr !== undefined) reply.push(ts.idci, ts.idcr);
+    if (sel.responderLifetime !== undefined) {
+      // RFC 2407 §4.5.4, §4.6.3.1: SPI = our inbound SPI, data = our lifetimes.
+      reply.push({
+        kind: "n",
+        doi: DoiV1.IPSEC,
+        protocol: ProtocolV1.ESP,
+        spi: spiBytes(inboundSpi),
+        notifyType: N.RESPONDER_LIFETIME,
+        data: encodeAttributes(sel.responderLifetime),
+      });
+    }
+    const rest = encodeV1Chain(reply).bytes;
+    const hash2 = this.#prf(host, sa, concat(u32(msg.messageId), ni, rest));
+    const commit = (msg.flags & FlagV1.COMMIT) !== 0;
+    const encap = sel.udpEncap || sa.natt;
+    const endpoints = {
+      local: sa.local.address,
+      remote: sa.remote.address,
+      ...(encap
+        ? {
+          encap: {
+            localPort: sa.local.port === host.gateway.ike_port
+              ? host.gateway.natt_port
+              : sa.local.port,
+            remotePort: sa.remote.port === 500 ? 4500 : sa.remote.port,
+          },
+        }
+        : {}),
+    };
+    const margin = peer.rekey_margin;
+    const lifetime = {
+      softSeconds: sel.seconds > margin && margin > 0 ? sel.seconds - margin : 0,
+      hardSeconds: sel.seconds,
+      softBytes: 0,
+      hardBytes: sel.bytes,
+    };
+    const base = {
+      peer: peer.name,
+      transform: sel.transform,
+      endpoints,
+      localSelectors: [ts.local],
+      remoteSelectors: [ts.remote],
+      esn: sel.esn,
+      lifetime,
+    } satisfies Partial<EspSaSpec>;
+    const child: NewChild = {
+      peer: peer.name,
+      ikeSa: sa.key,
+      transformName: sel.transformName,
+      pfsGroup: sel.pfsGroup,
+      installedAt: now,
+      inbound: {
+        ...base,
+        spi: inboundSpi,
+        direction: "in",
+        keyMaterial: keys.inbound,
+        replayWindow: peer.replay_window ?? host.gateway.replay_window,
+      },
+      outbound: {
+        ...base,
+        spi: sel.peerSpi,
+        direction: "out",
+        keyMaterial: keys.outbound,
+        replayWindow: 0,
+      },
+    };
+    // RFC 2408 §3.1: a peer asking for the commit bit gets it back and, after message 3, our
+    // CONNECTED notification with this exchange's message ID.
+    const response = host.sendQuickMode(
+      sa,
+      msg.messageId,
+      [{ kind: "hash", data: hash2 }, ...reply],
+      commit ? FlagV1.COMMIT : 0,
+    );
+    this.#pending.set(`${sa.key}/${msg.messageId}`, {
+      sa,
+      messageId: msg.messageId,
+      request: msg.datagram.slice(),
+      response,
+      ni,
+      nr,
+      child,
+      commit,
+      expires: now + QUICK_MODE_TIMEOUT_MS,
+    });
+    host.event("debug", peer.name, "Quick Mode message 2 sent", {
+      messageId: spiHex(msg.messageId),
+      transform: sel.transformName,
+      pfs: sel.pfsGroup === 0 ? "none" : groupName(sel.pfsGroup),
+    });
+    return undefined;
+  }
+
+  /** Our and the peer's selector, narrowed, with the ID payloads to answer with. */
+  #selectors(
+    sa: QmIkeSa,
+    idci: IdPayloadV1 | undefined,
+    idcr: IdPayloadV1 | undefined,
+  ):
+    | { remote: TrafficSelector; local: TrafficSelector; idci: IdPayloadV1; idcr: IdPayloadV1 }
+    | Refusal {
+    const N = NotifyTypeV1;
+    const remoteP = idci === undefined ? hostSelector(sa.remote.address) : idToSelector(idci);
+    const localP = idcr === undefined ? hostSelector(sa.local.address) : idToSelector(idcr);
+    if (isTsError(remoteP) || isTsError(localP)) {
+      const why = isTsError(remoteP) ? remoteP.message : isTsError(localP) ? localP.message : "";
+      return new Refusal(N.INVALID_ID_INFORMATION, `unusable Quick Mode ID: ${why}`);
+    }
+    const list = (texts: readonly string[]) =>
+      texts.map(configSelector).filter((x): x is TrafficSelector => !isTsError(x));
+    const remote = narrow(remoteP, list(sa.peer.remote_ts));
+    const local = narrow(localP, list(sa.peer.local_ts));
+    if (remote === undefined || local === undefined) {
+      return new Refusal(N.INVALID_ID_INFORMATION, "traffic selectors not allowed", {
+        proposedLocal: formatSelector(localP),
+        proposedRemote: formatSelector(remoteP),
+        localTs: sa.peer.local_ts.join(","),
+        remoteTs: sa.peer.remote_ts.join(","),
+      });
+    }
+    // Echo the peer's IDs when unchanged, else the narrowed ones.
+    const answer = (proposed: TrafficSelector, chosen: TrafficSelector, id?: IdPayloadV1) => {
+      if (id !== undefined && sameSelector(proposed, chosen)) {
+        const echo: IdPayloadV1 = { ...id, kind: "id" };
+        return echo;
+      }
+      const out = selectorToId(chosen);
+      return isTsError(out) ? undefined : out;
+    };
+    const a = answer(remoteP, remote, idci);
+    const b = answer(localP, local, idcr);
+    if (a === undefined || b === undefined) {
+      return new Refusal(N.INVALID_ID_INFORMATION, "narrowed selectors have no ID form");
+    }
+    return { remote, local, idci: a, idcr: b };
+  }
+
+  #message3(host: QmHost, p: Pending, msg: QmMessage, now: number): void {
+    const name = p.sa.peer.name;
+    const mid = spiHex(p.messageId);
+    const [first, ...rest] = msg.chain.payloads;
+    const want = this.#prf(host, p.sa, concat(octet(0), u32(p.messageId), p.ni, p.nr));
+    if (first?.kind !== "hash" || !macEqual(first.data, want)) {
+      // RFC 2409 §5.5: HASH(3) proves liveness; without it no SA. The exchange stays open
+      // for a correct message 3 until it times out.
+      host.event("warn", name, "Quick Mode HASH(3) does not verify; no SA", { messageId: mid });
+      return;
+    }
+    if (rest.some((x) => x.kind !== "n" && x.kind !== "vid")) {
+      host.event("warn", name, "Quick Mode message 3 carries unexpected payloads; ignored them", {
+        messageId: mid,
+      });
+    }
+    this.#pending.delete(`${p.sa.key}/${p.messageId}`);
+    this.#markDone(p.sa.key, p.messageId);
+    const { child, actions } = this.children.install({ ...p.child, installedAt: now });
+    for (const a of actions) host.emit(a);
+    this.#established(host, child);
+    if (p.commit) {
+      host.sendInformational(p.sa, {
+        kind: "n",
+        doi: DoiV1.IPSEC,
+        protocol: ProtocolV1.ESP,
+        spi: spiBytes(child.inbound.spi),
+        notifyType: NotifyTypeV1.CONNECTED,
+        data: new Uint8Array(0),
+      }, p.messageId);
+    }
+  }
+
+  #established(host: QmHost, c: ChildSa): void {
+    host.event("info", c.peer, "child SA established", {
+      childId: c.childId,
+      spiIn: spiHex(c.inbound.spi),
+      spiOut: spiHex(c.outbound.spi),
+      transform: c.transformName,
+      pfs: c.pfsGroup === 0 ? "none" : groupName(c.pfsGroup),
+      localTs: c.inbound.localSelectors.map(formatSelector).join(","),
+      remoteTs: c.inbound.remoteSelectors.map(formatSelector).join(","),
+      encap: c.inbound.endpoints.encap !== undefined,
+      lifetime: c.inbound.lifetime.hardSeconds,
+    });
+  }
+
+  #markDone(saKey: string, messageId: number): void {
+    let s = this.#done.get(saKey);
+    if (s === undefined) this.#done.set(saKey, s = new Set());
+    s.add(messageId);
+  }
+
+  /** Drops half-open exchanges whose message 3 did not come in time. */
+  tick(host: QmHost, now: number): void {
+    for (const [k, p] of this.#pending) {
+      if (p.expires > now) continue;
+      this.#pending.delete(k);
+      this.spis.release(p.child.inbound.spi);
+      this.#markDone(p.sa.key, p.messageId);
+      host.event("warn", p.sa.peer.name, "Quick Mode timed out waiting for message 3; no SA", {
+        messageId: spiHex(p.messageId),
+      });
+    }
+  }
+
+  /** The earliest half-open expiry, if any. */
+  nextDeadline(): number | undefined {
+    let at: number | undefined;
+    for (const p of this.#pending.values()) if (at === undefined || p.expires < at) at = p.expires;
+    return at;
+  }
+
+  /** The IKE SA is gone: its half-open exchanges go too; its children stay (RFC 2409 §5.5). */
+  ikeSaDeleted(saKey: string): void {
+    for (const [k, p] of this.#pending) {
+      if (p.sa.key !== saKey) continue;
+      this.#pending.delete(k);
+      this.spis.release(p.child.inbound.spi);
+    }
+    this.#done.delete(saKey);
+  }
+
+  /** Number of half-open exchanges. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+}
