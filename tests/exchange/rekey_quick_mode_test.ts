@@ -210,3 +210,12 @@ Deno.test("clear: every child of the peer deleted with ESP Deletes", () => {
   assert.equal(ctx.p2.childCount("branch1"), 0);
   assert.equal(ctx.p2.qm.spis.size, 0);
 });
+
+Deno.test("dropping a peer's children without notifying (INITIAL-CONTACT, dead peer)", () => {
+  const ctx = setup();
+  qm(ctx, ctx.sa, 0xa001, net([10, 2, 0, 0], 16), 0);
+  ctx.p2.deletePeer(ctx.host, "branch1", false);
+  const seen = ctx.host.take();
+  assert.equal(infos(seen).length, 0);
+  assert.equal(actions(seen).filter((a) => a.kind === "deleteSa").length, 2);
+});

@@ -107,13 +107,14 @@ export class Phase2 {
   }
 
   /**
-   * `clear ike sa` / a removed peer / shutdown: every child of `peer` is deleted, the peer told
-   * (ESP Delete) while an IKE SA lives. Call before deleting the peer's IKE SAs.
+   * `clear ike sa` / a removed peer / shutdown: every child of `peer` is deleted and, unless
+   * `notify` is false (INITIAL-CONTACT, a dead peer), the peer is told with an ESP Delete while
+   * an IKE SA lives. Call before deleting the peer's IKE SAs.
    */
-  deletePeer(host: QmHost, peer: string): void {
+  deletePeer(host: QmHost, peer: string, notify = true): void {
     for (const c of this.qm.children.forPeer(peer)) {
-      this.#sendDelete(host, c);
-      this.#remove(host, c, "deleted (cleared)");
+      if (notify) this.#sendDelete(host, c);
+      this.#remove(host, c, notify ? "deleted (cleared)" : "dropped");
     }
   }
 
