@@ -17,30 +17,21 @@
  * @module
  */
 
-import type { DhGroupId, PrfAlg } from "../../crypto/types.ts";
+import type { DhGroupId } from "../../crypto/types.ts";
 import { CryptoError } from "../../crypto/types.ts";
-import type { KdfPrimitives } from "../../crypto/kdf/primitives.ts";
 import { concat, octet, u32 } from "../../crypto/kdf/primitives.ts";
-import type { DhGroup } from "../../crypto/types.ts";
-import type { EspSaSpec, TrafficSelector } from "../../esp/sa_spec.ts";
-import type { GatewayConfig, PeerConfig } from "../../config/schema.ts";
-import type { LogFields, LogLevel } from "../../log.ts";
-import type { Endpoint, IkeAction } from "../actions.ts";
+import type { TrafficSelector } from "../../esp/sa_spec.ts";
 import { encodeAttributes } from "../message/attributes.ts";
-import { bytesAfterPayload, type ChainV1, encodeV1Chain } from "../message/v1/chain.ts";
+import { bytesAfterPayload, encodeV1Chain } from "../message/v1/chain.ts";
 import { DoiV1, NotifyTypeV1, ProtocolV1, SituationV1 } from "../message/v1/registry.ts";
-import type {
-  DecodedPayloadV1,
-  DeletePayloadV1,
-  IdPayloadV1,
-  NotifyPayloadV1,
-  PayloadV1,
-  SaPayloadV1,
-} from "../message/v1/types.ts";
+import type { DecodedPayloadV1, IdPayloadV1, PayloadV1 } from "../message/v1/types.ts";
 import { FlagV1 } from "../message/header.ts";
 import { type ChildSa, ChildSaTable, type NewChild } from "./child_sa.ts";
+import { newChild } from "./child_spec.ts";
 import { groupName, isEspMismatch, parseEspProposals, selectEsp } from "./esp_proposal.ts";
 import { deriveChildKeys } from "./keymat.ts";
+import type { QmHost, QmIkeSa, QmMessage } from "./phase2_host.ts";
+import { QmRefusal as Refusal, readQuickModeRequest } from "./qm_request.ts";
 import { SpiAllocator, spiBytes, SpiExhaustedError, spiHex } from "./spi.ts";
 import {
   configSelector,
@@ -53,80 +44,7 @@ import {
   selectorToId,
 } from "./ts.ts";
 
-/** The crypto calls Quick Mode makes (the registry satisfies it). */
-export interface QmCrypto extends KdfPrimitives {
-  /** A DH group (PFS). */
-  dh(group: DhGroupId): DhGroup;
-  /** Random bytes (nonces, SPIs). */
-  randomBytes(n: number): Uint8Array;
-}
-
-/** The ISAKMP SA as Quick Mode sees it. */
-export interface QmIkeSa {
-  /** A key unique to this IKE SA (e.g. the cookie pair in hex). */
-  readonly key: string;
-  /** The matched peer's config. */
-  readonly peer: PeerConfig;
-  /** Phase 1 PRF. */
-  readonly prf: PrfAlg;
-  /** SKEYID_d (KEYMAT). */
-  readonly skeyidD: Uint8Array;
-  /** SKEYID_a (HASH(1..3)). */
-  readonly skeyidA: Uint8Array;
-  /** Our IKE address and port now in use (after a NAT-T float). */
-  readonly local: Endpoint;
-  /** The peer's IKE address and port now in use. */
-  readonly remote: Endpoint;
-  /** NAT-T in use (a NAT detected, or faked by a peer forcing encapsulation, RFC 3947 §3). */
-  readonly natt: boolean;
-}
-
-/** What the exchange needs from the responder around it. */
-export interface QmHost {
-  /** Crypto. */
-  readonly crypto: QmCrypto;
-  /** `[gateway]` settings (NAT-T port, default replay window). */
-  readonly gateway: GatewayConfig;
-  /** Carries out an action (installSa, deleteSa, send of stored bytes). */
-  emit(action: IkeAction): void;
-  /** One log line naming the peer; never secrets. */
-  event(level: LogLevel, peer: string, message: string, fields?: LogFields): void;
-  /**
-   * Encrypts and sends one Quick Mode message in exchange `messageId` (IV chain of RFC 2409
-   * Appendix B) with header flags `flags` (the E bit is added); returns the datagram sent, kept
-   * for retransmission.
-   */
-  sendQuickMode(
-    sa: QmIkeSa,
-    messageId: number,
-    payloads: readonly PayloadV1[],
-    flags: number,
-  ): Uint8Array;
-  /**
-   * Sends an Informational exchange protected by `sa` (HASH(1) of RFC 2409 §5.7) carrying one
-   * Notify or Delete, with a fresh message ID unless `messageId` is given (CONNECTED,
-   * RFC 2408 §3.1).
-   */
-  sendInformational(
-    sa: QmIkeSa,
-    payload: NotifyPayloadV1 | DeletePayloadV1,
-    messageId?: number,
-  ): void;
-  /** The peer's established IKE SA, if any (for Deletes when an SA expires). */
-  liveIkeSa(peer: string): QmIkeSa | undefined;
-}
-
-/** A Quick Mode message as the dispatcher hands it over (decrypted and decoded). */
-export interface QmMessage {
-  /** The ISAKMP header's message ID. */
-  readonly messageId: number;
-  /** The header's flags (the commit bit matters). */
-  readonly flags: number;
-  /** The decrypted payload chain (padding excluded from `bytes`). */
-  readonly chain: ChainV1;
-  /** The raw datagram, for recognising retransmissions. */
-  readonly datagram: Uint8Array;
-}
+export type { QmCrypto, QmHost, QmIkeSa, QmMessage } from "./phase2_host.ts";
 
 /** Half-open exchange: our message 2 is out, message 3 expected. */
 interface Pending {
@@ -144,9 +62,6 @@ interface Pending {
 /** How long we wait for message 3 before dropping a half-open Quick Mode. */
 export const QUICK_MODE_TIMEOUT_MS = 60_000;
 
-/** RFC 2409 §5: nonces are 8 to 256 octets. */
-const NONCE_MIN = 8;
-const NONCE_MAX = 256;
 /** Length of our Nr. */
 const NONCE_LENGTH = 32;
 
@@ -159,15 +74,6 @@ function macEqual(a: Uint8Array, b: Uint8Array): boolean {
   let d = 0;
   for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
   return d === 0;
-}
-
-/** Why message 1 was refused: the Notify to send (if any) and the log line. */
-class Refusal {
-  constructor(
-    readonly notify: number | undefined,
-    readonly message: string,
-    readonly fields: LogFields = {},
-  ) {}
 }
 
 /** Quick Mode exchanges and the child SAs they create, for every IKE SA of the responder. */
@@ -252,40 +158,13 @@ export class QuickModeResponder {
   #message1(host: QmHost, sa: QmIkeSa, msg: QmMessage, now: number): Refusal | undefined {
     const body = this.#checkHash1(host, sa, msg);
     if (body instanceof Refusal) return body;
-    const sas = body.filter((p) => p.kind === "sa");
-    const nonces = body.filter((p) => p.kind === "nonce");
-    const kes = body.filter((p) => p.kind === "ke");
-    const ids = body.filter((p) => p.kind === "id");
+    const req = readQuickModeRequest(body);
+    if (req instanceof Refusal) return req;
     const N = NotifyTypeV1;
-    if (sas.length !== 1) {
-      return new Refusal(
-        sas.length === 0 ? N.PAYLOAD_MALFORMED : N.NO_PROPOSAL_CHOSEN,
-        `Quick Mode with ${sas.length} SA payloads (exactly one is supported)`,
-      );
-    }
-    if (nonces.length !== 1 || kes.length > 1 || (ids.length !== 0 && ids.length !== 2)) {
-      return new Refusal(
-        N.PAYLOAD_MALFORMED,
-        "Quick Mode message 1 lacks Ni or has extra payloads",
-        {
-          nonces: nonces.length,
-          ke: kes.length,
-          ids: ids.length,
-        },
-      );
-    }
-    const saP = sas[0]! as SaPayloadV1;
-    const ni = (nonces[0]! as { data: Uint8Array }).data.slice();
-    if (ni.length < NONCE_MIN || ni.length > NONCE_MAX) {
-      return new Refusal(N.PAYLOAD_MALFORMED, `Ni of ${ni.length} octets (8..256 allowed)`);
-    }
-    if (saP.doi !== DoiV1.IPSEC) return new Refusal(N.DOI_NOT_SUPPORTED, `SA DOI ${saP.doi}`);
-    if (saP.situation !== SituationV1.IDENTITY_ONLY) {
-      return new Refusal(N.SITUATION_NOT_SUPPORTED, `SA situation ${saP.situation}`);
-    }
+    const ni = req.ni;
     // Proposal (RFC 2407 §4.4.4, §4.5).
     const peer = sa.peer;
-    const sel = selectEsp(saP, parseEspProposals(peer.esp_proposals), {
+    const sel = selectEsp(req.sa, parseEspProposals(peer.esp_proposals), {
       seconds: peer.esp_lifetime,
       bytes: peer.esp_lifetime_bytes,
     });
@@ -296,7 +175,7 @@ export class QuickModeResponder {
       });
     }
     // PFS: a KE exactly when the chosen transform has a group (RFC 2409 §5.5).
-    const ke = kes[0] as { data: Uint8Array } | undefined;
+    const ke = req.ke;
     if (sel.pfsGroup === 0 && ke !== undefined) {
       return new Refusal(N.INVALID_KEY_INFORMATION, "KE payload without a PFS group in the SA");
     }
@@ -306,9 +185,7 @@ export class QuickModeResponder {
       });
     }
     // Client identities (RFC 2409 §5.5): IDci is the peer's side, IDcr ours.
-    const idci = ids[0] as IdPayloadV1 | undefined;
-    const idcr = ids[1] as IdPayloadV1 | undefined;
-    const ts = this.#selectors(sa, idci, idcr);
+    const ts = this.#selectors(sa, req.idci, req.idcr);
     if (ts instanceof Refusal) return ts;
     // Our SPI, nonce and KE.
     let inboundSpi: number;
@@ -323,11 +200,11 @@ export class QuickModeResponder {
     if (ke !== undefined) {
       try {
         const g = host.crypto.dh(sel.pfsGroup as DhGroupId);
-        if (ke.data.length !== g.publicLength) {
-          throw new CryptoError(`KE of ${ke.data.length} octets, group needs ${g.publicLength}`);
+        if (ke.length !== g.publicLength) {
+          throw new CryptoError(`KE of ${ke.length} octets, group needs ${g.publicLength}`);
         }
         const pair = g.generate();
-        gqmxy = pair.computeShared(ke.data);
+        gqmxy = pair.computeShared(ke);
         ourKe = pair.publicValue;
       } catch (e) {
         this.spis.release(inboundSpi);
@@ -365,7 +242,7 @@ export class QuickModeResponder {
       { kind: "nonce", data: nr },
     ];
     if (ourKe !== undefined) reply.push({ kind: "ke", data: ourKe });
-    if (idci !== undefined && idcr !== undefined) reply.push(ts.idci, ts.idcr);
+    if (req.idci !== undefined) reply.push(ts.idci, ts.idcr);
     if (sel.responderLifetime !== undefined) {
       // RFC 2407 §4.5.4, §4.6.3.1: SPI = our inbound SPI, data = our lifetimes.
       reply.push({
@@ -380,58 +257,15 @@ export class QuickModeResponder {
     const rest = encodeV1Chain(reply).bytes;
     const hash2 = this.#prf(host, sa, concat(u32(msg.messageId), ni, rest));
     const commit = (msg.flags & FlagV1.COMMIT) !== 0;
-    const encap = sel.udpEncap || sa.natt;
-    const endpoints = {
-      local: sa.local.address,
-      remote: sa.remote.address,
-      ...(encap
-        ? {
-          encap: {
-            localPort: sa.local.port === host.gateway.ike_port
-              ? host.gateway.natt_port
-              : sa.local.port,
-            remotePort: sa.remote.port === 500 ? 4500 : sa.remote.port,
-          },
-        }
-        : {}),
-    };
-    const margin = peer.rekey_margin;
-    const lifetime = {
-      softSeconds: sel.seconds > margin && margin > 0 ? sel.seconds - margin : 0,
-      hardSeconds: sel.seconds,
-      softBytes: 0,
-      hardBytes: sel.bytes,
-    };
-    const base = {
-      peer: peer.name,
-      transform: sel.transform,
-      endpoints,
-      localSelectors: [ts.local],
-      remoteSelectors: [ts.remote],
-      esn: sel.esn,
-      lifetime,
-    } satisfies Partial<EspSaSpec>;
-    const child: NewChild = {
-      peer: peer.name,
-      ikeSa: sa.key,
-      transformName: sel.transformName,
-      pfsGroup: sel.pfsGroup,
-      installedAt: now,
-      inbound: {
-        ...base,
-        spi: inboundSpi,
-        direction: "in",
-        keyMaterial: keys.inbound,
-        replayWindow: peer.replay_window ?? host.gateway.replay_window,
-      },
-      outbound: {
-        ...base,
-        spi: sel.peerSpi,
-        direction: "out",
-        keyMaterial: keys.outbound,
-        replayWindow: 0,
-      },
-    };
+    const child = newChild(host, {
+      sa,
+      sel,
+      inboundSpi,
+      keys,
+      local: ts.local,
+      remote: ts.remote,
+      now,
+    });
     // RFC 2408 §3.1: a peer asking for the commit bit gets it back and, after message 3, our
     // CONNECTED notification with this exchange's message ID.
     const response = host.sendQuickMode(
