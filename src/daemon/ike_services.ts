@@ -1,0 +1,249 @@
+/**
+ * {@link GatewayServices} over the IKE responder and the ESP data path: the first apply starts
+ * the data path (TUN, NAT-T sockets), the port-500 sockets and the responder; later commits hand
+ * the responder the new policy (unchanged peers keep their SAs), and a change of the listen
+ * addresses, ports, TUN name or MTU restarts the I/O (every SA is deleted first, with Deletes
+ * to the peers).
+ * @module
+ */
+
+import type { Config } from "../config/schema.ts";
+import type { DataPathHandle, DataPathOptions } from "../esp/datapath_types.ts";
+import type { IkePolicy, IkeResponder } from "../ike/actions.ts";
+import type { Logger } from "../log.ts";
+import type { EspSaView, IkeSaView, PeerView } from "../shell/host.ts";
+import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
+import { IkeDriver } from "./ike_driver.ts";
+import { bindAddresses, IkeSockets } from "./ike_sockets.ts";
+import type { GatewayServices } from "./services.ts";
+
+/** `[gateway]` keys whose change restarts the sockets and the data path. */
+export const IO_KEYS: readonly string[] = ["listen", "ike_port", "natt_port", "tun_name", "mtu"];
+
+/** How the services are built. */
+export interface IkeServicesOptions {
+  /** Logger (children "ike" and "esp" are made from it). */
+  readonly log: Logger;
+  /** Makes the responder for a policy. */
+  readonly createResponder: (policy: IkePolicy) => IkeResponder;
+  /** Starts the data path. */
+  readonly startDataPath: (opts: DataPathOptions) => Promise<DataPathHandle>;
+  /** Also open raw ESP (IP protocol 50) sockets; needs root. */
+  readonly rawEsp: boolean;
+  /** Tests: a packet fd used instead of a TUN device (no routes are set). */
+  readonly packetFd?: number;
+  /** Host addresses, for wildcard listen addresses (default `Deno.networkInterfaces`). */
+  readonly interfaces?: () => { address: string; family: string }[];
+  /** How long shutdown waits for the last Deletes to leave (ms, default 200). */
+  readonly drainMs?: number;
+}
+
+/** The parts running for one I/O configuration. */
+interface Running {
+  readonly dataPath: DataPathHandle;
+  readonly sockets: IkeSockets;
+  readonly responder: IkeResponder;
+  readonly driver: IkeDriver;
+  readonly description: string;
+}
+
+function ioKey(c: Config): string {
+  const g = c.gateway;
+  return JSON.stringify([g.listen, g.ike_port, g.natt_port, g.tun_name, g.mtu]);
+}
+
+/** The real services: IKE responder + data path. */
+export class IkeServices implements GatewayServices {
+  readonly #o: IkeServicesOptions;
+  readonly #log: Logger;
+  #run: Running | undefined;
+  #io = "";
+  #down = "not started";
+
+  /** Creates the services; the first {@link apply} starts them. */
+  constructor(opts: IkeServicesOptions) {
+    this.#o = opts;
+    this.#log = opts.log.child("ike");
+  }
+
+  /** {@inheritDoc GatewayServices.description} */
+  get description(): string {
+    return this.#run?.description ?? `IKEv1 responder not running (${this.#down})`;
+  }
+
+  /** The running data path, if any (for tests and diagnostics). */
+  get dataPath(): DataPathHandle | undefined {
+    return this.#run?.dataPath;
+  }
+
+  /** The IKE driver, if running (tests wait on its queue). */
+  get driver(): IkeDriver | undefined {
+    return this.#run?.driver;
+  }
+
+  async #start(config: Config, policy: IkePolicy): Promise<Running> {
+    const g = config.gateway;
+    const espLog = this.#o.log.child("esp");
+    const dataPath = await this.#o.startDataPath({
+      tunName: g.tun_name,
+      mtu: g.mtu,
+      listen: g.listen,
+      natPort: g.natt_port,
+      rawEsp: this.#o.rawEsp,
+      ...(this.#o.packetFd !== undefined ? { packetFd: this.#o.packetFd } : {}),
+    });
+    const ref: { driver?: IkeDriver } = {};
+    let sockets: IkeSockets;
+    try {
+      const interfaces = this.#o.interfaces ?? (() => Deno.networkInterfaces());
+      sockets = await IkeSockets.open(
+        bindAddresses(g.listen, interfaces()),
+        g.ike_port,
+        (data, local, remote) => ref.driver?.datagram(data, local, remote),
+      );
+    } catch (err) {
+      await dataPath.stop();
+      throw err;
+    }
+    const responder = this.#o.createResponder(policy);
+    const natPort = dataPath.endpoints[0]?.port ?? g.natt_port;
+    const d = new IkeDriver({ responder, dataPath, ike: sockets, natPort, log: this.#log });
+    ref.driver = d;
+    dataPath.onIkePacket((data, local, remote) => d.datagram(data, local, remote));
+    dataPath.onLifetime((ev) => {
+      espLog.info(`ESP SA ${ev.kind} lifetime reached`, {
+        spi: (ev.spi >>> 0).toString(16).padStart(8, "0"),
+        dir: ev.direction,
+        child: ev.childId,
+      });
+      d.lifetime(ev);
+    });
+    const ike = sockets.endpoints().map((e) => `${e.address}:${e.port}`).join(" ");
+    const natt = dataPath.endpoints.map((e) => `${e.address}:${e.port}`).join(" ");
+    const description = `IKEv1 responder on ${ike}; ESP data path on ${dataPath.tunName}, ` +
+      `NAT-T ${natt}`;
+    this.#log.info("IKE and ESP started", {
+      ike,
+      natt,
+      tun: dataPath.tunName,
+      raw_esp: this.#o.rawEsp,
+    });
+    return { dataPath, sockets, responder, driver: d, description };
+  }
+
+  async #stop(r: Running): Promise<void> {
+    await r.driver.input((resp, now) => resp.shutdown(now));
+    r.driver.stop();
+    await new Promise((res) => setTimeout(res, this.#o.drainMs ?? 200));
+    r.sockets.close();
+    await r.dataPath.stop();
+  }
+
+  /** {@inheritDoc GatewayServices.apply} */
+  async apply(config: Config, secrets: PeerSecrets, changes: ConfigChanges): Promise<string[]> {
+    const policy: IkePolicy = { config, secrets };
+    const key = ioKey(config);
+    const cur = this.#run;
+    if (cur !== undefined && key === this.#io) {
+      await cur.driver.input((r, now) => r.setPolicy(policy, now));
+      return [];
+    }
+    const out: string[] = [];
+    if (cur !== undefined) {
+      const which = changes.gateway.filter((k) => IO_KEYS.includes(k)).join(", ");
+      out.push(`gateway: ${which || "I/O settings"} changed: every SA deleted, I/O restarted`);
+      this.#run = undefined;
+      await this.#stop(cur);
+      try {
+        this.#run = await this.#start(config, policy);
+        this.#io = key;
+      } catch (err) {
+        // A commit must not leave the daemon half dead without saying so.
+        this.#down = err instanceof Error ? err.message : String(err);
+        this.#log.error("IKE and ESP could not restart", { error: this.#down });
+        out.push(`error: IKE and ESP are down: ${this.#down}`);
+        return out;
+      }
+    } else {
+      // First start: a failure here stops the daemon (the caller reports it).
+      this.#run = await this.#start(config, policy);
+      this.#io = key;
+    }
+    out.push(this.#run.description);
+    return out;
+  }
+
+  /** {@inheritDoc GatewayServices.peers} */
+  peers(config: Config): PeerView[] {
+    const r = this.#run;
+    const states = new Map((r?.responder.peerStates(r.driver.now()) ?? []).map((s) => [s.name, s]));
+    return config.peer.map((p) => {
+      const s = states.get(p.name);
+      return {
+        name: p.name,
+        remote: p.remote,
+        mode: p.mode,
+        state: s?.state ?? "down",
+        ikeSas: s?.ikeSas ?? 0,
+        espSas: (s?.childSas ?? 0) * 2,
+        detail: r === undefined ? this.#down : s?.detail ?? "",
+      };
+    });
+  }
+
+  /** {@inheritDoc GatewayServices.ikeSas} */
+  ikeSas(): IkeSaView[] {
+    const r = this.#run;
+    return r === undefined ? [] : r.responder.ikeSas(r.driver.now());
+  }
+
+  /** {@inheritDoc GatewayServices.espSas} */
+  espSas(): EspSaView[] {
+    const r = this.#run;
+    if (r === undefined) return [];
+    const counters = new Map(r.dataPath.counters().map((c) => [`${c.direction}${c.spi}`, c]));
+    const out: EspSaView[] = [];
+    for (const c of r.responder.childSas(r.driver.now())) {
+      for (const direction of ["in", "out"] as const) {
+        const spi = direction === "in" ? c.inboundSpi : c.outboundSpi;
+        const n = counters.get(`${direction}${spi}`);
+        out.push({
+          peer: c.peer,
+          direction,
+          spi,
+          transform: c.transform,
+          localTs: c.localTs,
+          remoteTs: c.remoteTs,
+          encap: c.encap,
+          packets: n?.packets ?? 0,
+          bytes: n?.bytes ?? 0,
+          replayDrops: n?.replayDrops ?? 0,
+          icvFailures: n?.icvFailures ?? 0,
+          policyDrops: n?.policyDrops ?? 0,
+          ageSeconds: n?.ageSeconds ?? c.ageSeconds,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** {@inheritDoc GatewayServices.clearIkeSa} */
+  async clearIkeSa(peer: string): Promise<string> {
+    const r = this.#run;
+    if (r === undefined) return `peer ${peer}: IKE is not running (${this.#down})`;
+    const now = r.driver.now();
+    const ike = r.responder.ikeSas(now).filter((s) => s.peer === peer).length;
+    const child = r.responder.childSas(now).filter((s) => s.peer === peer).length;
+    await r.driver.input((resp, t) => resp.deletePeer(peer, t));
+    this.#log.info("SAs cleared by the operator", { peer, ike_sas: ike, child_sas: child });
+    return `peer ${peer}: ${ike} IKE SA(s) and ${child} ESP SA pair(s) deleted, Deletes sent`;
+  }
+
+  /** {@inheritDoc GatewayServices.shutdown} */
+  async shutdown(): Promise<void> {
+    const r = this.#run;
+    this.#run = undefined;
+    this.#down = "stopped";
+    if (r !== undefined) await this.#stop(r);
+  }
+}
