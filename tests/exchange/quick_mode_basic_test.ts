@@ -9,7 +9,7 @@ import { IdTypeV1, NotifyTypeV1 } from "../../src/ike/message/v1/mod.ts";
 import type { IdPayloadV1, NotifyPayloadV1 } from "../../src/ike/message/v1/mod.ts";
 import { decodeAttributes } from "../../src/ike/message/v1/mod.ts";
 import type { EspSaSpec } from "../../src/esp/sa_spec.ts";
-import { QuickModeResponder } from "../../src/ike/v1/quick_mode.ts";
+import { MAX_PENDING_PER_IKE_SA, QuickModeResponder } from "../../src/ike/v1/quick_mode.ts";
 import type { QmIkeSa } from "../../src/ike/v1/quick_mode.ts";
 import { type OfferedTransform, qmMessage, QuickModeInitiator } from "./initiator/quick_mode.ts";
 import { ikeSa, peerConfig, RecordingHost, type Seen } from "./initiator/qm_host.ts";
@@ -341,4 +341,16 @@ Deno.test("message 1 with a KE but no PFS group: INVALID_KEY_INFORMATION", () =>
   const [n] = infos(ctx.host.take());
   assert.equal((n?.payload as NotifyPayloadV1).notifyType, NotifyTypeV1.INVALID_KEY_INFORMATION);
   assert.equal(ctx.qm.spis.size, 0);
+});
+
+Deno.test("half-open Quick Modes per IKE SA are capped", () => {
+  const ctx = setup();
+  for (let i = 0; i < MAX_PENDING_PER_IKE_SA + 2; i++) {
+    const init = initiator(ctx.sa, { messageId: 0x1000 + i });
+    ctx.qm.handle(ctx.host, ctx.sa, qmMessage(init.offer.messageId, init.message1()), 0);
+  }
+  const seen = ctx.host.take();
+  assert.equal(qmReplies(seen).length, MAX_PENDING_PER_IKE_SA);
+  assert.equal(ctx.qm.pendingCount, MAX_PENDING_PER_IKE_SA);
+  assert.ok(events(seen).some((e) => /too many half-open/.test(e.message)));
 });

@@ -62,6 +62,9 @@ interface Pending {
 /** How long we wait for message 3 before dropping a half-open Quick Mode. */
 export const QUICK_MODE_TIMEOUT_MS = 60_000;
 
+/** Half-open Quick Modes allowed per IKE SA; more are dropped until some finish. */
+export const MAX_PENDING_PER_IKE_SA = 16;
+
 /** Length of our Nr. */
 const NONCE_LENGTH = 32;
 
@@ -116,6 +119,15 @@ export class QuickModeResponder {
     }
     if (this.#done.get(sa.key)?.has(msg.messageId) === true) {
       host.event("debug", name, "message for a finished Quick Mode ignored", { messageId: mid });
+      return;
+    }
+    let open = 0;
+    for (const p of this.#pending.values()) if (p.sa.key === sa.key) open++;
+    if (open >= MAX_PENDING_PER_IKE_SA) {
+      host.event("warn", name, "too many half-open Quick Modes on this IKE SA; dropped", {
+        messageId: mid,
+        open,
+      });
       return;
     }
     const r = this.#message1(host, sa, msg, now);
