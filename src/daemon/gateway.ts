@@ -357,11 +357,8 @@ export class Gateway implements ShellHost {
       this.#pending = { revision: this.#revision, rollbackTo, deadline };
       writePendingConfirm(this.#o.stateDir, this.#pending);
       this.#arm();
-      summary.push(
-        `rolls back to revision ${rollbackTo} at ${
-          new Date(deadline).toISOString()
-        } unless confirmed by 'commit'`,
-      );
+      const at = new Date(deadline).toISOString().replace(/\.\d+Z$/, "Z");
+      summary.push(`rolls back to revision ${rollbackTo} at ${at} unless 'commit' confirms it`);
     } else if (this.#pending !== undefined) {
       this.#pending = undefined;
       writePendingConfirm(this.#o.stateDir, undefined);
