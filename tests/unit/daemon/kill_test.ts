@@ -10,7 +10,7 @@ import { Logger } from "../../../src/log.ts";
 import { DaemonProc, FLAGS, shell, testConfig, testPort } from "./daemon_proc.ts";
 
 const MAIN = new URL("../../../src/main.ts", import.meta.url).pathname;
-const ROUNDS = 12;
+const ROUNDS = 15;
 
 /** A small seeded PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -37,10 +37,10 @@ function inspect(state: string) {
   return { revisions: store.list(), errors };
 }
 
-/** A shell committing `set peer hq dpd_delay N` over and over until killed. */
+/** A shell committing `set peer hq replay_window N` over and over until killed. */
 function commitLoop(state: string, start: number): Deno.ChildProcess {
   const lines = ["configure"];
-  for (let i = 0; i < 400; i++) lines.push(`set peer hq dpd_delay ${start + i}`, "commit");
+  for (let i = 0; i < 400; i++) lines.push(`set peer hq replay_window ${start + i}`, "commit");
   const child = new Deno.Command(Deno.execPath(), {
     args: [...FLAGS, MAIN, "shell", "--state-dir", state],
     stdin: "piped",
@@ -68,7 +68,8 @@ Deno.test("kill -9 during commits never leaves a torn revision; restart runs the
       try {
         await d.ready();
         loop = commitLoop(state, 60 + round * 1000);
-        await new Promise((r) => setTimeout(r, 30 + Math.floor(rand() * 400)));
+        await d.waitLog(/msg="shell attached"/);
+        await new Promise((r) => setTimeout(r, Math.floor(rand() * 250)));
       } finally {
         await d.kill();
         try {
@@ -98,8 +99,8 @@ Deno.test("kill -9 during commits never leaves a torn revision; restart runs the
       const { revisions } = inspect(state);
       const top = revisions[0]!;
       assert.match(r.out, new RegExp(`^# revision ${top.number}, `, "m"));
-      const delay = /dpd_delay = (\d+)/.exec(top.text)?.[1];
-      if (delay !== undefined) assert.match(r.out, new RegExp(`dpd_delay = ${delay}$`, "m"));
+      const delay = /replay_window = (\d+)/.exec(top.text)?.[1];
+      if (delay !== undefined) assert.match(r.out, new RegExp(`replay_window = ${delay}$`, "m"));
       assert.equal((await d.stop()).code, 0);
     } finally {
       await d.kill();
