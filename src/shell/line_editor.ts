@@ -197,7 +197,7 @@ export class LineEditor {
 
   #insert(s: string): void {
     this.#edit(
-      this.#buf.slice(0, this.#cur) + s + this.#buf.slice(this.#cur),
+      this.#buf.slice(0, this.#cur) + s,
       this.#cur + s.length,
     );
   }
