@@ -1,0 +1,200 @@
+/**
+ * The one IKE SA object of the responder: cookies, state, matched peer, endpoints (moved by a
+ * NAT-T float), negotiated Phase 1 algorithms, SKEYID family, the Phase 1 IV chain, the
+ * message-ID table for Quick Mode and Informational exchanges (RFC 2409 Appendix B), NAT-T and
+ * DPD state. Pure data plus tiny helpers; the exchange handlers in src/ike/v1/ fill it in.
+ * @module
+ */
+
+import type { PeerConfig } from "../config/schema.ts";
+import type { CipherAlg, DhGroupId, DhKeyPair, HashAlg, PrfAlg } from "../crypto/types.ts";
+import type { Endpoint } from "./actions.ts";
+
+/** IKEv1 Phase 1 responder states as `show ike sa` prints them. */
+export type IkeSaState =
+  | "MM_SA_SENT"
+  | "MM_KEY_SENT"
+  | "AM_SENT"
+  | "ESTABLISHED"
+  | "DELETED";
+
+/** The Phase 1 algorithms agreed in the SA payload (RFC 2409 Appendix A). */
+export interface Phase1Algorithms {
+  /** CBC cipher. */
+  readonly cipher: CipherAlg;
+  /** Cipher key length in bytes. */
+  readonly keyLength: number;
+  /** Hash algorithm (IVs, NAT-D). */
+  readonly hash: HashAlg;
+  /** PRF: HMAC of the hash (RFC 2409 §5: no PRF attribute negotiated). */
+  readonly prf: PrfAlg;
+  /** Diffie-Hellman group. */
+  readonly group: DhGroupId;
+  /** Authentication method. */
+  readonly auth: "psk";
+  /** Lifetime in seconds (bounded by ike_lifetime). */
+  readonly lifetimeSeconds: number;
+  /** Lifetime in kilobytes when the peer offered one (0: none). */
+  readonly lifetimeKilobytes: number;
+  /** Proposal syntax ("aes256-sha256-modp2048"). */
+  readonly text: string;
+}
+
+/** Per message ID state of a Quick Mode or Informational exchange. */
+export interface MessageIdState {
+  /** The IV for the next message of this exchange (last CBC block of the previous one). */
+  iv: Uint8Array;
+  /** The last request received: its bytes and the IV that decrypted it (retransmits). */
+  lastIn?: { readonly datagram: Uint8Array; readonly iv: Uint8Array };
+  /** When this entry was last used (ms), for pruning. */
+  touched: number;
+}
+
+/** NAT traversal state (RFC 3947). */
+export interface NatState {
+  /** The peer sent a NAT-T vendor ID we support: "rfc" (RFC 3947) or "draft" (02/03). */
+  variant?: "rfc" | "draft";
+  /** The peer is behind a NAT (its NAT-D hash did not match what we see), or faked. */
+  peerBehindNat: boolean;
+  /** We are behind a NAT (the peer saw a different address/port for us). */
+  selfBehindNat: boolean;
+  /** Encapsulation forced by `encap = true` in the peer config. */
+  forced: boolean;
+}
+
+/** Dead peer detection state (RFC 3706). */
+export interface DpdState {
+  /** The peer announced DPD support with its vendor ID. */
+  supported: boolean;
+  /** The next R-U-THERE sequence number we send. */
+  ourSeq: number;
+  /** The R-U-THERE we await an ACK for, if any. */
+  pendingSeq?: number;
+  /** When we last sent an R-U-THERE (ms). */
+  lastProbe: number;
+  /** The highest sequence number the peer used in its R-U-THERE. */
+  peerSeq?: number;
+}
+
+/** Material of the Phase 1 exchange in flight (dropped once established). */
+export interface Phase1Exchange {
+  /** The initiator's SA payload body (SAi_b). */
+  saiB: Uint8Array;
+  /** Our DH key pair. */
+  dh?: DhKeyPair;
+  /** g^xi. */
+  gxi?: Uint8Array;
+  /** Ni_b. */
+  ni?: Uint8Array;
+  /** Nr_b. */
+  nr?: Uint8Array;
+  /** g^xy. */
+  gxy?: Uint8Array;
+  /** Our ID payload body (IDir_b) in Aggressive Mode. */
+  idrB?: Uint8Array;
+}
+
+/** One IKE (ISAKMP) SA. */
+export class IkeSa {
+  /** The role we play; this gateway only responds. */
+  readonly role = "responder" as const;
+  /** Phase 1 mode. */
+  readonly mode: "main" | "aggressive";
+  /** Initiator cookie. */
+  readonly ckyI: Uint8Array;
+  /** Responder cookie. */
+  readonly ckyR: Uint8Array;
+  /** Cookie pair in hex, the table key ("ckyI:ckyR"). */
+  readonly key: string;
+  /** Exchange state. */
+  state: IkeSaState;
+  /** The matched peer config, once known. */
+  peer: PeerConfig | undefined;
+  /** Our address and port in use. */
+  local: Endpoint;
+  /** The peer's address and port in use. */
+  remote: Endpoint;
+  /** Agreed algorithms, once message 1 is answered. */
+  alg: Phase1Algorithms | undefined;
+  /** SKEYID. */
+  skeyid = new Uint8Array(0);
+  /** SKEYID_d. */
+  skeyidD = new Uint8Array(0);
+  /** SKEYID_a. */
+  skeyidA = new Uint8Array(0);
+  /** SKEYID_e. */
+  skeyidE = new Uint8Array(0);
+  /** The ISAKMP encryption key derived from SKEYID_e. */
+  encKey = new Uint8Array(0);
+  /** The current Phase 1 IV: the last CBC block of the previous Phase 1 message. */
+  iv = new Uint8Array(0);
+  /** The last CBC block of the last Phase 1 message (base of Phase 2 IVs), once established. */
+  lastPhase1Block = new Uint8Array(0);
+  /** Exchange material while negotiating. */
+  exchange: Phase1Exchange | undefined;
+  /** Last Phase 1 request bytes and our answer, for retransmissions. */
+  lastRequest: Uint8Array | undefined;
+  /** Our answer to {@link lastRequest}. */
+  lastResponse: Uint8Array | undefined;
+  /** Quick Mode / Informational exchanges by message ID. */
+  readonly messages = new Map<number, MessageIdState>();
+  /** NAT-T state. */
+  readonly nat: NatState;
+  /** DPD state. */
+  readonly dpd: DpdState = { supported: false, ourSeq: 1, lastProbe: 0 };
+  /** The peer sent INITIAL-CONTACT during Phase 1. */
+  initialContact = false;
+  /** Created (ms). */
+  readonly created: number;
+  /** Established (ms), 0 before. */
+  established = 0;
+  /** Any authenticated message last received from the peer (ms). */
+  lastSeen: number;
+
+  /** A new responder SA for an initiator's first message. */
+  constructor(
+    mode: "main" | "aggressive",
+    ckyI: Uint8Array,
+    ckyR: Uint8Array,
+    local: Endpoint,
+    remote: Endpoint,
+    now: number,
+  ) {
+    this.mode = mode;
+    this.ckyI = ckyI.slice();
+    this.ckyR = ckyR.slice();
+    this.key = saKey(ckyI, ckyR);
+    this.state = mode === "main" ? "MM_SA_SENT" : "AM_SENT";
+    this.local = local;
+    this.remote = remote;
+    this.created = now;
+    this.lastSeen = now;
+    this.nat = { peerBehindNat: false, selfBehindNat: false, forced: false };
+  }
+
+  /** The peer's name, or its address while no peer config matched. */
+  get peerName(): string {
+    return this.peer?.name ?? this.remote.address;
+  }
+
+  /** UDP encapsulation is due: a NAT either side, or forced. */
+  get natt(): boolean {
+    return this.nat.peerBehindNat || this.nat.selfBehindNat || this.nat.forced;
+  }
+
+  /** When the SA expires (ms), once established. */
+  get expires(): number | undefined {
+    if (this.established === 0 || this.alg === undefined) return undefined;
+    return this.established + this.alg.lifetimeSeconds * 1000;
+  }
+}
+
+/** Hex of bytes. */
+export function hex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** The table key of a cookie pair. */
+export function saKey(ckyI: Uint8Array, ckyR: Uint8Array): string {
+  return `${hex(ckyI)}:${hex(ckyR)}`;
+}
