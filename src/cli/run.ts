@@ -155,7 +155,7 @@ export async function run(args: string[]): Promise<number> {
     let consoleStop: (() => Promise<void>) | undefined;
     if (values.console !== undefined) {
       const { serveConsole } = await import("../daemon/console.ts");
-      consoleStop = await serveConsole(values.console, daemon.gateway, log.child("console"));
+      consoleStop = serveConsole(values.console, daemon.gateway, log.child("console"));
     }
     const sig = await stopped;
     log.info("stopping: deleting SAs", { signal: sig });

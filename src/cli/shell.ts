@@ -47,7 +47,7 @@ async function interactive(client: ControlClient, prompt: string): Promise<numbe
     for (;;) {
       const n = await Deno.stdin.read(buf);
       if (n === null) return 0;
-      for (const input of await editor.feed(buf.subarray(0, n))) {
+      for await (const input of editor.feed(buf.slice(0, n))) {
         if ("eof" in input) return 0;
         const r = await client.request("exec", input.line);
         for (const l of r.output) out(asciiLine(l) + "\r\n");

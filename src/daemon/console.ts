@@ -1,27 +1,33 @@
 /**
  * The shell on a serial console (`run --console /dev/ttyS0`): the device in raw mode at 115200
- * 8N1 (hw/serial.ts), the line editor echoing plain ASCII within 80 columns, one shell session
+ * 8N1 (hw/serial.ts, polled for input every 20 ms), the line editor echoing plain ASCII within 80 columns, one shell session
  * (committer "console"). `exit` in operational mode starts a fresh session: a console never
  * goes away. Automatic rollbacks are announced above the prompt.
  * @module
  */
 
-import { configureSerial } from "../../hw/serial.ts";
+import { openSerial, type SerialPort } from "../../hw/serial.ts";
 import type { Logger } from "../log.ts";
 import { LineEditor } from "../shell/line_editor.ts";
 import { ShellSession } from "../shell/session.ts";
 import type { Gateway } from "./gateway.ts";
 
-/** Serves the console on `device`; resolves with a function that stops it. */
-export async function serveConsole(
+/** How often the console polls its line for input (ms); typing speed needs no less. */
+const POLL_MS = 20;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Serves the console on `device`; returns a function that stops it. Throws when it cannot. */
+export function serveConsole(
   device: string,
   gateway: Gateway,
   log: Logger,
-): Promise<() => Promise<void>> {
-  let file: Deno.FsFile;
+): () => Promise<void> {
+  let port: SerialPort;
   try {
-    file = await Deno.open(device, { read: true, write: true });
-    configureSerial(device);
+    port = openSerial(device);
   } catch (err) {
     throw new Error(`console ${device}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -31,8 +37,20 @@ export async function serveConsole(
     const bytes = enc.encode(text);
     writes = writes.then(async () => {
       let off = 0;
-      while (off < bytes.length) off += await file.write(bytes.subarray(off));
-    }).catch(() => undefined);
+      let stalls = 0;
+      while (off < bytes.length) {
+        const n = port.write(bytes.subarray(off));
+        if (n < 0) return;
+        if (n === 0) {
+          // The line is full (115200 baud): wait; give up after 5 s without progress.
+          if (++stalls > 500) return;
+          await sleep(10);
+          continue;
+        }
+        stalls = 0;
+        off += n;
+      }
+    });
   };
   let session = new ShellSession(gateway, "console");
   const editor = new LineEditor(write, {
@@ -46,27 +64,23 @@ export async function serveConsole(
     editor.prompt(session.prompt());
     const buf = new Uint8Array(256);
     while (!closed) {
-      let n: number | null;
-      try {
-        n = await file.read(buf);
-      } catch (err) {
-        if (!closed) log.error("console read failed", { device, error: String(err) });
+      const n = port.read(buf);
+      if (n < 0) {
+        if (!closed) log.error("console line gone: console stopped", { device });
         return;
       }
-      if (n === null) {
-        await new Promise((r) => setTimeout(r, 200));
+      if (n === 0) {
+        await sleep(POLL_MS);
         continue;
       }
-      for (const input of await editor.feed(buf.subarray(0, n))) {
+      for await (const input of editor.feed(buf.slice(0, n))) {
         if ("eof" in input) {
+          editor.print(["session ended"]);
           session = new ShellSession(gateway, "console");
         } else {
           const r = await session.execute(input.line);
-          editor.print(r.output);
-          if (r.end) {
-            write("session ended\r\n");
-            session = new ShellSession(gateway, "console");
-          }
+          editor.print(r.end ? [...r.output, "session ended"] : r.output);
+          if (r.end) session = new ShellSession(gateway, "console");
         }
         editor.prompt(session.prompt());
       }
@@ -76,12 +90,8 @@ export async function serveConsole(
   return async () => {
     closed = true;
     unsubscribe();
-    await writes;
-    try {
-      file.close();
-    } catch {
-      // already closed
-    }
-    await Promise.race([loop, new Promise((r) => setTimeout(r, 500))]);
+    await Promise.race([writes, sleep(1000)]);
+    await Promise.race([loop, sleep(500)]);
+    port.close();
   };
 }

@@ -73,14 +73,15 @@ export class LineEditor {
     this.#redraw();
   }
 
-  /** Feeds input bytes; returns the inputs they finished, in order. */
-  async feed(bytes: Uint8Array): Promise<EditorInput[]> {
-    const out: EditorInput[] = [];
+  /**
+   * Feeds input bytes and yields each finished input. Bytes typed ahead are processed only
+   * when the caller asks for the next input, so a prompt set after a command applies to them.
+   */
+  async *feed(bytes: Uint8Array): AsyncGenerator<EditorInput> {
     for (const b of bytes) {
       const r = await this.#key(b);
-      if (r !== undefined) out.push(r);
+      if (r !== undefined) yield r;
     }
-    return out;
   }
 
   async #key(b: number): Promise<EditorInput | undefined> {

@@ -25,7 +25,11 @@ function rig() {
     },
   });
   ed.prompt("bg> ");
-  const feed = (s: string): Promise<EditorInput[]> => ed.feed(new TextEncoder().encode(s));
+  const feed = async (s: string): Promise<EditorInput[]> => {
+    const out: EditorInput[] = [];
+    for await (const i of ed.feed(new TextEncoder().encode(s))) out.push(i);
+    return out;
+  };
   return { screen, asked, ed, feed };
 }
 
@@ -62,6 +66,17 @@ Deno.test("Tab inserts or lists; ? shows help without inserting; ? in quotes is 
   assert.deepEqual(asked, ["tab:sh", "tab:show ", "help:show "]);
   await feed('\x15set psk "a?b"');
   assert.equal(ed.line, 'set psk "a?b"');
+});
+
+Deno.test("keys typed ahead are edited under the prompt set after the command", async () => {
+  const { screen, ed } = rig();
+  const seen: string[] = [];
+  for await (const i of ed.feed(new TextEncoder().encode("configure\rexit\r"))) {
+    if ("line" in i) seen.push(i.line);
+    ed.prompt("bg# ");
+  }
+  assert.deepEqual(seen, ["configure", "exit"]);
+  assert.match(screen.text(), /^bg> configure\nbg# exit\n/m);
 });
 
 Deno.test("^C abandons the line, ^D ends only on an empty line", async () => {
