@@ -1,0 +1,143 @@
+/**
+ * `make run`: the demo. Two sites in network namespaces (TEST-NET addresses only):
+ *
+ *   hostA 198.51.100.10 - gwA 192.0.2.1 (branchgate) == 192.0.2.2 gwB (strongSwan) - 203.0.113.10 hostB
+ *
+ * branchgate runs as the branch gateway with the config embedded below; a Debian charon
+ * (kernel-libipsec, own /run in a mount namespace) plays the remote office and initiates an
+ * IKEv1 Main Mode + Quick Mode tunnel, UDP-encapsulated. The demo pings across the tunnel both
+ * ways, prints `show ike sa` and `show esp sa` from branchgate's shell, and removes everything
+ * it created, also on Ctrl-C.
+ * @module
+ */
+
+import { BranchgateDaemon } from "../lib/branchgate.ts";
+import type { BgConfig } from "../lib/branchgate_conf.ts";
+import { Lab } from "../lib/netns.ts";
+import { StrongswanPeer } from "../lib/strongswan.ts";
+import { twoSites } from "../lib/topology.ts";
+
+/** A demo-only key: the demo's namespaces are gone when it ends. */
+const DEMO_PSK = "branchgate-demo-psk-0001";
+
+/** branchgate's config: one peer, the remote office. */
+const BRANCHGATE: BgConfig = {
+  listen: ["192.0.2.1"],
+  logLevel: "info",
+  peers: [{
+    name: "office",
+    remote: "192.0.2.2",
+    psk: DEMO_PSK,
+    ikeProposals: ["aes256-sha256-modp2048"],
+    espProposals: ["aes128gcm16"],
+    localTs: ["198.51.100.0/24"],
+    remoteTs: ["203.0.113.0/24"],
+    encap: true,
+  }],
+};
+
+function say(line: string): void {
+  console.log(`demo: ${line}`);
+}
+
+async function ping(lab: Lab, ns: string, from: string, to: string): Promise<string> {
+  const r = await lab.exec(ns, ["ping", "-c", "3", "-i", "0.3", "-W", "2", "-I", from, to]);
+  const summary = r.stdout.split("\n").find((l) => l.includes("packets transmitted")) ?? "";
+  if (r.code !== 0) throw new Error(`ping ${from} -> ${to} failed: ${summary || r.stderr}`);
+  return summary;
+}
+
+async function demo(lab: Lab): Promise<void> {
+  const t0 = Date.now();
+  const sites = await twoSites(lab);
+  say(`namespaces ${lab.namespaces.join(" ")}`);
+  const bg = await BranchgateDaemon.start(lab, {
+    name: "bg",
+    ns: sites.a.gw,
+    config: BRANCHGATE,
+  });
+  say(`branchgate running in ${sites.a.gw} (pid ${bg.pid}), listening on 192.0.2.1:500`);
+  const office = await StrongswanPeer.start(lab, {
+    name: "office",
+    ns: sites.b.gw,
+    config: {
+      connections: [{
+        name: "branch",
+        version: 1,
+        localAddrs: ["192.0.2.2"],
+        remoteAddrs: ["192.0.2.1"],
+        localId: "192.0.2.2",
+        remoteId: "192.0.2.1",
+        proposals: ["aes256-sha256-modp2048"],
+        encap: true,
+        children: [{
+          name: "lan",
+          localTs: ["203.0.113.0/24"],
+          remoteTs: ["198.51.100.0/24"],
+          espProposals: ["aes128gcm16"],
+        }],
+      }],
+      secrets: [{ name: "branch", ids: ["192.0.2.2", "192.0.2.1"], secret: DEMO_PSK }],
+    },
+  });
+  say(`strongSwan charon running in ${sites.b.gw} (pid ${office.pid}); initiating IKEv1`);
+  await office.initiate("lan");
+  say("tunnel up");
+  say(
+    `ping hostA -> hostB: ${await ping(
+      lab,
+      sites.a.host,
+      sites.a.hostAddress,
+      sites.b.hostAddress,
+    )}`,
+  );
+  say(
+    `ping hostB -> hostA: ${await ping(
+      lab,
+      sites.b.host,
+      sites.b.hostAddress,
+      sites.a.hostAddress,
+    )}`,
+  );
+  console.log("\nbranchgate> show ike sa");
+  console.log((await bg.show("ike sa")).trimEnd());
+  console.log("\nbranchgate> show esp sa");
+  console.log((await bg.show("esp sa")).trimEnd());
+  console.log("");
+  const status = await bg.stop();
+  say(
+    `branchgate stopped (exit ${status.code}); demo took ${
+      ((Date.now() - t0) / 1000).toFixed(1)
+    } s`,
+  );
+  if (status.code !== 0) throw new Error(`branchgate exited with ${status.code}`);
+}
+
+if (import.meta.main) {
+  if (Deno.uid() !== 0) {
+    console.error("demo: needs root (network namespaces, TUN device)");
+    Deno.exit(2);
+  }
+  const lab = await Lab.create();
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => cleaning ??= lab.destroy();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, async () => {
+      say(`${sig}: cleaning up`);
+      await cleanup();
+      Deno.exit(130);
+    });
+  }
+  let code = 0;
+  try {
+    await demo(lab);
+  } catch (err) {
+    console.error(`demo FAILED: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(await lab.logs(40).catch(String));
+    code = 1;
+  } finally {
+    await cleanup();
+  }
+  say(code === 0 ? "done; everything it created is removed" : "cleaned up after the failure");
+  Deno.exit(code);
+}
