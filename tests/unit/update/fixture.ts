@@ -1,0 +1,67 @@
+/**
+ * Test keys and bundles for the update tests: one root, one release key certified for a window
+ * around a fixed test time, and small bundles built with the real tools.
+ * @module
+ */
+
+import { issueCert, type SignedCert } from "../../../src/update/cert.ts";
+import { createBundle, type PayloadInput, signBundle } from "../../../src/update/create.ts";
+import { generateKeyPair } from "../../../src/update/ed25519.ts";
+import { publicPart, type SecretKeyInfo, secretKeyInfo } from "../../../src/update/keys.ts";
+import type { TrustAnchors } from "../../../src/update/trust.ts";
+
+/** The fixed "now" of the tests. */
+export const NOW = new Date("2026-11-23T08:00:00.000Z");
+
+/** A root key, a release key it certified, and the certificate. */
+export interface TestKeys {
+  readonly root: SecretKeyInfo;
+  readonly release: SecretKeyInfo;
+  readonly cert: SignedCert;
+  readonly trust: TrustAnchors;
+}
+
+/** Fresh keys; the release certificate is valid for a day either side of {@link NOW}. */
+export function makeKeys(suffix = ""): TestKeys {
+  const root = secretKeyInfo("root", `root${suffix}`, generateKeyPair().secretKey);
+  const release = secretKeyInfo("release", `rel${suffix}`, generateKeyPair().secretKey);
+  const day = 86_400_000;
+  const cert = issueCert(
+    root,
+    publicPart(release),
+    new Date(NOW.getTime() - day),
+    new Date(NOW.getTime() + day),
+  );
+  return { root, release, cert, trust: { roots: [publicPart(root)], revoked: new Set() } };
+}
+
+/** Payloads of a version: an app file whose content names the version, and a runtime stub. */
+export function payloadsFor(version: string, extra = 0): PayloadInput[] {
+  const te = new TextEncoder();
+  return [
+    {
+      name: "branchgate.js",
+      data: te.encode(`// branchgate ${version}\n` + "x".repeat(extra)),
+      mode: 0o644,
+    },
+    { name: "bin/branchgate", data: te.encode(`#!/bin/sh\necho ${version}\n`), mode: 0o755 },
+  ];
+}
+
+/** A signed bundle of `version`. */
+export function makeBundle(
+  keys: TestKeys,
+  version: string,
+  opts: { minVersion?: string; revokeKeys?: string[]; extra?: number; arch?: string } = {},
+): Uint8Array {
+  const unsigned = createBundle({
+    product: "branchgate",
+    version,
+    board: "generic",
+    arch: opts.arch ?? "x86_64",
+    created: NOW.toISOString(),
+    minVersion: opts.minVersion ?? "0.0.0",
+    revokeKeys: opts.revokeKeys ?? [],
+  }, payloadsFor(version, opts.extra ?? 0));
+  return signBundle(unsigned, keys.release, keys.cert);
+}
