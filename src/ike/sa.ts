@@ -92,6 +92,8 @@ export interface Phase1Exchange {
   gxy?: Uint8Array;
   /** Our ID payload body (IDir_b) in Aggressive Mode. */
   idrB?: Uint8Array;
+  /** The initiator's ID payload body (IDii_b) in Aggressive Mode. */
+  idiB?: Uint8Array;
 }
 
 /** One IKE (ISAKMP) SA. */
@@ -117,19 +119,19 @@ export class IkeSa {
   /** Agreed algorithms, once message 1 is answered. */
   alg: Phase1Algorithms | undefined;
   /** SKEYID. */
-  skeyid = new Uint8Array(0);
+  skeyid: Uint8Array = new Uint8Array(0);
   /** SKEYID_d. */
-  skeyidD = new Uint8Array(0);
+  skeyidD: Uint8Array = new Uint8Array(0);
   /** SKEYID_a. */
-  skeyidA = new Uint8Array(0);
+  skeyidA: Uint8Array = new Uint8Array(0);
   /** SKEYID_e. */
-  skeyidE = new Uint8Array(0);
+  skeyidE: Uint8Array = new Uint8Array(0);
   /** The ISAKMP encryption key derived from SKEYID_e. */
-  encKey = new Uint8Array(0);
+  encKey: Uint8Array = new Uint8Array(0);
   /** The current Phase 1 IV: the last CBC block of the previous Phase 1 message. */
-  iv = new Uint8Array(0);
+  iv: Uint8Array = new Uint8Array(0);
   /** The last CBC block of the last Phase 1 message (base of Phase 2 IVs), once established. */
-  lastPhase1Block = new Uint8Array(0);
+  lastPhase1Block: Uint8Array = new Uint8Array(0);
   /** Exchange material while negotiating. */
   exchange: Phase1Exchange | undefined;
   /** Last Phase 1 request bytes and our answer, for retransmissions. */

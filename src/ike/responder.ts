@@ -1,0 +1,671 @@
+/**
+ * The IKEv1 responder (sans-I/O, src/ike/actions.ts): dispatches datagrams by cookie pair and
+ * exchange type (RFC 2408 §3.1, §4) to Main Mode, Aggressive Mode, Informational and Quick
+ * Mode handlers; keeps the IKE SA table, the message-ID table and IV chains (RFC 2409
+ * Appendix B); runs timers (half-open expiry, IKE SA lifetime, DPD of RFC 3706); and serves
+ * Phase 2 as its {@link QmHost}.
+ * @module
+ */
+
+import { getCrypto } from "../crypto/registry.ts";
+import { u32 } from "../crypto/kdf/primitives.ts";
+import type { EspLifetimeEvent } from "../esp/sa_spec.ts";
+import type { LogFields, LogLevel } from "../log.ts";
+import type { IkeSaView } from "../shell/host.ts";
+import type {
+  ChildSaView,
+  Endpoint,
+  IkeAction,
+  IkePolicy,
+  IkeResponder,
+  PeerStateView,
+} from "./actions.ts";
+import { decodeHeader, FlagV1, HEADER_LENGTH, type IsakmpHeader } from "./message/header.ts";
+import { encodeV1Chain, readV1Payloads } from "./message/v1/chain.ts";
+import {
+  decodeV1Message,
+  encodeV1EncryptedMessage,
+  encodeV1Message,
+} from "./message/v1/message.ts";
+import { DoiV1, ExchangeTypeV1, NotifyTypeV1, ProtocolV1 } from "./message/v1/registry.ts";
+import { nameOf } from "./message/names.ts";
+import type { MessageV1 } from "./message/v1/message.ts";
+import type { DeletePayloadV1, NotifyPayloadV1, PayloadV1 } from "./message/v1/types.ts";
+import { hex, type IkeSa, saKey } from "./sa.ts";
+import { aggressiveMode1, aggressiveMode3 } from "./v1/aggressive_mode.ts";
+import type { Arrival, ExchangeContext, V1Crypto } from "./v1/context.ts";
+import { CookieMaker } from "./v1/cookies.ts";
+import { decryptBody, encryptBody, messageIv } from "./v1/crypto_state.ts";
+import {
+  cookiePair,
+  handleInformational,
+  informationalChain,
+  MESSAGE_ID_KEEP_MS,
+  qmView,
+} from "./v1/informational.ts";
+import { mainMode1, mainModeNext } from "./v1/main_mode.ts";
+import { isakmpDelete, sameBytes } from "./v1/phase1_common.ts";
+import { Phase2 } from "./v1/phase2.ts";
+import type { QmHost, QmIkeSa } from "./v1/phase2_host.ts";
+
+/** Half-open Phase 1 exchanges are dropped after this long (ms). */
+export const HALF_OPEN_MS = 30_000;
+/** At most this many half-open Phase 1 SAs (cookie-less flood bound). */
+export const MAX_HALF_OPEN = 512;
+
+/** Optional collaborators (tests inject crypto and randomness). */
+export interface ResponderDeps {
+  /** Crypto; the process registry by default. */
+  readonly crypto?: V1Crypto;
+  /** Random bytes; `crypto.randomBytes` by default. */
+  readonly random?: (n: number) => Uint8Array;
+  /** Phase 2; a new {@link Phase2} by default. */
+  readonly phase2?: Phase2;
+}
+
+/** A new IKEv1 responder for `policy`. */
+export function createIkeV1Responder(policy: IkePolicy, deps: ResponderDeps = {}): IkeResponder {
+  return new IkeV1Responder(policy, deps);
+}
+
+/** The IKEv1 responder. */
+export class IkeV1Responder implements IkeResponder {
+  #policy: IkePolicy;
+  readonly #crypto: V1Crypto;
+  readonly #random: (n: number) => Uint8Array;
+  readonly #phase2: Phase2;
+  readonly #cookies: CookieMaker;
+  readonly #sas = new Map<string, IkeSa>();
+  readonly #halfOpen = new Map<string, IkeSa>();
+  readonly #failures = new Map<string, string>();
+  #out: IkeAction[] = [];
+  #now = 0;
+  #timerAt: number | undefined;
+
+  /** See {@link createIkeV1Responder}. */
+  constructor(policy: IkePolicy, deps: ResponderDeps = {}) {
+    this.#policy = policy;
+    this.#crypto = deps.crypto ?? getCrypto();
+    const crypto = this.#crypto;
+    this.#random = deps.random ?? ((n) => crypto.randomBytes(n));
+    this.#phase2 = deps.phase2 ?? new Phase2(this.#random);
+    this.#cookies = new CookieMaker(this.#random);
+  }
+
+  // ---- IkeResponder ----
+
+  /** {@inheritDoc IkeResponder.handle} */
+  handle(datagram: Uint8Array, local: Endpoint, remote: Endpoint, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => this.#handle(ctx, { datagram, local, remote }));
+  }
+
+  /** {@inheritDoc IkeResponder.tick} */
+  tick(now: number): IkeAction[] {
+    return this.#run(now, (ctx) => this.#tick(ctx));
+  }
+
+  /** {@inheritDoc IkeResponder.espLifetime} */
+  espLifetime(event: EspLifetimeEvent, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => this.#phase2.espLifetime(ctx.host, event));
+  }
+
+  /** {@inheritDoc IkeResponder.setPolicy} */
+  setPolicy(policy: IkePolicy, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => {
+      const old = this.#policy;
+      const sig = (p: IkePolicy, name: string) => {
+        const peer = p.config.peer.find((x) => x.name === name);
+        const key = p.secrets.get(name);
+        return peer === undefined
+          ? undefined
+          : JSON.stringify(peer) + hex(key ?? new Uint8Array(0));
+      };
+      const gwChanged =
+        JSON.stringify(old.config.gateway) !== JSON.stringify(policy.config.gateway);
+      for (const p of old.config.peer) {
+        const before = sig(old, p.name);
+        const after = sig(policy, p.name);
+        if (gwChanged || before !== after) {
+          if (this.#peerHasState(p.name)) {
+            ctx.event(
+              "info",
+              p.name,
+              after === undefined ? "peer removed: SAs deleted" : "peer changed: SAs deleted",
+            );
+          }
+          this.#deletePeer(ctx, p.name);
+        }
+      }
+      this.#policy = policy;
+      for (const sa of this.#sas.values()) {
+        const np = policy.config.peer.find((x) => x.name === sa.peer?.name);
+        if (np !== undefined) sa.peer = np;
+      }
+      for (const sa of [...this.#halfOpen.values()]) {
+        if (sa.peer !== undefined && !policy.config.peer.some((x) => x.name === sa.peer!.name)) {
+          this.#removeSa(ctx, sa, "peer removed");
+        }
+      }
+    });
+  }
+
+  /** {@inheritDoc IkeResponder.deletePeer} */
+  deletePeer(peer: string, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => this.#deletePeer(ctx, peer));
+  }
+
+  /** {@inheritDoc IkeResponder.shutdown} */
+  shutdown(now: number): IkeAction[] {
+    return this.#run(now, (ctx) => {
+      const names = new Set<string>();
+      for (const p of this.#policy.config.peer) names.add(p.name);
+      for (const sa of this.#allSas()) if (sa.peer !== undefined) names.add(sa.peer.name);
+      for (const n of names) this.#deletePeer(ctx, n);
+      for (const sa of this.#allSas()) this.#removeSa(ctx, sa, "shutdown");
+    });
+  }
+
+  /** {@inheritDoc IkeResponder.ikeSas} */
+  ikeSas(now: number): IkeSaView[] {
+    return this.#allSas().map((sa) => {
+      const exp = sa.expires;
+      return {
+        peer: sa.peerName,
+        state: sa.state,
+        local: `${sa.local.address}:${sa.local.port}`,
+        remote: `${sa.remote.address}:${sa.remote.port}`,
+        spis: `${hex(sa.ckyI)}_i ${hex(sa.ckyR)}_r`,
+        algorithms: sa.state === "ESTABLISHED" ? sa.alg?.text ?? "" : "",
+        ageSeconds: Math.max(0, Math.floor((now - sa.created) / 1000)),
+        ...(exp === undefined
+          ? {}
+          : { expiresSeconds: Math.max(0, Math.floor((exp - now) / 1000)) }),
+      };
+    });
+  }
+
+  /** {@inheritDoc IkeResponder.childSas} */
+  childSas(now: number): ChildSaView[] {
+    return this.#phase2.childSas(now);
+  }
+
+  /** {@inheritDoc IkeResponder.peerStates} */
+  peerStates(_now: number): PeerStateView[] {
+    return this.#policy.config.peer.map((p) => {
+      const sas = this.#allSas().filter((s) => s.peer?.name === p.name);
+      const children = this.#phase2.childCount(p.name);
+      const up = sas.some((s) => s.state === "ESTABLISHED") && children > 0;
+      return {
+        name: p.name,
+        state: up ? "up" : sas.length > 0 || children > 0 ? "connecting" : "down",
+        ikeSas: sas.length,
+        childSas: children,
+        detail: up ? "" : this.#failures.get(p.name) ?? "",
+      };
+    });
+  }
+
+  // ---- plumbing ----
+
+  #run(now: number, body: (ctx: ExchangeContext) => void): IkeAction[] {
+    this.#now = now;
+    this.#out = [];
+    const ctx = this.#context(now);
+    try {
+      body(ctx);
+    } catch (e) {
+      // A bug or an unexpected crypto failure must not take the daemon down: report and go on.
+      const msg = e instanceof Error ? e.message : String(e);
+      ctx.event("error", "-", `internal error in the IKE responder: ${msg}`);
+    }
+    const at = this.#nextDeadline();
+    if (at !== undefined && at !== this.#timerAt) this.#out.push({ kind: "timer", at });
+    this.#timerAt = at;
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  #context(now: number): ExchangeContext {
+    const emit = (a: IkeAction) => void this.#out.push(a);
+    const event = (level: LogLevel, peer: string, message: string, fields: LogFields = {}) =>
+      emit({ kind: "event", level, peer, message, fields });
+    const host: QmHost = {
+      crypto: this.#crypto,
+      gateway: this.#policy.config.gateway,
+      emit,
+      event,
+      sendQuickMode: (q, mid, payloads, flags) =>
+        this.#sendEncrypted(q, mid, ExchangeTypeV1.QUICK_MODE, payloads, flags),
+      sendInformational: (q, payload, mid) => {
+        const sa = this.#sas.get(q.key);
+        if (sa !== undefined) this.#sendInformational(sa, payload, mid);
+      },
+      liveIkeSa: (peer) => {
+        const sa = this.#liveSa(peer);
+        return sa === undefined ? undefined : qmView(sa);
+      },
+    };
+    return {
+      now,
+      policy: this.#policy,
+      crypto: this.#crypto,
+      cookies: this.#cookies,
+      phase2: this.#phase2,
+      host,
+      emit,
+      event,
+      failure: (peer, why) => void this.#failures.set(peer, why),
+      addSa: (sa, idx) => {
+        this.#sas.set(sa.key, sa);
+        this.#halfOpen.set(idx, sa);
+      },
+      removeSa: (sa, why) => this.#removeSa(this.#context(now), sa, why),
+      allSas: () => this.#allSas(),
+      sendPlain: (sa, type, payloads) => {
+        const datagram = encodeV1Message(
+          { spiI: sa.ckyI, spiR: sa.ckyR, exchangeType: type, flags: 0, messageId: 0 },
+          payloads,
+        );
+        emit({ kind: "send", datagram, local: sa.local, remote: sa.remote });
+        return datagram;
+      },
+      sendPhase1Encrypted: (sa, type, payloads) => {
+        const chain = encodeV1Chain(payloads);
+        const e = encryptBody(this.#crypto, sa.alg!.cipher, sa.encKey, sa.iv, chain.bytes);
+        sa.iv = e.nextIv;
+        const datagram = encodeV1EncryptedMessage(
+          { spiI: sa.ckyI, spiR: sa.ckyR, exchangeType: type, flags: 0, messageId: 0 },
+          chain.firstType,
+          e.ciphertext,
+        );
+        emit({ kind: "send", datagram, local: sa.local, remote: sa.remote });
+        return datagram;
+      },
+      notifyPlain: (sa, notifyType) => {
+        const datagram = encodeV1Message(
+          {
+            spiI: sa.ckyI,
+            spiR: sa.ckyR,
+            exchangeType: ExchangeTypeV1.INFORMATIONAL,
+            flags: 0,
+            messageId: 0,
+          },
+          [{
+            kind: "n",
+            doi: DoiV1.IPSEC,
+            protocol: ProtocolV1.ISAKMP,
+            spi: cookiePair(sa),
+            notifyType,
+            data: new Uint8Array(0),
+          }],
+        );
+        emit({ kind: "send", datagram, local: sa.local, remote: sa.remote });
+      },
+      sendInformational: (sa, payload, mid) => this.#sendInformational(sa, payload, mid),
+    };
+  }
+
+  #allSas(): IkeSa[] {
+    return [...this.#sas.values()];
+  }
+
+  #liveSa(peer: string): IkeSa | undefined {
+    let best: IkeSa | undefined;
+    for (const sa of this.#sas.values()) {
+      if (sa.peer?.name !== peer || sa.state !== "ESTABLISHED") continue;
+      if (best === undefined || sa.established > best.established) best = sa;
+    }
+    return best;
+  }
+
+  #peerHasState(peer: string): boolean {
+    return this.#allSas().some((s) => s.peer?.name === peer) || this.#phase2.childCount(peer) > 0;
+  }
+
+  #removeSa(ctx: ExchangeContext, sa: IkeSa, why: string): void {
+    if (!this.#sas.has(sa.key)) return;
+    this.#sas.delete(sa.key);
+    for (const [k, v] of this.#halfOpen) if (v === sa) this.#halfOpen.delete(k);
+    const wasUp = sa.state === "ESTABLISHED";
+    sa.state = "DELETED";
+    sa.exchange = undefined;
+    this.#phase2.ikeSaDeleted(sa.key);
+    ctx.event(wasUp ? "info" : "debug", sa.peerName, `IKE SA removed: ${why}`, {
+      spis: `${hex(sa.ckyI)}:${hex(sa.ckyR)}`,
+    });
+  }
+
+  #deletePeer(ctx: ExchangeContext, peer: string): void {
+    this.#phase2.deletePeer(ctx.host, peer, true);
+    for (const sa of this.#allSas()) {
+      if (sa.peer?.name !== peer) continue;
+      if (sa.state === "ESTABLISHED") this.#sendInformational(sa, isakmpDelete(sa));
+      this.#removeSa(ctx, sa, "deleted locally");
+    }
+  }
+
+  #sendEncrypted(
+    q: QmIkeSa,
+    mid: number,
+    exchangeType: number,
+    payloads: readonly PayloadV1[],
+    flags: number,
+  ): Uint8Array {
+    const sa = this.#sas.get(q.key);
+    if (sa === undefined || sa.alg === undefined) return new Uint8Array(0);
+    const chain = encodeV1Chain(payloads);
+    const iv = messageIv(this.#crypto, sa, mid);
+    const e = encryptBody(this.#crypto, sa.alg.cipher, sa.encKey, iv, chain.bytes);
+    const prev = sa.messages.get(mid);
+    sa.messages.set(mid, {
+      iv: e.nextIv,
+      ...(prev?.lastIn === undefined ? {} : { lastIn: prev.lastIn }),
+      touched: this.#now,
+    });
+    const datagram = encodeV1EncryptedMessage(
+      {
+        spiI: sa.ckyI,
+        spiR: sa.ckyR,
+        exchangeType,
+        flags: flags & ~FlagV1.ENCRYPTION,
+        messageId: mid,
+      },
+      chain.firstType,
+      e.ciphertext,
+    );
+    this.#out.push({ kind: "send", datagram, local: sa.local, remote: sa.remote });
+    return datagram;
+  }
+
+  #freshMessageId(sa: IkeSa): number {
+    for (;;) {
+      const b = this.#random(4);
+      const mid = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+      if (mid !== 0 && !sa.messages.has(mid)) return mid;
+    }
+  }
+
+  #sendInformational(sa: IkeSa, payload: NotifyPayloadV1 | DeletePayloadV1, messageId?: number) {
+    if (sa.state !== "ESTABLISHED" || sa.alg === undefined) return;
+    const mid = messageId ?? this.#freshMessageId(sa);
+    const ctx = this.#context(this.#now);
+    const payloads = informationalChain(ctx, sa, mid, payload);
+    this.#sendEncrypted(qmView(sa), mid, ExchangeTypeV1.INFORMATIONAL, payloads, 0);
+  }
+
+  // ---- dispatch ----
+
+  #handle(ctx: ExchangeContext, a: Arrival): void {
+    const h = decodeHeader(a.datagram);
+    const from = a.remote.address;
+    if (!h.ok) {
+      ctx.event("warn", from, `IKE datagram dropped: ${h.error.message}`);
+      return;
+    }
+    const header = h.value;
+    if (header.majorVersion !== 1) {
+      ctx.event("debug", from, `IKE version ${header.majorVersion} datagram dropped (IKEv1 only)`);
+      return;
+    }
+    const decoded = decodeV1Message(a.datagram);
+    if (!decoded.ok) {
+      const sa = this.#sas.get(saKey(header.spiI, header.spiR));
+      ctx.event("warn", sa?.peerName ?? from, `IKE message dropped: ${decoded.error.message}`, {
+        exchange: nameOf(ExchangeTypeV1, header.exchangeType),
+      });
+      return;
+    }
+    const msg = decoded.value;
+    const zeroR = header.spiR.every((b) => b === 0);
+    if (zeroR) {
+      const idx = `${from}|${a.remote.port}|${hex(header.spiI)}`;
+      const known = this.#halfOpen.get(idx);
+      if (known !== undefined) {
+        if (known.lastRequest !== undefined && sameBytes(known.lastRequest, a.datagram)) {
+          this.#resend(ctx, known);
+        } else {
+          ctx.event(
+            "warn",
+            known.peerName,
+            "second message 1 with the same initiator cookie; dropped",
+          );
+        }
+        return;
+      }
+      if (this.#halfOpen.size >= MAX_HALF_OPEN) {
+        ctx.event("warn", from, "too many half-open IKE SAs; message 1 dropped");
+        return;
+      }
+      let sa: IkeSa | undefined;
+      if (header.exchangeType === ExchangeTypeV1.IDENTITY_PROTECTION) {
+        sa = mainMode1(ctx, header, msg, a);
+      } else if (header.exchangeType === ExchangeTypeV1.AGGRESSIVE) {
+        sa = aggressiveMode1(ctx, header, msg, a);
+      } else {
+        ctx.event(
+          "warn",
+          from,
+          `exchange ${
+            nameOf(ExchangeTypeV1, header.exchangeType)
+          } without a responder cookie; dropped`,
+        );
+        return;
+      }
+      if (sa !== undefined) ctx.addSa(sa, idx);
+      return;
+    }
+    const sa = this.#sas.get(saKey(header.spiI, header.spiR));
+    if (sa === undefined) {
+      ctx.event("warn", from, "INVALID_COOKIE: no IKE SA for these cookies; dropped", {
+        exchange: nameOf(ExchangeTypeV1, header.exchangeType),
+      });
+      return;
+    }
+    if (
+      header.messageId === 0 && sa.lastRequest !== undefined &&
+      sameBytes(sa.lastRequest, a.datagram)
+    ) {
+      this.#resend(ctx, sa);
+      return;
+    }
+    if (
+      a.remote.address !== sa.remote.address && a.local.port !== ctx.policy.config.gateway.natt_port
+    ) {
+      ctx.event(
+        "warn",
+        sa.peerName,
+        `message for this IKE SA from another address ${from}; dropped`,
+      );
+      return;
+    }
+    switch (header.exchangeType) {
+      case ExchangeTypeV1.IDENTITY_PROTECTION:
+        if (sa.mode !== "main" || header.messageId !== 0) break;
+        mainModeNext(ctx, sa, msg, a);
+        return;
+      case ExchangeTypeV1.AGGRESSIVE:
+        if (sa.mode !== "aggressive" || header.messageId !== 0) break;
+        aggressiveMode3(ctx, sa, msg, a);
+        return;
+      case ExchangeTypeV1.INFORMATIONAL:
+        handleInformational(ctx, sa, msg);
+        if (sa.state === "ESTABLISHED" && msg.encrypted) this.#float(ctx, sa, a);
+        return;
+      case ExchangeTypeV1.QUICK_MODE:
+        this.#quickMode(ctx, sa, header, msg, a);
+        return;
+      default:
+        break;
+    }
+    ctx.event(
+      "warn",
+      sa.peerName,
+      `unexpected ${
+        nameOf(ExchangeTypeV1, header.exchangeType)
+      } message in state ${sa.state}; dropped`,
+      {
+        messageId: header.messageId,
+      },
+    );
+  }
+
+  #float(ctx: ExchangeContext, sa: IkeSa, a: Arrival): void {
+    const natt = ctx.policy.config.gateway.natt_port;
+    if (
+      a.local.port === natt &&
+      (sa.remote.port !== a.remote.port || sa.remote.address !== a.remote.address)
+    ) {
+      sa.local = a.local;
+      sa.remote = a.remote;
+      ctx.event("info", sa.peerName, "peer's NAT mapping changed; IKE endpoint updated", {
+        remote: `${a.remote.address}:${a.remote.port}`,
+      });
+    }
+  }
+
+  #resend(ctx: ExchangeContext, sa: IkeSa): void {
+    if (sa.lastResponse === undefined) return;
+    ctx.emit({ kind: "send", datagram: sa.lastResponse, local: sa.local, remote: sa.remote });
+    ctx.event("debug", sa.peerName, "retransmitted request: previous response sent again");
+  }
+
+  #quickMode(
+    ctx: ExchangeContext,
+    sa: IkeSa,
+    header: IsakmpHeader,
+    msg: MessageV1,
+    a: Arrival,
+  ): void {
+    const peer = sa.peerName;
+    if (
+      sa.state !== "ESTABLISHED" || sa.alg === undefined || !msg.encrypted || header.messageId === 0
+    ) {
+      ctx.event(
+        "warn",
+        peer,
+        "Quick Mode message before Phase 1 completed, unencrypted or with message ID 0; dropped",
+      );
+      return;
+    }
+    const mid = header.messageId;
+    const entry = sa.messages.get(mid);
+    const retransmit = entry?.lastIn !== undefined && sameBytes(entry.lastIn.datagram, a.datagram);
+    let iv: Uint8Array;
+    let chain;
+    let nextIv: Uint8Array;
+    try {
+      iv = retransmit ? entry!.lastIn!.iv : messageIv(ctx.crypto, sa, mid);
+      const d = decryptBody(ctx.crypto, sa.alg.cipher, sa.encKey, iv, msg.body);
+      chain = readV1Payloads(header.nextPayload, d.plaintext, HEADER_LENGTH);
+      nextIv = d.nextIv;
+    } catch (e) {
+      const why = e instanceof Error ? e.message : "undecodable";
+      ctx.event("warn", peer, `Quick Mode message dropped: ${why}`, { messageId: mid });
+      return;
+    }
+    if (!retransmit) {
+      sa.messages.set(mid, {
+        iv: nextIv,
+        lastIn: { datagram: a.datagram.slice(), iv },
+        touched: ctx.now,
+      });
+    }
+    sa.lastSeen = ctx.now;
+    this.#float(ctx, sa, a);
+    this.#phase2.handleQuickMode(ctx.host, qmView(sa), {
+      messageId: mid,
+      flags: header.flags,
+      chain,
+      datagram: a.datagram,
+    }, ctx.now);
+  }
+
+  // ---- timers ----
+
+  #tick(ctx: ExchangeContext): void {
+    const now = ctx.now;
+    for (const sa of this.#allSas()) {
+      if (sa.state !== "ESTABLISHED") {
+        if (now - sa.created >= HALF_OPEN_MS) {
+          ctx.event(
+            "warn",
+            sa.peerName,
+            `Phase 1 not completed within ${HALF_OPEN_MS / 1000} s (state ${sa.state}); dropped`,
+          );
+          ctx.failure(sa.peerName, `Phase 1 timed out in ${sa.state}`);
+          this.#removeSa(ctx, sa, "half-open timeout");
+        }
+        continue;
+      }
+      for (const [mid, m] of sa.messages) {
+        if (now - m.touched > MESSAGE_ID_KEEP_MS) sa.messages.delete(mid);
+      }
+      const exp = sa.expires;
+      if (exp !== undefined && now >= exp) {
+        ctx.event("info", sa.peerName, "IKE SA lifetime expired; deleted");
+        this.#sendInformational(sa, isakmpDelete(sa));
+        this.#removeSa(ctx, sa, "lifetime expired");
+        continue;
+      }
+      this.#dpd(ctx, sa);
+    }
+    this.#phase2.tick(ctx.host, now);
+  }
+
+  /** RFC 3706 §5: probe an idle peer every dpd_delay; after dpd_timeout of silence, it is dead. */
+  #dpd(ctx: ExchangeContext, sa: IkeSa): void {
+    const peer = sa.peer;
+    if (peer === undefined || !sa.dpd.supported || peer.dpd_delay === 0) return;
+    const now = ctx.now;
+    const delay = peer.dpd_delay * 1000;
+    if (
+      sa.dpd.pendingSeq !== undefined && peer.dpd_timeout > 0 &&
+      now - sa.lastSeen >= peer.dpd_timeout * 1000
+    ) {
+      ctx.event("warn", peer.name, `dead peer: no answer for ${peer.dpd_timeout} s; SAs deleted`);
+      ctx.failure(peer.name, "dead peer detected");
+      this.#phase2.deletePeer(ctx.host, peer.name, false);
+      for (const o of this.#allSas()) {
+        if (o.peer?.name === peer.name) this.#removeSa(ctx, o, "dead peer");
+      }
+      return;
+    }
+    if (now - sa.lastSeen < delay || now - sa.dpd.lastProbe < delay) return;
+    const seq = sa.dpd.ourSeq;
+    sa.dpd.ourSeq = (seq + 1) >>> 0 || 1;
+    sa.dpd.pendingSeq = seq;
+    sa.dpd.lastProbe = now;
+    this.#sendInformational(sa, {
+      kind: "n",
+      doi: DoiV1.IPSEC,
+      protocol: ProtocolV1.ISAKMP,
+      spi: cookiePair(sa),
+      notifyType: NotifyTypeV1.R_U_THERE,
+      data: u32(seq),
+    });
+  }
+
+  #nextDeadline(): number | undefined {
+    let at: number | undefined;
+    const take = (t: number | undefined) => {
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    };
+    for (const sa of this.#sas.values()) {
+      if (sa.state !== "ESTABLISHED") {
+        take(sa.created + HALF_OPEN_MS);
+        continue;
+      }
+      take(sa.expires);
+      const p = sa.peer;
+      if (p !== undefined && sa.dpd.supported && p.dpd_delay > 0) {
+        if (sa.dpd.pendingSeq !== undefined && p.dpd_timeout > 0) {
+          take(sa.lastSeen + p.dpd_timeout * 1000);
+        }
+        take(Math.max(sa.lastSeen, sa.dpd.lastProbe) + p.dpd_delay * 1000);
+      }
+    }
+    take(this.#phase2.nextDeadline());
+    return at;
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Main Mode responder with pre-shared keys (RFC 2409 §5, identity protection exchange of
+ * RFC 2408 §4.5): message 1 → 2 (SA), 3 → 4 (KE, nonce, NAT-D), 5 → 6 (encrypted ID, HASH).
+ * The key is chosen from the source address (§5.4); the peer's ID is checked against
+ * `remote_id` once decrypted.
+ * @module
+ */
+
+import type { PayloadV1 } from "../message/v1/types.ts";
+import { ExchangeTypeV1, NotifyTypeV1 } from "../message/v1/registry.ts";
+import type { IsakmpHeader } from "../message/header.ts";
+import { readV1Payloads } from "../message/v1/chain.ts";
+import type { MessageV1 } from "../message/v1/message.ts";
+import { decryptBody, DecryptError } from "./crypto_state.ts";
+import { HEADER_LENGTH } from "../message/header.ts";
+import type { IkeSa } from "../sa.ts";
+import type { Arrival, ExchangeContext } from "./context.ts";
+import {
+  all,
+  applyNatD,
+  authHash,
+  deriveKeys,
+  established,
+  floatTo,
+  one,
+  ourId,
+  ourNatD,
+  Phase1Error,
+  sameBytes,
+} from "./phase1_common.ts";
+import { startPhase1 } from "./phase1_start.ts";
+import { describeId, idAcceptable, peersForAddress } from "./policy.ts";
+import { ourVendorIds, readVendorIds } from "./vendor_ids.ts";
+
+const MM = ExchangeTypeV1.IDENTITY_PROTECTION;
+
+/** Main Mode message 1: a new SA answered with message 2, or a refusal. */
+export function mainMode1(
+  ctx: ExchangeContext,
+  header: IsakmpHeader,
+  msg: MessageV1,
+  a: Arrival,
+): IkeSa | undefined {
+  if (msg.encrypted) {
+    ctx.event("warn", a.remote.address, "Main Mode message 1 is encrypted; dropped");
+    return undefined;
+  }
+  const started = startPhase1(
+    ctx,
+    "main",
+    header,
+    msg.payloads,
+    a,
+    peersForAddress(ctx.policy.config, a.remote.address),
+  );
+  if (started === undefined) return undefined;
+  const { sa, selection } = started;
+  const vids = readVendorIds(all(msg.payloads, "vid").map((v) => v.data));
+  const out: PayloadV1[] = [selection.response];
+  for (const v of ourVendorIds(vids)) out.push({ kind: "vid", data: v });
+  sa.lastRequest = a.datagram.slice();
+  sa.lastResponse = ctx.sendPlain(sa, MM, out);
+  ctx.event("debug", sa.peerName, "Main Mode message 2 sent", { algorithms: sa.alg?.text ?? "" });
+  return sa;
+}
+
+/** Main Mode messages 3 and 5 on an existing SA. */
+export function mainModeNext(
+  ctx: ExchangeContext,
+  sa: IkeSa,
+  msg: MessageV1,
+  a: Arrival,
+): void {
+  const peer = sa.peerName;
+  if (sa.state === "MM_SA_SENT") {
+    if (msg.encrypted) {
+      ctx.event("warn", peer, "Main Mode message 3 expected, got an encrypted message; dropped");
+      return;
+    }
+    const ke = one(msg.payloads, "ke");
+    const ni = one(msg.payloads, "nonce");
+    if (ke === undefined || ni === undefined) {
+      ctx.event("warn", peer, "Main Mode message 3 without one KE and one nonce; dropped");
+      return;
+    }
+    try {
+      deriveKeys(ctx, sa, ke.data, ni.data);
+    } catch (e) {
+      if (!(e instanceof Phase1Error)) throw e;
+      ctx.event("warn", peer, `Main Mode message 3 refused: ${e.message}`);
+      ctx.failure(peer, e.message);
+      if (e.notify !== undefined) ctx.notifyPlain(sa, e.notify);
+      ctx.removeSa(sa, e.message);
+      return;
+    }
+    applyNatD(ctx, sa, msg.payloads);
+    const out: PayloadV1[] = [
+      { kind: "ke", data: sa.exchange!.dh!.publicValue },
+      { kind: "nonce", data: sa.exchange!.nr! },
+      ...ourNatD(ctx, sa),
+    ];
+    sa.state = "MM_KEY_SENT";
+    sa.lastRequest = a.datagram.slice();
+    sa.lastResponse = ctx.sendPlain(sa, MM, out);
+    return;
+  }
+  if (sa.state !== "MM_KEY_SENT") {
+    ctx.event("warn", peer, `Main Mode message in state ${sa.state}; dropped`);
+    return;
+  }
+  if (!msg.encrypted) {
+    ctx.event(
+      "warn",
+      peer,
+      "Main Mode message 5 expected, got a plaintext message; dropped (reordered?)",
+    );
+    return;
+  }
+  let payloads;
+  let nextIv: Uint8Array;
+  try {
+    const d = decryptBody(ctx.crypto, sa.alg!.cipher, sa.encKey, sa.iv, msg.body);
+    payloads = readV1Payloads(msg.header.nextPayload, d.plaintext, HEADER_LENGTH).payloads;
+    nextIv = d.nextIv;
+  } catch (e) {
+    const why = e instanceof DecryptError ? e.message : "payloads do not parse";
+    ctx.event(
+      "warn",
+      peer,
+      `Main Mode message 5 unreadable (${why}): wrong PSK or corrupted message; dropped`,
+    );
+    ctx.failure(peer, "wrong PSK or corrupted message 5");
+    return;
+  }
+  const id = one(payloads, "id");
+  const hash = one(payloads, "hash");
+  if (id === undefined || hash === undefined) {
+    ctx.event(
+      "warn",
+      peer,
+      "Main Mode message 5 without one ID and one HASH: wrong PSK or malformed; dropped",
+    );
+    ctx.failure(peer, "wrong PSK or malformed message 5");
+    return;
+  }
+  const expected = authHash(ctx, sa, id.body, false);
+  if (!sameBytes(expected, hash.data)) {
+    ctx.event(
+      "warn",
+      peer,
+      "AUTHENTICATION_FAILED: HASH_I does not verify: wrong PSK or mismatched identity",
+      {
+        id: describeId(id),
+      },
+    );
+    ctx.failure(peer, "authentication failed (wrong PSK?)");
+    ctx.notifyPlain(sa, NotifyTypeV1.AUTHENTICATION_FAILED);
+    ctx.removeSa(sa, "authentication failed");
+    return;
+  }
+  if (!idAcceptable(sa.peer!, id)) {
+    ctx.event(
+      "warn",
+      peer,
+      "INVALID_ID_INFORMATION: the peer's identity is not the configured remote_id",
+      {
+        id: describeId(id),
+        remoteId: sa.peer!.remote_id ?? "",
+      },
+    );
+    ctx.failure(peer, `identity ${describeId(id)} is not the configured remote_id`);
+    ctx.notifyPlain(sa, NotifyTypeV1.INVALID_ID_INFORMATION);
+    ctx.removeSa(sa, "invalid identity");
+    return;
+  }
+  sa.iv = nextIv;
+  floatTo(ctx, sa, a);
+  const mine = ourId(ctx, sa);
+  const out: PayloadV1[] = [mine.payload, {
+    kind: "hash",
+    data: authHash(ctx, sa, mine.body, true),
+  }];
+  sa.lastRequest = a.datagram.slice();
+  sa.lastResponse = ctx.sendPhase1Encrypted(sa, MM, out);
+  sa.lastPhase1Block = sa.iv;
+  established(ctx, sa, payloads);
+}

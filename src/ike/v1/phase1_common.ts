@@ -1,0 +1,263 @@
+/**
+ * Pieces Main Mode and Aggressive Mode share: payload lookup, the DH computation and key
+ * derivation with a pre-shared key (RFC 2409 §5 and §5.4), HASH_I/HASH_R, NAT-D handling
+ * (RFC 3947 §3.2) and establishment bookkeeping.
+ * @module
+ */
+
+import { CIPHER_BLOCK } from "../../crypto/params.ts";
+import {
+  deriveSkeyids,
+  encryptionKey,
+  phase1Hash,
+  phase1Iv,
+  skeyidPsk,
+} from "../../crypto/kdf/ikev1.ts";
+import { encodeV1Payloads } from "../message/v1/chain.ts";
+import { NotifyTypeV1, PayloadTypeV1 } from "../message/v1/registry.ts";
+import type {
+  DataPayloadV1,
+  DecodedPayloadV1,
+  DeletePayloadV1,
+  IdPayloadV1,
+  NatDPayloadV1,
+  NotifyPayloadV1,
+  PayloadV1,
+  PayloadViewV1,
+  SaPayloadV1,
+} from "../message/v1/types.ts";
+import type { IkeSa } from "../sa.ts";
+import type { Arrival, ExchangeContext } from "./context.ts";
+import { detectNat, natDHash } from "./nat_t.ts";
+import { idPayload, localIdentity } from "./policy.ts";
+
+/** Decoded payload types by kind tag. */
+export interface PayloadsByKind {
+  /** SA. */
+  sa: SaPayloadV1;
+  /** KE. */
+  ke: DataPayloadV1;
+  /** HASH. */
+  hash: DataPayloadV1;
+  /** SIG. */
+  sig: DataPayloadV1;
+  /** Nonce. */
+  nonce: DataPayloadV1;
+  /** Vendor ID. */
+  vid: DataPayloadV1;
+  /** NAT-D. */
+  "nat-d": NatDPayloadV1;
+  /** ID. */
+  id: IdPayloadV1;
+  /** Notify. */
+  n: NotifyPayloadV1;
+  /** Delete. */
+  d: DeletePayloadV1;
+}
+
+/** The payloads of `kind` in a chain. */
+export function all<K extends keyof PayloadsByKind>(
+  payloads: readonly DecodedPayloadV1[],
+  kind: K,
+): (PayloadsByKind[K] & PayloadViewV1)[] {
+  return payloads.filter((p) =>
+    p.kind === kind
+  ) as unknown as (PayloadsByKind[K] & PayloadViewV1)[];
+}
+
+/** The single payload of `kind`, or undefined when absent or repeated. */
+export function one<K extends keyof PayloadsByKind>(
+  payloads: readonly DecodedPayloadV1[],
+  kind: K,
+): (PayloadsByKind[K] & PayloadViewV1) | undefined {
+  const found = all(payloads, kind);
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/** Equal bytes, in constant time for equal lengths. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+/** Why a key exchange step failed (a clear line for the event). */
+export class Phase1Error extends Error {
+  /** `notify`: the Notify type to send, if any. */
+  constructor(message: string, readonly notify?: number) {
+    super(message);
+    this.name = "Phase1Error";
+  }
+}
+
+/**
+ * Takes the initiator's KE and nonce, makes ours, and derives SKEYID, SKEYID_d/a/e, the
+ * encryption key and the first Phase 1 IV (RFC 2409 §5, Appendix B). Fills `sa`.
+ */
+export function deriveKeys(
+  ctx: ExchangeContext,
+  sa: IkeSa,
+  ke: Uint8Array,
+  ni: Uint8Array,
+): void {
+  const alg = sa.alg;
+  const ex = sa.exchange;
+  if (alg === undefined || ex === undefined || sa.peer === undefined) {
+    throw new Phase1Error("no negotiated proposal");
+  }
+  const psk = ctx.policy.secrets.get(sa.peer.name);
+  if (psk === undefined || psk.length === 0) {
+    throw new Phase1Error("no pre-shared key configured for this peer");
+  }
+  if (ni.length < 8 || ni.length > 256) {
+    throw new Phase1Error(
+      `nonce of ${ni.length} bytes (RFC 2409 §5: 8..256)`,
+      NotifyTypeV1.PAYLOAD_MALFORMED,
+    );
+  }
+  const group = ctx.crypto.dh(alg.group);
+  if (ke.length !== group.publicLength) {
+    throw new Phase1Error(
+      `KE of ${ke.length} bytes for group ${alg.group} (needs ${group.publicLength})`,
+      NotifyTypeV1.INVALID_KEY_INFORMATION,
+    );
+  }
+  const dh = group.generate();
+  let gxy: Uint8Array;
+  try {
+    gxy = dh.computeShared(ke);
+  } catch {
+    throw new Phase1Error(
+      "the peer's public value is invalid",
+      NotifyTypeV1.INVALID_KEY_INFORMATION,
+    );
+  }
+  const nr = ctx.crypto.randomBytes(32);
+  const skeyid = skeyidPsk(ctx.crypto, alg.prf, psk, ni, nr);
+  const k = deriveSkeyids(ctx.crypto, alg.prf, skeyid, gxy, sa.ckyI, sa.ckyR);
+  sa.skeyid = skeyid;
+  sa.skeyidD = k.skeyidD;
+  sa.skeyidA = k.skeyidA;
+  sa.skeyidE = k.skeyidE;
+  sa.encKey = encryptionKey(ctx.crypto, alg.prf, k.skeyidE, alg.keyLength);
+  sa.iv = phase1Iv(ctx.crypto, alg.hash, ke, dh.publicValue, CIPHER_BLOCK[alg.cipher]);
+  ex.dh = dh;
+  ex.gxi = ke.slice();
+  ex.ni = ni.slice();
+  ex.nr = nr;
+  ex.gxy = gxy;
+}
+
+/** HASH_I (initiator) or HASH_R (responder) of RFC 2409 §5 over the ID payload body. */
+export function authHash(ctx: ExchangeContext, sa: IkeSa, idBody: Uint8Array, responder: boolean) {
+  const ex = sa.exchange;
+  if (sa.alg === undefined || ex?.gxi === undefined || ex.dh === undefined) {
+    throw new Phase1Error("keys not derived");
+  }
+  return phase1Hash(ctx.crypto, sa.alg.prf, sa.skeyid, {
+    gxi: ex.gxi,
+    gxr: ex.dh.publicValue,
+    ckyI: sa.ckyI,
+    ckyR: sa.ckyR,
+    sai: ex.saiB,
+    id: idBody,
+    responder,
+  });
+}
+
+/** Our ID payload and its body (IDir_b). */
+export function ourId(ctx: ExchangeContext, sa: IkeSa): { payload: IdPayloadV1; body: Uint8Array } {
+  const peer = sa.peer;
+  if (peer === undefined) throw new Phase1Error("no peer");
+  const payload = idPayload(localIdentity(ctx.policy.config, peer, sa.local.address));
+  return { payload, body: encodeV1Payloads([payload]).slice(4) };
+}
+
+/** Our NAT-D payloads (RFC 3947 §3.2: the peer's address first, then ours); none without NAT-T. */
+export function ourNatD(ctx: ExchangeContext, sa: IkeSa): NatDPayloadV1[] {
+  if (sa.nat.variant === undefined || sa.alg === undefined) return [];
+  const type = sa.nat.variant === "rfc" ? PayloadTypeV1.NAT_D : PayloadTypeV1.NAT_D_DRAFT;
+  const out: NatDPayloadV1[] = [];
+  for (const ep of [sa.remote, sa.local]) {
+    const h = natDHash(ctx.crypto, sa.alg.hash, sa.ckyI, sa.ckyR, ep);
+    if (h !== undefined) out.push({ kind: "nat-d", type, hash: h });
+  }
+  return out;
+}
+
+/** Applies the peer's NAT-D payloads to `sa.nat` and logs what was found. */
+export function applyNatD(ctx: ExchangeContext, sa: IkeSa, payloads: readonly DecodedPayloadV1[]) {
+  if (sa.nat.variant === undefined || sa.alg === undefined) return;
+  const hashes = all(payloads, "nat-d").map((p) => p.hash);
+  const r = detectNat(ctx.crypto, sa.alg.hash, sa.ckyI, sa.ckyR, hashes, sa.local, sa.remote);
+  if (r === undefined) return;
+  sa.nat.peerBehindNat = r.peerBehindNat;
+  sa.nat.selfBehindNat = r.selfBehindNat;
+  if (r.peerBehindNat || r.selfBehindNat) {
+    ctx.event("info", sa.peerName, "NAT detected; ESP will be UDP-encapsulated", {
+      peerBehindNat: r.peerBehindNat,
+      selfBehindNat: r.selfBehindNat,
+    });
+  }
+}
+
+/** A datagram on the NAT-T port moves the SA's endpoints there (RFC 3947 §4). */
+export function floatTo(ctx: ExchangeContext, sa: IkeSa, a: Arrival): void {
+  const nattPort = ctx.policy.config.gateway.natt_port;
+  if (a.local.port !== nattPort) return;
+  if (
+    sa.local.port === a.local.port && sa.remote.address === a.remote.address &&
+    sa.remote.port === a.remote.port
+  ) return;
+  sa.local = a.local;
+  sa.remote = a.remote;
+  ctx.event("info", sa.peerName, "IKE SA floated to the NAT-T port", {
+    remote: `${a.remote.address}:${a.remote.port}`,
+  });
+}
+
+/**
+ * Bookkeeping once Phase 1 is complete: INITIAL-CONTACT drops the peer's older IKE SAs and
+ * their children (RFC 2407 §4.6.3.3); otherwise older IKE SAs of the peer are replaced (a
+ * Delete is sent for them, their children live on until their own lifetime).
+ */
+export function established(
+  ctx: ExchangeContext,
+  sa: IkeSa,
+  payloads: readonly DecodedPayloadV1[],
+): void {
+  sa.state = "ESTABLISHED";
+  sa.established = ctx.now;
+  sa.lastSeen = ctx.now;
+  const peer = sa.peerName;
+  const ic = all(payloads, "n").some((n) => n.notifyType === NotifyTypeV1.INITIAL_CONTACT);
+  const older = ctx.allSas().filter((o) => o !== sa && o.peer?.name === peer);
+  if (ic) {
+    sa.initialContact = true;
+    ctx.phase2.deletePeer(ctx.host, peer, false);
+    for (const o of older) ctx.removeSa(o, "INITIAL-CONTACT from the peer");
+  } else {
+    for (const o of older) {
+      if (o.state === "ESTABLISHED") ctx.sendInformational(o, isakmpDelete(o));
+      ctx.removeSa(o, "replaced by a new Phase 1");
+    }
+  }
+  ctx.event("info", peer, "IKE SA established", {
+    mode: sa.mode,
+    algorithms: sa.alg?.text ?? "",
+    remote: `${sa.remote.address}:${sa.remote.port}`,
+    natt: sa.natt,
+    initialContact: ic,
+  });
+  // Drop what only the exchange needed (the DH private value, nonces).
+  sa.exchange = undefined;
+}
+
+/** The Delete payload naming `sa` (RFC 2408 §3.15: the cookie pair as SPI). */
+export function isakmpDelete(sa: IkeSa): PayloadV1 & { kind: "d" } {
+  const spi = new Uint8Array(16);
+  spi.set(sa.ckyI);
+  spi.set(sa.ckyR, 8);
+  return { kind: "d", doi: 1, protocol: 1, spiSize: 16, spis: [spi] };
+}
