@@ -10,8 +10,6 @@ import { Logger, type LogLevel, type LogSink, stderrSink, syslogSink } from "../
 import { startDaemon, StartError } from "../daemon/daemon.ts";
 import { DEFAULT_STATE_DIR } from "../daemon/control_server.ts";
 import type { GatewayServices } from "../daemon/services.ts";
-import { configOnlyServices } from "../daemon/services.ts";
-import type { IkePolicy, IkeResponder } from "../ike/actions.ts";
 
 const HELP = `usage: branchgate run [--config FILE] [--state-dir DIR] [--console DEVICE]
 
@@ -36,32 +34,9 @@ no backend that passes its known-answer tests. SIGTERM or SIGINT sends Deletes t
 peer, stops the data path and exits 0. Log lines (logfmt) go to stderr, and to syslog when
 the config sets gateway.syslog = true.`;
 
-type ResponderFactory = (policy: IkePolicy) => IkeResponder;
-
-/**
- * The IKE responder's factory from src/ike/responder.ts, or why this build has none. Loaded
- * at run time so the rest of the daemon works while the responder is absent.
- */
-async function loadResponder(): Promise<ResponderFactory | string> {
-  const spec = "../ike/responder.ts";
-  try {
-    const mod = await import(spec) as { createIkeV1Responder?: unknown };
-    const f = mod.createIkeV1Responder;
-    if (typeof f === "function") return (policy) => f(policy) as IkeResponder;
-    return "src/ike/responder.ts exports no createIkeV1Responder";
-  } catch (err) {
-    const msg = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    return `no IKE responder in this build: ${msg}`;
-  }
-}
-
-/** Builds the services: the real IKE + ESP ones, or config-only when there is no responder. */
+/** Builds the services: the IKEv1 responder over the ESP data path. */
 async function buildServices(log: Logger, noTun: boolean): Promise<GatewayServices> {
-  const factory = await loadResponder();
-  if (typeof factory === "string") {
-    log.error("IKE RESPONDER MISSING: serving the config shell only", { reason: factory });
-    return configOnlyServices(factory);
-  }
+  const { createIkeV1Responder } = await import("../ike/responder.ts");
   const { IkeServices } = await import("../daemon/ike_services.ts");
   const { startDataPath } = await import("../esp/datapath.ts");
   let packetFd: number | undefined;
@@ -72,7 +47,7 @@ async function buildServices(log: Logger, noTun: boolean): Promise<GatewayServic
   const espLog = log.child("esp");
   return new IkeServices({
     log,
-    createResponder: factory,
+    createResponder: (policy) => createIkeV1Responder(policy),
     startDataPath: (opts) => startDataPath(opts, { onWarning: (message) => espLog.warn(message) }),
     rawEsp: !noTun,
     ...(packetFd !== undefined ? { packetFd } : {}),

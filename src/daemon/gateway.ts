@@ -388,6 +388,11 @@ export class Gateway implements ShellHost {
     return this.#o.services.espSas();
   }
 
+  /** {@inheritDoc ShellHost.refresh} */
+  async refresh(): Promise<void> {
+    await this.#o.services.refresh?.();
+  }
+
   /** {@inheritDoc ShellHost.clearIkeSa} */
   clearIkeSa(peer: string): Promise<string> {
     return this.#o.services.clearIkeSa(peer);

@@ -227,6 +227,17 @@ export class IkeServices implements GatewayServices {
     return out;
   }
 
+  /** {@inheritDoc GatewayServices.refresh} */
+  async refresh(): Promise<void> {
+    const dp = this.#run?.dataPath;
+    if (dp === undefined) return;
+    // At most 500 ms: a busy Worker makes `show` a second stale rather than slow.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((r) => timer = setTimeout(r, 500));
+    await Promise.race([dp.snapshot().catch(() => undefined), late]);
+    clearTimeout(timer);
+  }
+
   /** {@inheritDoc GatewayServices.clearIkeSa} */
   async clearIkeSa(peer: string): Promise<string> {
     const r = this.#run;

@@ -23,6 +23,8 @@ export interface GatewayServices {
   ikeSas(): IkeSaView[];
   /** ESP SAs with counters. */
   espSas(): EspSaView[];
+  /** Fetches fresh counters for the next views (optional; views may be a second old without). */
+  refresh?(): Promise<void>;
   /** Deletes a peer's SAs (Delete notifications sent); a line of outcome. */
   clearIkeSa(peer: string): Promise<string>;
   /** Sends Deletes for every SA, stops sockets, data path and timers. */

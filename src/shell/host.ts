@@ -128,6 +128,8 @@ export interface ShellHost {
   ikeSas(): readonly IkeSaView[];
   /** ESP SAs with counters. */
   espSas(): readonly EspSaView[];
+  /** Makes the next views' counters fresh (optional). */
+  refresh?(): Promise<void>;
   /** Deletes a peer's SAs; returns a line of outcome. */
   clearIkeSa(peer: string): Promise<string>;
   /** The newest `n` log lines. */
