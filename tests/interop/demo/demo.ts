@@ -15,13 +15,14 @@ import { BranchgateDaemon } from "../lib/branchgate.ts";
 import type { BgConfig } from "../lib/branchgate_conf.ts";
 import { Lab } from "../lib/netns.ts";
 import { StrongswanPeer } from "../lib/strongswan.ts";
-import { twoSites } from "../lib/topology.ts";
+import type { SwanConnection } from "../lib/swanctl_conf.ts";
+import { type TwoSites, twoSites } from "../lib/topology.ts";
 
 /** A demo-only key: the demo's namespaces are gone when it ends. */
-const DEMO_PSK = "branchgate-demo-psk-0001";
+export const DEMO_PSK = "branchgate-demo-psk-0001";
 
 /** branchgate's config: one peer, the remote office. */
-const BRANCHGATE: BgConfig = {
+export const BRANCHGATE: BgConfig = {
   listen: ["192.0.2.1"],
   logLevel: "info",
   peers: [{
@@ -40,46 +41,62 @@ function say(line: string): void {
   console.log(`demo: ${line}`);
 }
 
-async function ping(lab: Lab, ns: string, from: string, to: string): Promise<string> {
+/** Pings `to` from `from` in `ns` three times; the summary line, or throws. */
+export async function ping(lab: Lab, ns: string, from: string, to: string): Promise<string> {
   const r = await lab.exec(ns, ["ping", "-c", "3", "-i", "0.3", "-W", "2", "-I", from, to]);
   const summary = r.stdout.split("\n").find((l) => l.includes("packets transmitted")) ?? "";
   if (r.code !== 0) throw new Error(`ping ${from} -> ${to} failed: ${summary || r.stderr}`);
   return summary;
 }
 
-async function demo(lab: Lab): Promise<void> {
-  const t0 = Date.now();
+/** The demo's two sites with branchgate on A and charon on B, both running, tunnel not up. */
+export interface DemoLab {
+  /** Namespaces and addresses. */
+  readonly sites: TwoSites;
+  /** branchgate on side A. */
+  readonly bg: BranchgateDaemon;
+  /** charon on side B (connection "branch", child "lan"). */
+  readonly office: StrongswanPeer;
+}
+
+/** The remote office's connection (IKEv1 Main Mode, UDP-encapsulated ESP). */
+export const OFFICE_CONNECTION: SwanConnection = {
+  name: "branch",
+  version: 1,
+  localAddrs: ["192.0.2.2"],
+  remoteAddrs: ["192.0.2.1"],
+  localId: "192.0.2.2",
+  remoteId: "192.0.2.1",
+  proposals: ["aes256-sha256-modp2048"],
+  encap: true,
+  children: [{
+    name: "lan",
+    localTs: ["203.0.113.0/24"],
+    remoteTs: ["198.51.100.0/24"],
+    espProposals: ["aes128gcm16"],
+  }],
+};
+
+/** Builds the topology and starts branchgate (config `config`) and charon. */
+export async function startDemoLab(lab: Lab, config: BgConfig = BRANCHGATE): Promise<DemoLab> {
   const sites = await twoSites(lab);
-  say(`namespaces ${lab.namespaces.join(" ")}`);
-  const bg = await BranchgateDaemon.start(lab, {
-    name: "bg",
-    ns: sites.a.gw,
-    config: BRANCHGATE,
-  });
-  say(`branchgate running in ${sites.a.gw} (pid ${bg.pid}), listening on 192.0.2.1:500`);
+  const bg = await BranchgateDaemon.start(lab, { name: "bg", ns: sites.a.gw, config });
   const office = await StrongswanPeer.start(lab, {
     name: "office",
     ns: sites.b.gw,
     config: {
-      connections: [{
-        name: "branch",
-        version: 1,
-        localAddrs: ["192.0.2.2"],
-        remoteAddrs: ["192.0.2.1"],
-        localId: "192.0.2.2",
-        remoteId: "192.0.2.1",
-        proposals: ["aes256-sha256-modp2048"],
-        encap: true,
-        children: [{
-          name: "lan",
-          localTs: ["203.0.113.0/24"],
-          remoteTs: ["198.51.100.0/24"],
-          espProposals: ["aes128gcm16"],
-        }],
-      }],
+      connections: [OFFICE_CONNECTION],
       secrets: [{ name: "branch", ids: ["192.0.2.2", "192.0.2.1"], secret: DEMO_PSK }],
     },
   });
+  return { sites, bg, office };
+}
+
+async function demo(lab: Lab): Promise<void> {
+  const t0 = Date.now();
+  const { sites, bg, office } = await startDemoLab(lab);
+  say(`namespaces ${lab.namespaces.join(" ")}`);
+  say(`branchgate running in ${sites.a.gw} (pid ${bg.pid}), listening on 192.0.2.1:500`);
   say(`strongSwan charon running in ${sites.b.gw} (pid ${office.pid}); initiating IKEv1`);
   await office.initiate("lan");
   say("tunnel up");
@@ -111,6 +128,8 @@ async function demo(lab: Lab): Promise<void> {
     } s`,
   );
   if (status.code !== 0) throw new Error(`branchgate exited with ${status.code}`);
+  await office.waitForLog(/received DELETE for IKE_SA/, { timeoutMs: 5000 });
+  say("strongSwan received branchgate's Deletes at shutdown");
 }
 
 if (import.meta.main) {
