@@ -116,3 +116,23 @@ Deno.test("after a restart the store runs, not the unchanged file; a changed fil
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("an IKE or NAT-T port in use is refused with one line naming the port", async () => {
+  const dir = tempDir();
+  const port = testPort();
+  Deno.writeTextFileSync(`${dir}/bg.toml`, testConfig(port));
+  const a = DaemonProc.spawn(`${dir}/a`, { config: `${dir}/bg.toml` });
+  let b: DaemonProc | undefined;
+  try {
+    await a.ready();
+    b = DaemonProc.spawn(`${dir}/b`, { config: `${dir}/bg.toml` });
+    assert.equal((await b.status).code, 1);
+    assert.match(b.log, new RegExp(`^branchgate run: .*port (${port}|${port + 1}).*in use`, "m"));
+    assert.match(b.log, /^branchgate run: .+$/m);
+    assert.ok(!b.log.includes("correct horse"));
+  } finally {
+    await a.kill();
+    await b?.kill();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
