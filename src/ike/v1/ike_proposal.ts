@@ -170,8 +170,9 @@ function parseTransform(t: TransformV1): Parsed | string {
         break;
       case IkeAttrV1.LIFE_DURATION:
         // RFC 2407 §4.5: a duration applies to the life type right before it.
-        if (lifeType === LifeTypeV1.SECONDS) seconds = v;
-        else if (lifeType === LifeTypeV1.KILOBYTES) kilobytes = v;
+        // A zero duration (strongSwan without rekey/reauth time) means no limit offered.
+        if (lifeType === LifeTypeV1.SECONDS) seconds = v === 0 ? undefined : v;
+        else if (lifeType === LifeTypeV1.KILOBYTES) kilobytes = v === 0 ? undefined : v;
         else return "LIFE_DURATION without LIFE_TYPE";
         break;
       default:

@@ -70,6 +70,9 @@ Deno.test("selectIke: lifetime in seconds (TLV too) honoured, bounded by ike_lif
   );
   assert.ok(!isIkeMismatch(long));
   assert.equal(long.alg.lifetimeSeconds, 7200);
+  const zero = selectIke(sa(t(7, 128, 4, 14, [a(11, 1), a(12, 0)])), p);
+  assert.ok(!isIkeMismatch(zero));
+  assert.equal(zero.alg.lifetimeSeconds, 7200);
   const none = selectIke(sa(t(7, 128, 4, 14)), p);
   assert.ok(!isIkeMismatch(none));
   assert.equal(none.alg.lifetimeSeconds, 7200);
