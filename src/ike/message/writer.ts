@@ -61,13 +61,16 @@ export class Writer {
 
   /** Raw bytes. */
   bytes(b: Uint8Array): this {
-    this.#buf.set(b, this.#room(b.length));
+    // #room may replace #buf: take the offset first, then write into the current buffer.
+    const at = this.#room(b.length);
+    this.#buf.set(b, at);
     return this;
   }
 
   /** `n` zero octets (reserved fields, placeholders). */
   zeros(n: number): this {
-    this.#buf.fill(0, this.#room(n), this.#len);
+    const at = this.#room(n);
+    this.#buf.fill(0, at, this.#len);
     return this;
   }
 
