@@ -35,7 +35,7 @@ Deno.test("Aggressive Mode: %any peer chosen by FQDN, established, keys agree", 
         remote_ts: ["10.3.0.0/16"],
       },
     ]),
-    { id: fqdn("branch1.example"), self: ANY },
+    { id: fqdn("branch1.example"), self: ANY, natt: "rfc", dpd: true },
   );
   const a2 = s.r.handle(s.i.am1(), GW, ANY, s.now);
   s.i.readAm2(oneSend(a2)); // throws unless HASH_R verifies
