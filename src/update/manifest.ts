@@ -11,7 +11,8 @@
  * `minVersion` raises the device's anti-rollback floor when the bundle is installed;
  * `revokeKeys` extends the device's revocation list. Payload names are relative paths inside a
  * slot: segments of `[A-Za-z0-9._+-]`, no `.`/`..`, no leading `/`, unique (case-sensitively
- * and after lowercasing, so no two names collide on a case-insensitive file system).
+ * and after lowercasing, so no two names collide on a case-insensitive file system), and not
+ * under `.bundle/` (where the installer keeps the manifest in each slot).
  * @module
  */
 
@@ -51,6 +52,9 @@ export interface Manifest {
   readonly payloads: readonly PayloadEntry[];
 }
 
+/** The slot directory the installer keeps the manifest in; no payload may use it. */
+export const RESERVED = ".bundle";
+
 const WORD = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SEGMENT = /^[A-Za-z0-9._+-]+$/;
 const MODES = new Set([0o644, 0o755]);
@@ -60,6 +64,7 @@ export function payloadNameProblem(name: unknown): string | undefined {
   if (typeof name !== "string" || name.length === 0) return "empty name";
   if (name.length > MAX_NAME) return "name too long";
   if (name.startsWith("/")) return `absolute path ${JSON.stringify(name)}`;
+  if (name === RESERVED || name.startsWith(`${RESERVED}/`)) return `reserved name ${RESERVED}`;
   for (const seg of name.split("/")) {
     if (seg === "." || seg === "..") return `path traversal in ${JSON.stringify(name)}`;
     if (!SEGMENT.test(seg)) return `bad characters or empty segment in ${JSON.stringify(name)}`;

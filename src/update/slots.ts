@@ -1,0 +1,94 @@
+/**
+ * The A/B slot layout under a state directory (the image layout): `slots/a`, `slots/b` and a
+ * relative symlink `current -> slots/<x>`, switched by renaming a new symlink over it and
+ * fsyncing the directory, so after a crash it names one slot or the other, never neither.
+ * Each installed slot keeps the signed manifest bytes in `.bundle/manifest.json`.
+ * @module
+ */
+
+import { sha256 } from "@noble/hashes/sha2.js";
+import { join } from "node:path";
+import { syncDir } from "../config/atomic.ts";
+import { UpdateError } from "./errors.ts";
+import { toHex } from "./hex.ts";
+import { type Manifest, parseManifest, RESERVED } from "./manifest.ts";
+import type { SlotName } from "./state.ts";
+
+/** Path of a slot. */
+export function slotDir(stateDir: string, slot: SlotName): string {
+  return join(stateDir, "slots", slot);
+}
+
+/** Path of the manifest copy inside a slot. */
+export function slotManifestPath(dir: string): string {
+  return join(dir, RESERVED, "manifest.json");
+}
+
+/** The slot `current` points to, or undefined when there is no `current` link yet. */
+export function currentSlot(stateDir: string): SlotName | undefined {
+  let target: string;
+  try {
+    target = Deno.readLinkSync(join(stateDir, "current"));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  const m = /^(?:\.\/)?slots\/(a|b)\/?$/.exec(target);
+  if (m === null) throw new UpdateError("state", `current points to ${target}, not a slot`);
+  return m[1] as SlotName;
+}
+
+/** Atomically points `current` at `slot` (durable when this returns). */
+export function switchCurrent(stateDir: string, slot: SlotName): void {
+  const tmp = join(stateDir, `.current.${Deno.pid}`);
+  try {
+    Deno.removeSync(tmp);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  Deno.symlinkSync(`slots/${slot}`, tmp);
+  Deno.renameSync(tmp, join(stateDir, "current"));
+  syncDir(stateDir);
+}
+
+/** The manifest of the version installed in `slot`, or undefined for an empty slot. */
+export function slotManifest(stateDir: string, slot: SlotName): Manifest | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(slotManifestPath(slotDir(stateDir, slot)));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  return parseManifest(bytes);
+}
+
+/**
+ * Checks that `slot` holds exactly one complete version: its manifest and every payload with
+ * the listed size and SHA-256. Returns the version, or a reason it is not complete.
+ */
+export function checkSlot(
+  stateDir: string,
+  slot: SlotName,
+): { ok: true; version: string } | { ok: false; reason: string } {
+  const dir = slotDir(stateDir, slot);
+  let m: Manifest | undefined;
+  try {
+    m = slotManifest(stateDir, slot);
+  } catch (err) {
+    return { ok: false, reason: `manifest: ${err instanceof Error ? err.message : err}` };
+  }
+  if (m === undefined) return { ok: false, reason: "no manifest" };
+  for (const p of m.payloads) {
+    let data: Uint8Array;
+    try {
+      data = Deno.readFileSync(join(dir, p.name));
+    } catch {
+      return { ok: false, reason: `${p.name} missing` };
+    }
+    if (data.length !== p.size || toHex(sha256(data)) !== p.sha256) {
+      return { ok: false, reason: `${p.name} does not match the manifest` };
+    }
+  }
+  return { ok: true, version: m.version };
+}
