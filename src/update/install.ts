@@ -18,9 +18,10 @@ import { syncDir } from "../config/atomic.ts";
 import { saveConfigFor } from "./config_link.ts";
 import { type DeviceTarget, deviceTrust } from "./device.ts";
 import { UpdateError } from "./errors.ts";
+import { withUpdateLock } from "./lock.ts";
 import type { Manifest } from "./manifest.ts";
 import { compareVersions } from "./semver.ts";
-import { checkSlot, currentSlot, slotDir, slotManifestPath, switchCurrent } from "./slots.ts";
+import { checkSlot, currentSlot, SLOT_MANIFEST, slotDir, switchCurrent } from "./slots.ts";
 import { removeTree, StagingSink } from "./staging.ts";
 import { otherSlot, readState, type SlotName, type UpdateState, writeState } from "./state.ts";
 import { BundleStream, type VerifiedBundle } from "./stream.ts";
@@ -79,23 +80,6 @@ export function acceptManifest(
   }
 }
 
-/** Takes the install lock (an flock, released when the process dies). */
-function lock(stateDir: string): Deno.FsFile {
-  Deno.mkdirSync(join(stateDir, "update"), { recursive: true, mode: 0o700 });
-  const f = Deno.openSync(join(stateDir, "update", "lock"), {
-    read: true,
-    write: true,
-    create: true,
-  });
-  try {
-    f.lockSync(true);
-  } catch (err) {
-    f.close();
-    throw err;
-  }
-  return f;
-}
-
 /** Installs a bundle read from `chunks` into the inactive slot of `stateDir`. */
 export async function installBundle(
   stateDir: string,
@@ -103,8 +87,7 @@ export async function installBundle(
   o: InstallOptions,
 ): Promise<InstallResult> {
   const progress = o.progress ?? (() => {});
-  const l = lock(stateDir);
-  try {
+  return await withUpdateLock(stateDir, async () => {
     Deno.mkdirSync(join(stateDir, "slots"), { recursive: true, mode: 0o755 });
     const state = readState(stateDir);
     const active = currentSlot(stateDir);
@@ -149,7 +132,7 @@ export async function installBundle(
     }
     const s = sink as StagingSink;
     progress("stage");
-    s.extra(slotManifestPath(".").slice(2), bundle.manifestBytes);
+    s.extra(SLOT_MANIFEST, bundle.manifestBytes);
     s.syncDirs();
     progress("place");
     const dest = slotDir(stateDir, target);
@@ -189,9 +172,7 @@ export async function installBundle(
       alreadyRunning: false,
       bundle,
     };
-  } finally {
-    l.close();
-  }
+  });
 }
 
 /** The bytes of a file as chunks. */

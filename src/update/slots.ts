@@ -19,9 +19,12 @@ export function slotDir(stateDir: string, slot: SlotName): string {
   return join(stateDir, "slots", slot);
 }
 
+/** Name of the manifest copy inside a slot, relative to the slot. */
+export const SLOT_MANIFEST = `${RESERVED}/manifest.json`;
+
 /** Path of the manifest copy inside a slot. */
 export function slotManifestPath(dir: string): string {
-  return join(dir, RESERVED, "manifest.json");
+  return join(dir, SLOT_MANIFEST);
 }
 
 /** The slot `current` points to, or undefined when there is no `current` link yet. */
