@@ -8,7 +8,7 @@
  */
 
 import { getCrypto } from "../crypto/registry.ts";
-import { u32 } from "../crypto/kdf/primitives.ts";
+import { concat, u32 } from "../crypto/kdf/primitives.ts";
 import type { EspLifetimeEvent } from "../esp/sa_spec.ts";
 import type { LogFields, LogLevel } from "../log.ts";
 import type { IkeSaView } from "../shell/host.ts";
@@ -417,6 +417,7 @@ export class IkeV1Responder implements IkeResponder {
       return;
     }
     const msg = decoded.value;
+    if (!msg.encrypted && this.#unknownPayload(ctx, msg, a)) return;
     const zeroR = header.spiR.every((b) => b === 0);
     if (zeroR) {
       const idx = `${from}|${a.remote.port}|${hex(header.spiI)}`;
@@ -508,6 +509,43 @@ export class IkeV1Responder implements IkeResponder {
         messageId: header.messageId,
       },
     );
+  }
+
+  /**
+   * RFC 2408 §5.1: a payload type we do not know in a Phase 1 message is answered with an
+   * INVALID_PAYLOAD_TYPE notification and the message is dropped.
+   */
+  #unknownPayload(ctx: ExchangeContext, msg: MessageV1, a: Arrival): boolean {
+    if (msg.encrypted) return false;
+    const t = msg.header.exchangeType;
+    if (t !== ExchangeTypeV1.IDENTITY_PROTECTION && t !== ExchangeTypeV1.AGGRESSIVE) return false;
+    const bad = msg.payloads.find((p) => p.kind === "unknown");
+    if (bad === undefined) return false;
+    const sa = this.#sas.get(saKey(msg.header.spiI, msg.header.spiR));
+    ctx.event(
+      "warn",
+      sa?.peerName ?? a.remote.address,
+      `INVALID_PAYLOAD_TYPE: payload ${bad.type} in a Phase 1 message; dropped`,
+    );
+    const datagram = encodeV1Message(
+      {
+        spiI: msg.header.spiI,
+        spiR: msg.header.spiR,
+        exchangeType: ExchangeTypeV1.INFORMATIONAL,
+        flags: 0,
+        messageId: 0,
+      },
+      [{
+        kind: "n",
+        doi: DoiV1.IPSEC,
+        protocol: ProtocolV1.ISAKMP,
+        spi: concat(msg.header.spiI, msg.header.spiR),
+        notifyType: NotifyTypeV1.INVALID_PAYLOAD_TYPE,
+        data: Uint8Array.of(bad.type),
+      }],
+    );
+    ctx.emit({ kind: "send", datagram, local: a.local, remote: a.remote });
+    return true;
   }
 
   #float(ctx: ExchangeContext, sa: IkeSa, a: Arrival): void {

@@ -262,3 +262,29 @@ Deno.test("Main Mode: IKE SA lifetime bounded by ike_lifetime, expiry sends a De
   assert.ok(d.payloads.some((p) => p.kind === "d" && p.protocol === 1));
   assert.equal(s.r.ikeSas(s.now).length, 0);
 });
+
+Deno.test("Main Mode: an unknown payload type → INVALID_PAYLOAD_TYPE notify, no SA", () => {
+  const s = setup();
+  const m1 = s.i.mm1();
+  // Append an unknown payload (type 77) after the last one: patch the last next-payload field.
+  const extra = Uint8Array.of(0, 0, 0, 6, 0xaa, 0xbb);
+  const bad = new Uint8Array(m1.length + extra.length);
+  bad.set(m1);
+  bad.set(extra, m1.length);
+  new DataView(bad.buffer).setUint32(24, bad.length);
+  // Walk the chain to the last payload and point it at type 77.
+  let off = 28;
+  for (;;) {
+    const next = bad[off]!;
+    const len = (bad[off + 2]! << 8) | bad[off + 3]!;
+    if (next === 0) {
+      bad[off] = 77;
+      break;
+    }
+    off += len;
+  }
+  const act = s.r.handle(bad, GW, BRANCH, s.now);
+  assert.equal(notifyType(oneSend(act)), 1);
+  assert.ok(hasEvent(act, /INVALID_PAYLOAD_TYPE/));
+  assert.equal(s.r.ikeSas(s.now).length, 0);
+});
