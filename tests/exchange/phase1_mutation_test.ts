@@ -1,0 +1,101 @@
+/**
+ * Mutated Phase 1 and Informational messages (seeded bit flips, truncations, length lies) never
+ * make the responder throw or report an internal error, and never establish an SA.
+ */
+
+import assert from "node:assert/strict";
+import type { IkeAction } from "../../src/ike/actions.ts";
+import { BRANCH, GW, mainMode, oneSend, policy, sends, setup } from "./initiator/p1_harness.ts";
+
+/** xorshift32, seeded: the same mutations every run. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x;
+  };
+}
+
+function mutate(msg: Uint8Array, r: () => number): Uint8Array {
+  const m = msg.slice();
+  switch (r() % 4) {
+    case 0: // bit flips, avoiding the cookies so the message reaches the SA
+      for (let k = 0; k < 1 + (r() % 4); k++) {
+        const i = 16 + (r() % (m.length - 16));
+        m[i] = m[i]! ^ (1 << (r() % 8));
+      }
+      return m;
+    case 1: // truncation
+      return m.subarray(0, r() % m.length);
+    case 2: { // a payload length lie
+      const i = 28 + 2 + (r() % Math.max(1, m.length - 30));
+      m[i] = r() & 0xff;
+      return m;
+    }
+    default: { // random tail
+      const extra = Uint8Array.from({ length: 1 + (r() % 40) }, () => r() & 0xff);
+      const out = new Uint8Array(m.length + extra.length);
+      out.set(m);
+      out.set(extra, m.length);
+      return out;
+    }
+  }
+}
+
+function noInternalError(actions: readonly IkeAction[], what: string): void {
+  for (const a of actions) {
+    if (a.kind === "event") assert.ok(!/internal error/.test(a.message), `${what}: ${a.message}`);
+  }
+}
+
+Deno.test("mutated Main Mode messages 1, 3, 5: no exception, no internal error, no SA", () => {
+  const r = rng(0x5eed);
+  let reached5 = 0;
+  for (let round = 0; round < 40; round++) {
+    const s = setup();
+    const m1 = s.i.mm1();
+    // A mutated message 1 may well be acceptable (e.g. another lifetime): use another responder.
+    const spare = setup().r;
+    for (let k = 0; k < 5; k++) {
+      noInternalError(spare.handle(mutate(m1, r), GW, BRANCH, s.now), "m1");
+    }
+    s.i.readPlain(oneSend(s.r.handle(m1, GW, BRANCH, s.now)));
+    const m3 = s.i.mm3();
+    for (let k = 0; k < 5; k++) noInternalError(s.r.handle(mutate(m3, r), GW, BRANCH, s.now), "m3");
+    // Message 3 has no integrity protection: a mutation may have been taken as message 3.
+    const a3 = sends(s.r.handle(m3, GW, BRANCH, s.now));
+    if (a3.length !== 1) continue;
+    s.i.readMm4(a3[0]!.datagram);
+    const m5 = s.i.mm5();
+    reached5++;
+    for (let k = 0; k < 5; k++) {
+      noInternalError(s.r.handle(mutate(m5, r), GW, BRANCH, s.now), "m5");
+    }
+    assert.ok(!s.r.ikeSas(s.now).some((v) => v.state === "ESTABLISHED"));
+  }
+  assert.ok(reached5 >= 20, `only ${reached5} rounds reached message 5`);
+});
+
+Deno.test("mutated Informational and Quick Mode datagrams on an established SA: no internal error", () => {
+  const r = rng(0xbeef);
+  const s = setup(policy(), { dpd: true });
+  mainMode(s);
+  const info = s.i.informational(77, {
+    kind: "n",
+    doi: 1,
+    protocol: 1,
+    spi: new Uint8Array([...s.i.ckyI, ...s.i.ckyR]),
+    notifyType: 36136,
+    data: Uint8Array.of(0, 0, 0, 1),
+  });
+  for (let k = 0; k < 300; k++) {
+    const m = mutate(info, r);
+    if (r() % 2 === 0 && m.length > 18) m[18] = 32; // as Quick Mode
+    noInternalError(s.r.handle(m, GW, BRANCH, s.now), "info");
+  }
+  assert.equal(s.r.ikeSas(s.now).length, 1);
+});
