@@ -28,7 +28,7 @@ export function rootsDir(stateDir: string): string {
   return join(stateDir, "update", "roots");
 }
 
-/** Reads every root public key in `dir`. */
+/** Reads every root public key (`*.pub` of role root) in `dir`; other keys are skipped. */
 export function readRoots(dir: string): PublicKeyInfo[] {
   const roots: PublicKeyInfo[] = [];
   let entries: Deno.DirEntry[];
@@ -44,8 +44,7 @@ export function readRoots(dir: string): PublicKeyInfo[] {
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!e.isFile || !e.name.endsWith(".pub")) continue;
     const k = decodePublicKeyFile(Deno.readTextFileSync(join(dir, e.name)), e.name);
-    if (k.role !== "root") throw new UpdateError("key", `${e.name}: not a root key`);
-    roots.push(k);
+    if (k.role === "root") roots.push(k); // release keys next to them are not anchors
   }
   return roots;
 }
