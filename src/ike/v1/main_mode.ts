@@ -87,9 +87,13 @@ export function mainModeNext(
       deriveKeys(ctx, sa, ke.data, ni.data);
     } catch (e) {
       if (!(e instanceof Phase1Error)) throw e;
+      // A malformed KE or nonce may be spoofed: drop it and keep waiting for a good one.
+      if (e.notify !== undefined) {
+        ctx.event("warn", peer, `Main Mode message 3 dropped: ${e.message}`);
+        return;
+      }
       ctx.event("warn", peer, `Main Mode message 3 refused: ${e.message}`);
       ctx.failure(peer, e.message);
-      if (e.notify !== undefined) ctx.notifyPlain(sa, e.notify);
       ctx.removeSa(sa, e.message);
       return;
     }
