@@ -13,7 +13,10 @@ import { ConfigStore } from "../config/store.ts";
 import { Logger } from "../log.ts";
 import type { SlotName } from "./state.ts";
 
-/** Rewrites config text for the running version; returns it unchanged when nothing applies. */
+/**
+ * Rewrites config text for the running version; must be idempotent (text already in the new
+ * form comes back unchanged, so every trial start may call it).
+ */
 export type ConfigMigration = (text: string) => string;
 
 /** The saved config of a slot. */
