@@ -101,6 +101,13 @@ const DPD_VID = Uint8Array.from([
   0x00,
 ]);
 
+/** MODP values are fixed-length (RFC 2409 §5: g^x as long as the prime); node may drop zeros. */
+function pad256(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(256);
+  out.set(b, 256 - b.length);
+  return out;
+}
+
 function md5(b: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("md5").update(b).digest());
 }
@@ -145,7 +152,7 @@ export class Phase1Initiator {
   /** A new initiator. */
   constructor(readonly o: InitiatorOptions) {
     this.#dh.generateKeys();
-    this.gxi = new Uint8Array(this.#dh.getPublicKey());
+    this.gxi = pad256(this.#dh.getPublicKey());
   }
 
   #prf(key: Uint8Array, ...data: Uint8Array[]): Uint8Array {
@@ -256,7 +263,7 @@ export class Phase1Initiator {
     if (ke?.kind !== "ke" || nr?.kind !== "nonce") throw new Error("no KE/Nr");
     this.gxr = ke.data.slice();
     this.nr = nr.data.slice();
-    const gxy = new Uint8Array(this.#dh.computeSecret(this.gxr));
+    const gxy = pad256(this.#dh.computeSecret(this.gxr));
     this.skeyid = this.#prf(new TextEncoder().encode(this.o.psk), this.ni, this.nr);
     this.skeyidD = this.#prf(this.skeyid, gxy, this.ckyI, this.ckyR, Uint8Array.of(0));
     this.skeyidA = this.#prf(
