@@ -21,16 +21,16 @@ export interface TestKeys {
   readonly trust: TrustAnchors;
 }
 
-/** Fresh keys; the release certificate is valid for a day either side of {@link NOW}. */
-export function makeKeys(suffix = ""): TestKeys {
+/** Fresh keys; the release certificate is valid for a day either side of `center`. */
+export function makeKeys(suffix = "", center: Date = NOW): TestKeys {
   const root = secretKeyInfo("root", `root${suffix}`, generateKeyPair().secretKey);
   const release = secretKeyInfo("release", `rel${suffix}`, generateKeyPair().secretKey);
   const day = 86_400_000;
   const cert = issueCert(
     root,
     publicPart(release),
-    new Date(NOW.getTime() - day),
-    new Date(NOW.getTime() + day),
+    new Date(center.getTime() - day),
+    new Date(center.getTime() + day),
   );
   return { root, release, cert, trust: { roots: [publicPart(root)], revoked: new Set() } };
 }
