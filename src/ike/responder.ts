@@ -120,8 +120,11 @@ export class IkeV1Responder implements IkeResponder {
           ? undefined
           : JSON.stringify(peer) + hex(key ?? new Uint8Array(0));
       };
-      const gwChanged =
-        JSON.stringify(old.config.gateway) !== JSON.stringify(policy.config.gateway);
+      // Gateway settings the IKE SAs depend on (ports, addresses, our identity); log level or
+      // MTU changes keep every SA.
+      const gwKey = (g: IkePolicy["config"]["gateway"]) =>
+        JSON.stringify([g.listen, g.ike_port, g.natt_port, g.local_id ?? ""]);
+      const gwChanged = gwKey(old.config.gateway) !== gwKey(policy.config.gateway);
       for (const p of old.config.peer) {
         const before = sig(old, p.name);
         const after = sig(policy, p.name);

@@ -214,3 +214,19 @@ Deno.test("setPolicy: unchanged peer keeps its SAs, changed peer's SAs are delet
   assert.equal(act.filter((a) => a.kind === "deleteSa").length, 2);
   assert.equal(s.r.ikeSas(s.now).length, 0);
 });
+
+Deno.test("setPolicy: a log level change keeps SAs; an IKE port change deletes them", () => {
+  const s = setup();
+  withChild(s);
+  const quiet = policy();
+  const cfg = { ...quiet.config, gateway: { ...quiet.config.gateway, log_level: "warn" as const } };
+  assert.equal(
+    s.r.setPolicy({ ...quiet, config: cfg }, s.now).filter((a) => a.kind === "deleteSa").length,
+    0,
+  );
+  assert.equal(s.r.ikeSas(s.now).length, 1);
+  const moved = { ...quiet.config, gateway: { ...quiet.config.gateway, natt_port: 4501 } };
+  const act = s.r.setPolicy({ ...quiet, config: moved }, s.now);
+  assert.equal(act.filter((a) => a.kind === "deleteSa").length, 2);
+  assert.equal(s.r.ikeSas(s.now).length, 0);
+});
