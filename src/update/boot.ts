@@ -14,7 +14,7 @@ import { type ConfigMigration, migrateConfig, restoreConfigFor } from "./config_
 import { UpdateError } from "./errors.ts";
 import { withUpdateLock } from "./lock.ts";
 import { compareVersions } from "./semver.ts";
-import { checkSlot, currentSlot, slotManifest, switchCurrent } from "./slots.ts";
+import { currentSlot, slotManifest, switchCurrent, usableSlot } from "./slots.ts";
 import {
   type Fallback,
   otherSlot,
@@ -61,7 +61,7 @@ function fallBack(
   now: Date,
 ): BootDecision {
   const to = otherSlot(from);
-  const target = checkSlot(stateDir, to);
+  const target = usableSlot(stateDir, to);
   if (!target.ok) {
     throw new UpdateError("state", `cannot fall back to slot ${to}: ${target.reason}`);
   }
@@ -161,11 +161,17 @@ export function rollback(stateDir: string, now: Date): Promise<BootDecision> {
     const active = currentSlot(stateDir);
     if (active === undefined) throw new UpdateError("state", "no installed version (no current)");
     const to = otherSlot(active);
-    const check = checkSlot(stateDir, to);
+    const check = usableSlot(stateDir, to);
     if (!check.ok) {
       throw new UpdateError("state", `slot ${to} has no complete version: ${check.reason}`);
     }
-    if (compareVersions(check.version, state.floor) < 0) {
+    if (check.version === undefined && compareVersions(state.floor, "0.0.0") > 0) {
+      throw new UpdateError(
+        "downgrade",
+        `slot ${to} holds an image of unknown version, floor is ${state.floor}`,
+      );
+    }
+    if (check.version !== undefined && compareVersions(check.version, state.floor) < 0) {
       throw new UpdateError(
         "downgrade",
         `slot ${to} holds ${check.version}, below the anti-rollback floor ${state.floor}`,

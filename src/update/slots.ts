@@ -95,3 +95,23 @@ export function checkSlot(
   }
   return { ok: true, version: m.version };
 }
+
+/**
+ * Whether the device can run `slot`: a complete installed version, or a factory image (files
+ * but no manifest, as `make image` lays out slot a). Returns the version when known.
+ */
+export function usableSlot(
+  stateDir: string,
+  slot: SlotName,
+): { ok: true; version: string | undefined } | { ok: false; reason: string } {
+  const c = checkSlot(stateDir, slot);
+  if (c.ok || c.reason !== "no manifest") return c;
+  try {
+    for (const _ of Deno.readDirSync(slotDir(stateDir, slot))) {
+      return { ok: true, version: undefined };
+    }
+  } catch {
+    // no such directory
+  }
+  return { ok: false, reason: "empty" };
+}

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { bootStart, markGood, rollback } from "../../../src/update/boot.ts";
+import { bootStart, markFailed, markGood, rollback } from "../../../src/update/boot.ts";
 import { UpdateError } from "../../../src/update/errors.ts";
 import { HEADER_LENGTH } from "../../../src/update/format.ts";
 import { installBundle } from "../../../src/update/install.ts";
 import { checkSlot, currentSlot } from "../../../src/update/slots.ts";
 import { readState } from "../../../src/update/state.ts";
 import { makeBundle, makeKeys, NOW } from "./fixture.ts";
-import { chunksOf, makeDevice, snapshot, TARGET } from "./device_fixture.ts";
+import { chunksOf, makeDevice, snapshot, TARGET, trustRoot } from "./device_fixture.ts";
 
 const keys = makeKeys();
 const opts = { target: TARGET, now: NOW };
@@ -140,6 +140,28 @@ Deno.test("a stale trial (install stopped before the switch) is dropped at start
     const d = await bootStart(dir, { now: NOW });
     assert.equal(d.slot, "a");
     assert.equal(readState(dir).trial, undefined);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a factory image (slot a without a manifest) is updated and fallen back to", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bg-factory-" });
+  try {
+    Deno.mkdirSync(join(dir, "slots", "a", "bin"), { recursive: true });
+    Deno.mkdirSync(join(dir, "slots", "b"));
+    Deno.writeTextFileSync(join(dir, "slots", "a", "branchgate.js"), "// factory\n");
+    Deno.symlinkSync("slots/a", join(dir, "current"));
+    trustRoot(dir, keys);
+    const r = await installBundle(dir, chunksOf(makeBundle(keys, "1.0.0")), opts);
+    assert.equal(r.slot, "b");
+    assert.equal(r.previous, undefined);
+    await markFailed(dir, "config does not load");
+    assert.equal(currentSlot(dir), "b");
+    const d = await bootStart(dir, { now: NOW });
+    assert.equal(d.slot, "a");
+    assert.equal(d.version, undefined);
+    assert.equal(Deno.readTextFileSync(join(dir, "current", "branchgate.js")), "// factory\n");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
