@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bootStart, markFailed, markGood, rollback } from "../../../src/update/boot.ts";
 import { UpdateError } from "../../../src/update/errors.ts";
+import { splitBundle } from "../../../src/update/create.ts";
 import { HEADER_LENGTH } from "../../../src/update/format.ts";
 import { installBundle } from "../../../src/update/install.ts";
 import { checkSlot, currentSlot } from "../../../src/update/slots.ts";
@@ -45,7 +46,12 @@ Deno.test("tampered, wrong-target and downgrade installs change nothing on disk"
   const dir = await makeDevice(keys);
   try {
     const good = makeBundle(keys, "1.1.0");
-    for (const i of [3, HEADER_LENGTH + 20, good.length - 200, good.length - 1]) {
+    const h = splitBundle(good).header;
+    const sigAt = HEADER_LENGTH + h.manifestLength;
+    const payloadAt = sigAt + h.signatureLength;
+    // Header, manifest, signature block (certificate, root signature, release signature), payload.
+    const positions = [3, 13, HEADER_LENGTH + 20, sigAt + 10, payloadAt - 70, payloadAt - 1];
+    for (const i of [...positions, payloadAt, good.length - 1]) {
       const t = good.slice();
       t[i] = (t[i] as number) ^ 0x04;
       const before = snapshot(dir);
