@@ -8,7 +8,6 @@
  */
 
 import { getCrypto } from "../crypto/registry.ts";
-import { concat, u32 } from "../crypto/kdf/primitives.ts";
 import type { EspLifetimeEvent } from "../esp/sa_spec.ts";
 import type { LogFields, LogLevel } from "../log.ts";
 import type { IkeSaView } from "../shell/host.ts";
@@ -20,22 +19,21 @@ import type {
   IkeResponder,
   PeerStateView,
 } from "./actions.ts";
-import { decodeHeader, FlagV1, HEADER_LENGTH, type IsakmpHeader } from "./message/header.ts";
-import { encodeV1Chain, readV1Payloads } from "./message/v1/chain.ts";
+import { decodeHeader, FlagV1 } from "./message/header.ts";
+import { encodeV1Chain } from "./message/v1/chain.ts";
 import {
   decodeV1Message,
   encodeV1EncryptedMessage,
   encodeV1Message,
 } from "./message/v1/message.ts";
-import { DoiV1, ExchangeTypeV1, NotifyTypeV1, ProtocolV1 } from "./message/v1/registry.ts";
+import { DoiV1, ExchangeTypeV1, ProtocolV1 } from "./message/v1/registry.ts";
 import { nameOf } from "./message/names.ts";
-import type { MessageV1 } from "./message/v1/message.ts";
 import type { DeletePayloadV1, NotifyPayloadV1, PayloadV1 } from "./message/v1/types.ts";
 import { hex, type IkeSa, saKey } from "./sa.ts";
 import { aggressiveMode1, aggressiveMode3 } from "./v1/aggressive_mode.ts";
 import type { Arrival, ExchangeContext, V1Crypto } from "./v1/context.ts";
 import { CookieMaker } from "./v1/cookies.ts";
-import { decryptBody, encryptBody, messageIv } from "./v1/crypto_state.ts";
+import { encryptBody, messageIv } from "./v1/crypto_state.ts";
 import {
   cookiePair,
   handleInformational,
@@ -46,6 +44,9 @@ import {
 import { mainMode1, mainModeNext } from "./v1/main_mode.ts";
 import { isakmpDelete, sameBytes } from "./v1/phase1_common.ts";
 import { Phase2 } from "./v1/phase2.ts";
+import { dispatchQuickMode, followNatMapping, invalidPayloadType } from "./v1/dispatch_helpers.ts";
+import { dpdDeadline, dpdStep, startProbe } from "./v1/dpd.ts";
+import { ikeSaView, peerStateView } from "./v1/views.ts";
 import type { QmHost, QmIkeSa } from "./v1/phase2_host.ts";
 
 /** Half-open Phase 1 exchanges are dropped after this long (ms). */
@@ -170,21 +171,7 @@ export class IkeV1Responder implements IkeResponder {
 
   /** {@inheritDoc IkeResponder.ikeSas} */
   ikeSas(now: number): IkeSaView[] {
-    return this.#allSas().map((sa) => {
-      const exp = sa.expires;
-      return {
-        peer: sa.peerName,
-        state: sa.state,
-        local: `${sa.local.address}:${sa.local.port}`,
-        remote: `${sa.remote.address}:${sa.remote.port}`,
-        spis: `${hex(sa.ckyI)}_i ${hex(sa.ckyR)}_r`,
-        algorithms: sa.state === "ESTABLISHED" ? sa.alg?.text ?? "" : "",
-        ageSeconds: Math.max(0, Math.floor((now - sa.created) / 1000)),
-        ...(exp === undefined
-          ? {}
-          : { expiresSeconds: Math.max(0, Math.floor((exp - now) / 1000)) }),
-      };
-    });
+    return this.#allSas().map((sa) => ikeSaView(sa, now));
   }
 
   /** {@inheritDoc IkeResponder.childSas} */
@@ -194,18 +181,10 @@ export class IkeV1Responder implements IkeResponder {
 
   /** {@inheritDoc IkeResponder.peerStates} */
   peerStates(_now: number): PeerStateView[] {
-    return this.#policy.config.peer.map((p) => {
-      const sas = this.#allSas().filter((s) => s.peer?.name === p.name);
-      const children = this.#phase2.childCount(p.name);
-      const up = sas.some((s) => s.state === "ESTABLISHED") && children > 0;
-      return {
-        name: p.name,
-        state: up ? "up" : sas.length > 0 || children > 0 ? "connecting" : "down",
-        ikeSas: sas.length,
-        childSas: children,
-        detail: up ? "" : this.#failures.get(p.name) ?? "",
-      };
-    });
+    const sas = this.#allSas();
+    return this.#policy.config.peer.map((p) =>
+      peerStateView(p, sas, this.#phase2.childCount(p.name), this.#failures.get(p.name))
+    );
   }
 
   // ---- plumbing ----
@@ -420,7 +399,19 @@ export class IkeV1Responder implements IkeResponder {
       return;
     }
     const msg = decoded.value;
-    if (!msg.encrypted && this.#unknownPayload(ctx, msg, a)) return;
+    if (!msg.encrypted) {
+      const bad = invalidPayloadType(msg);
+      if (bad !== undefined) {
+        const sa = this.#sas.get(saKey(header.spiI, header.spiR));
+        ctx.event(
+          "warn",
+          sa?.peerName ?? from,
+          `INVALID_PAYLOAD_TYPE: payload ${bad.type} in a Phase 1 message; dropped`,
+        );
+        ctx.emit({ kind: "send", datagram: bad.notify, local: a.local, remote: a.remote });
+        return;
+      }
+    }
     const zeroR = header.spiR.every((b) => b === 0);
     if (zeroR) {
       const idx = `${from}|${a.remote.port}|${hex(header.spiI)}`;
@@ -494,10 +485,10 @@ export class IkeV1Responder implements IkeResponder {
         return;
       case ExchangeTypeV1.INFORMATIONAL:
         handleInformational(ctx, sa, msg);
-        if (sa.state === "ESTABLISHED" && msg.encrypted) this.#float(ctx, sa, a);
+        if (sa.state === "ESTABLISHED" && msg.encrypted) followNatMapping(ctx, sa, a);
         return;
       case ExchangeTypeV1.QUICK_MODE:
-        this.#quickMode(ctx, sa, header, msg, a);
+        dispatchQuickMode(ctx, sa, msg, a);
         return;
       default:
         break;
@@ -514,112 +505,10 @@ export class IkeV1Responder implements IkeResponder {
     );
   }
 
-  /**
-   * RFC 2408 §5.1: a payload type we do not know in a Phase 1 message is answered with an
-   * INVALID_PAYLOAD_TYPE notification and the message is dropped.
-   */
-  #unknownPayload(ctx: ExchangeContext, msg: MessageV1, a: Arrival): boolean {
-    if (msg.encrypted) return false;
-    const t = msg.header.exchangeType;
-    if (t !== ExchangeTypeV1.IDENTITY_PROTECTION && t !== ExchangeTypeV1.AGGRESSIVE) return false;
-    const bad = msg.payloads.find((p) => p.kind === "unknown");
-    if (bad === undefined) return false;
-    const sa = this.#sas.get(saKey(msg.header.spiI, msg.header.spiR));
-    ctx.event(
-      "warn",
-      sa?.peerName ?? a.remote.address,
-      `INVALID_PAYLOAD_TYPE: payload ${bad.type} in a Phase 1 message; dropped`,
-    );
-    const datagram = encodeV1Message(
-      {
-        spiI: msg.header.spiI,
-        spiR: msg.header.spiR,
-        exchangeType: ExchangeTypeV1.INFORMATIONAL,
-        flags: 0,
-        messageId: 0,
-      },
-      [{
-        kind: "n",
-        doi: DoiV1.IPSEC,
-        protocol: ProtocolV1.ISAKMP,
-        spi: concat(msg.header.spiI, msg.header.spiR),
-        notifyType: NotifyTypeV1.INVALID_PAYLOAD_TYPE,
-        data: Uint8Array.of(bad.type),
-      }],
-    );
-    ctx.emit({ kind: "send", datagram, local: a.local, remote: a.remote });
-    return true;
-  }
-
-  #float(ctx: ExchangeContext, sa: IkeSa, a: Arrival): void {
-    const natt = ctx.policy.config.gateway.natt_port;
-    if (
-      a.local.port === natt &&
-      (sa.remote.port !== a.remote.port || sa.remote.address !== a.remote.address)
-    ) {
-      sa.local = a.local;
-      sa.remote = a.remote;
-      ctx.event("info", sa.peerName, "peer's NAT mapping changed; IKE endpoint updated", {
-        remote: `${a.remote.address}:${a.remote.port}`,
-      });
-    }
-  }
-
   #resend(ctx: ExchangeContext, sa: IkeSa): void {
     if (sa.lastResponse === undefined) return;
     ctx.emit({ kind: "send", datagram: sa.lastResponse, local: sa.local, remote: sa.remote });
     ctx.event("debug", sa.peerName, "retransmitted request: previous response sent again");
-  }
-
-  #quickMode(
-    ctx: ExchangeContext,
-    sa: IkeSa,
-    header: IsakmpHeader,
-    msg: MessageV1,
-    a: Arrival,
-  ): void {
-    const peer = sa.peerName;
-    if (
-      sa.state !== "ESTABLISHED" || sa.alg === undefined || !msg.encrypted || header.messageId === 0
-    ) {
-      ctx.event(
-        "warn",
-        peer,
-        "Quick Mode message before Phase 1 completed, unencrypted or with message ID 0; dropped",
-      );
-      return;
-    }
-    const mid = header.messageId;
-    const entry = sa.messages.get(mid);
-    const retransmit = entry?.lastIn !== undefined && sameBytes(entry.lastIn.datagram, a.datagram);
-    let iv: Uint8Array;
-    let chain;
-    let nextIv: Uint8Array;
-    try {
-      iv = retransmit ? entry!.lastIn!.iv : messageIv(ctx.crypto, sa, mid);
-      const d = decryptBody(ctx.crypto, sa.alg.cipher, sa.encKey, iv, msg.body);
-      chain = readV1Payloads(header.nextPayload, d.plaintext, HEADER_LENGTH);
-      nextIv = d.nextIv;
-    } catch (e) {
-      const why = e instanceof Error ? e.message : "undecodable";
-      ctx.event("warn", peer, `Quick Mode message dropped: ${why}`, { messageId: mid });
-      return;
-    }
-    if (!retransmit) {
-      sa.messages.set(mid, {
-        iv: nextIv,
-        lastIn: { datagram: a.datagram.slice(), iv },
-        touched: ctx.now,
-      });
-    }
-    sa.lastSeen = ctx.now;
-    this.#float(ctx, sa, a);
-    this.#phase2.handleQuickMode(ctx.host, qmView(sa), {
-      messageId: mid,
-      flags: header.flags,
-      chain,
-      datagram: a.datagram,
-    }, ctx.now);
   }
 
   // ---- timers ----
@@ -654,37 +543,21 @@ export class IkeV1Responder implements IkeResponder {
     this.#phase2.tick(ctx.host, now);
   }
 
-  /** RFC 3706 §5: probe an idle peer every dpd_delay; after dpd_timeout of silence, it is dead. */
+  /** RFC 3706 §5 via dpd.ts: probe an idle peer; a silent one is dead and its SAs go. */
   #dpd(ctx: ExchangeContext, sa: IkeSa): void {
+    const step = dpdStep(sa, ctx.now);
     const peer = sa.peer;
-    if (peer === undefined || !sa.dpd.supported || peer.dpd_delay === 0) return;
-    const now = ctx.now;
-    const delay = peer.dpd_delay * 1000;
-    if (
-      sa.dpd.pendingSeq !== undefined && peer.dpd_timeout > 0 &&
-      now - sa.lastSeen >= peer.dpd_timeout * 1000
-    ) {
-      ctx.event("warn", peer.name, `dead peer: no answer for ${peer.dpd_timeout} s; SAs deleted`);
-      ctx.failure(peer.name, "dead peer detected");
-      this.#phase2.deletePeer(ctx.host, peer.name, false);
-      for (const o of this.#allSas()) {
-        if (o.peer?.name === peer.name) this.#removeSa(ctx, o, "dead peer");
-      }
+    if (step === undefined || peer === undefined) return;
+    if (step === "probe") {
+      this.#sendInformational(sa, startProbe(sa, ctx.now));
       return;
     }
-    if (now - sa.lastSeen < delay || now - sa.dpd.lastProbe < delay) return;
-    const seq = sa.dpd.ourSeq;
-    sa.dpd.ourSeq = (seq + 1) >>> 0 || 1;
-    sa.dpd.pendingSeq = seq;
-    sa.dpd.lastProbe = now;
-    this.#sendInformational(sa, {
-      kind: "n",
-      doi: DoiV1.IPSEC,
-      protocol: ProtocolV1.ISAKMP,
-      spi: cookiePair(sa),
-      notifyType: NotifyTypeV1.R_U_THERE,
-      data: u32(seq),
-    });
+    ctx.event("warn", peer.name, `dead peer: no answer for ${peer.dpd_timeout} s; SAs deleted`);
+    ctx.failure(peer.name, "dead peer detected");
+    this.#phase2.deletePeer(ctx.host, peer.name, false);
+    for (const o of this.#allSas()) {
+      if (o.peer?.name === peer.name) this.#removeSa(ctx, o, "dead peer");
+    }
   }
 
   #nextDeadline(): number | undefined {
@@ -698,13 +571,7 @@ export class IkeV1Responder implements IkeResponder {
         continue;
       }
       take(sa.expires);
-      const p = sa.peer;
-      if (p !== undefined && sa.dpd.supported && p.dpd_delay > 0) {
-        if (sa.dpd.pendingSeq !== undefined && p.dpd_timeout > 0) {
-          take(sa.lastSeen + p.dpd_timeout * 1000);
-        }
-        take(Math.max(sa.lastSeen, sa.dpd.lastProbe) + p.dpd_delay * 1000);
-      }
+      take(dpdDeadline(sa));
     }
     take(this.#phase2.nextDeadline());
     return at;
