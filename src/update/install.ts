@@ -175,7 +175,7 @@ export async function installBundle(
   });
 }
 
-/** The bytes of a file as chunks. */
+/** The bytes of a file as chunks (one reused buffer: consume each chunk before the next). */
 export async function* fileChunks(path: string, size = 64 * 1024): AsyncIterable<Uint8Array> {
   const f = await Deno.open(path, { read: true });
   try {
@@ -183,7 +183,7 @@ export async function* fileChunks(path: string, size = 64 * 1024): AsyncIterable
     for (;;) {
       const n = await f.read(buf);
       if (n === null) return;
-      yield buf.slice(0, n);
+      yield buf.subarray(0, n);
     }
   } finally {
     f.close();

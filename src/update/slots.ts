@@ -66,6 +66,31 @@ export function slotManifest(stateDir: string, slot: SlotName): Manifest | undef
   return parseManifest(bytes);
 }
 
+/** Hex SHA-256 of a file read in chunks; undefined when it is missing or not `size` bytes. */
+function fileSha256(path: string, size: number): string | undefined {
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path, { read: true });
+  } catch {
+    return undefined;
+  }
+  try {
+    const h = sha256.create();
+    const buf = new Uint8Array(64 * 1024);
+    let total = 0;
+    for (;;) {
+      const n = f.readSync(buf);
+      if (n === null) break;
+      total += n;
+      if (total > size) return "size mismatch";
+      h.update(buf.subarray(0, n));
+    }
+    return total === size ? toHex(h.digest()) : "size mismatch";
+  } finally {
+    f.close();
+  }
+}
+
 /**
  * Checks that `slot` holds exactly one complete version: its manifest and every payload with
  * the listed size and SHA-256. Returns the version, or a reason it is not complete.
@@ -83,15 +108,9 @@ export function checkSlot(
   }
   if (m === undefined) return { ok: false, reason: "no manifest" };
   for (const p of m.payloads) {
-    let data: Uint8Array;
-    try {
-      data = Deno.readFileSync(join(dir, p.name));
-    } catch {
-      return { ok: false, reason: `${p.name} missing` };
-    }
-    if (data.length !== p.size || toHex(sha256(data)) !== p.sha256) {
-      return { ok: false, reason: `${p.name} does not match the manifest` };
-    }
+    const digest = fileSha256(join(dir, p.name), p.size);
+    if (digest === undefined) return { ok: false, reason: `${p.name} missing` };
+    if (digest !== p.sha256) return { ok: false, reason: `${p.name} does not match the manifest` };
   }
   return { ok: true, version: m.version };
 }

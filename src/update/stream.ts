@@ -94,7 +94,7 @@ export class BundleStream {
       throw new UpdateError("format", "trailing data after the last payload");
     }
     if (this.#verified === undefined) {
-      this.#pending.push(chunk);
+      this.#pending.push(chunk.slice()); // the caller may reuse its buffer
       this.#pendingLength += chunk.length;
       this.#tryPreamble();
       return;
@@ -220,7 +220,7 @@ export async function verifyBundleFile(path: string, o: StreamOptions): Promise<
     for (;;) {
       const n = await f.read(buf);
       if (n === null) break;
-      s.push(buf.slice(0, n));
+      s.push(buf.subarray(0, n));
     }
     return s.finish();
   } finally {
