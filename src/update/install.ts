@@ -105,6 +105,13 @@ export async function installBundle(
       accept: (m) => {
         acceptManifest(m, o.target, state, running, o.allowDowngrade === true);
         alreadyRunning = running !== undefined && compareVersions(m.version, running) === 0;
+        if (!alreadyRunning && active !== undefined && state.trial?.slot === active) {
+          // Installing now would overwrite the slot the device falls back to.
+          throw new UpdateError(
+            "state",
+            `slot ${active} (${state.trial.version}) is still on trial: mark it good or roll back first`,
+          );
+        }
       },
       sink: {
         begin: (e) => {

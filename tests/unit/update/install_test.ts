@@ -34,6 +34,8 @@ Deno.test("install writes the inactive slot, switches current, starts a trial", 
     assert.deepEqual(checkSlot(dir, "a"), { ok: true, version: "1.0.0" });
     assert.equal((await Deno.stat(join(dir, "slots/b/bin/branchgate"))).mode! & 0o777, 0o755);
     assert.equal(readState(dir).trial?.triesLeft, 3);
+    // While 1.1.0 is on trial, slot a is the fallback: installing over it is refused.
+    await refusedInstall(dir, makeBundle(keys, "1.2.0"), "state");
     // Rerunning the same install is a no-op.
     const again = await installBundle(dir, chunksOf(makeBundle(keys, "1.1.0")), opts);
     assert.equal(again.alreadyRunning, true);
