@@ -58,7 +58,7 @@ export class BundleStream {
   #left = 0;
   #hash: Hasher | undefined;
   #received = 0;
-  #failed: UpdateError | undefined;
+  #failed: Error | undefined;
 
   /** Starts a stream with options `o`. */
   constructor(o: StreamOptions) {
@@ -75,15 +75,17 @@ export class BundleStream {
     return this.#verified;
   }
 
-  /** Feeds the next bytes; throws UpdateError on the first problem (and on every call after). */
+  /**
+   * Feeds the next bytes; throws UpdateError on the first problem with the bundle, or the sink's
+   * I/O error (and the same error on every call after).
+   */
   push(chunk: Uint8Array): void {
     if (this.#failed !== undefined) throw this.#failed;
     try {
       this.#push(chunk);
     } catch (err) {
-      this.#failed = err instanceof UpdateError
-        ? err
-        : new UpdateError("format", `bundle: ${err instanceof Error ? err.message : String(err)}`);
+      // Refusals are UpdateErrors; anything else is the sink's I/O error (e.g. disk full).
+      this.#failed = err instanceof Error ? err : new Error(String(err));
       throw this.#failed;
     }
   }
