@@ -44,10 +44,9 @@ export function currentSlot(stateDir: string): SlotName | undefined {
 /** Atomically points `current` at `slot` (durable when this returns). */
 export function switchCurrent(stateDir: string, slot: SlotName): void {
   const tmp = join(stateDir, `.current.${Deno.pid}`);
-  try {
-    Deno.removeSync(tmp);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  // Links a killed switch left behind (any pid) and a stale one of ours.
+  for (const e of Deno.readDirSync(stateDir)) {
+    if (e.name.startsWith(".current.")) Deno.removeSync(join(stateDir, e.name));
   }
   Deno.symlinkSync(`slots/${slot}`, tmp);
   Deno.renameSync(tmp, join(stateDir, "current"));
