@@ -208,8 +208,7 @@ export class Lab {
     const drains: Promise<void>[] = [];
     if (sink !== undefined) {
       for (const stream of [child.stdout, child.stderr]) {
-        const file = Deno.openSync(sink, { append: true, create: true });
-        drains.push(stream.pipeTo(file.writable).catch(() => {}));
+        drains.push(appendAsItComes(stream, sink));
       }
     }
     let done = false;
@@ -266,5 +265,22 @@ export async function withLab<T>(body: (lab: Lab) => Promise<T>): Promise<T> {
     throw err;
   } finally {
     await lab.destroy();
+  }
+}
+
+/**
+ * Appends each chunk of `stream` to the file at `path` as soon as it arrives, so tests waiting
+ * for a log line see it while the process runs (`pipeTo(file.writable)` buffered until exit).
+ */
+async function appendAsItComes(stream: ReadableStream<Uint8Array>, path: string): Promise<void> {
+  const file = Deno.openSync(path, { append: true, create: true });
+  try {
+    for await (const chunk of stream) {
+      for (let off = 0; off < chunk.length;) off += file.writeSync(chunk.subarray(off));
+    }
+  } catch {
+    // The process went away mid-read: what arrived is in the file.
+  } finally {
+    file.close();
   }
 }
