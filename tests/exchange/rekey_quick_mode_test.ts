@@ -96,25 +96,25 @@ Deno.test("two subnets: two Quick Modes on one IKE SA give two child SAs", () =>
   assert.notEqual(views[0]!.inboundSpi, views[1]!.inboundSpi);
 });
 
-Deno.test("rekey: new pair installed, old outbound removed after it, old inbound kept until Delete", () => {
+Deno.test("rekey: new pair installed, old pair kept until the peer's Delete", () => {
   const ctx = setup();
   const old = qm(ctx, ctx.sa, 0xa001, net([10, 2, 0, 0], 16), 0);
   const neu = qm(ctx, ctx.sa, 0xa002, net([10, 2, 0, 0], 16), 3_000_000);
   assert.deepEqual(actions(neu.seen).map(brief), [
     `install in ${neu.responderSpi.toString(16)}`,
     "install out a002",
-    "delete out a001",
   ]);
   const views = ctx.p2.childSas(3_000_000);
   assert.deepEqual(views.map((v) => [v.outboundSpi, v.state]), [
     [0xa001, "rekeyed"],
     [0xa002, "installed"],
   ]);
-  // The peer deletes the old SA naming its inbound SPI (our old outbound): only our old
-  // inbound is left to remove.
+  // The peer deletes the old SA naming its inbound SPI (our old outbound): both of its
+  // directions go.
   ctx.p2.deleteSpis(ctx.host, ctx.sa, 3, [spiBytes(0xa001)]);
   assert.deepEqual(actions(ctx.host.take()).map(brief), [
     `delete in ${old.responderSpi.toString(16)}`,
+    "delete out a001",
   ]);
   assert.equal(ctx.p2.childSas(0).length, 1);
   // Its SPI can be used again.
@@ -146,7 +146,11 @@ Deno.test("IKE SA deleted: children stay; a new IKE SA can rekey them", () => {
   assert.equal(ctx.p2.childSas(0).length, 1);
   const sa2 = ikeSa(ctx.sa.peer, { key: "new-ike-sa" });
   const r = qm(ctx, sa2, 0xa002, net([10, 2, 0, 0], 16), 10_000);
-  assert.deepEqual(actions(r.seen).map(brief).at(-1), "delete out a001");
+  assert.deepEqual(actions(r.seen).map(brief).at(-1), "install out a002");
+  assert.deepEqual(ctx.p2.childSas(10_000).map((v) => [v.outboundSpi, v.state]), [
+    [0xa001, "rekeyed"],
+    [0xa002, "installed"],
+  ]);
 });
 
 Deno.test("lifetimes: soft only logs; hard removes the other direction and sends an ESP Delete", () => {

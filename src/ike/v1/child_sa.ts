@@ -1,9 +1,12 @@
 /**
  * The child SA table: each Quick Mode result is a pair of ESP SAs (inbound with our SPI,
  * outbound with the peer's). Rekeying is make-before-break: the new pair is installed inbound
- * first, then outbound; the old outbound SA is removed once the new one is in, and the old
- * inbound SA keeps working until its lifetime ends or the peer's Delete names it (RFC 2409 §5.5
- * leaves rekeying to the initiator; the overlap keeps packets in flight decryptable).
+ * first, then outbound; the data path sends on the newest outbound SA for the selectors, and the
+ * old pair stays installed until its lifetime ends or the peer's Delete names it (RFC 2409 §5.5
+ * leaves rekeying to the initiator; the overlap keeps packets in flight decryptable). IKEv1 has
+ * no way to tell a rekey from a second child with the same selectors (strongSwan keeps such
+ * parallel CHILD_SAs), so the older pair is never torn down early: when the peer deletes the
+ * newer one, the older one carries the traffic again.
  * @module
  */
 
@@ -71,8 +74,8 @@ export class ChildSaTable {
 
   /**
    * Adds a child and returns the actions installing it: inbound first, then outbound (so no
-   * packet is sent before its answer can be received), then the removal of the outbound SA of
-   * any older child of the same peer with the same selectors (make-before-break rekey).
+   * packet is sent before its answer can be received). Older children of the same peer with
+   * the same selectors are marked "rekeyed" and stay installed (make-before-break).
    */
   install(n: NewChild): { child: ChildSa; actions: (InstallSaAction | DeleteSaAction)[] } {
     const childId = `${n.peer}#${++this.#seq}`;
@@ -94,13 +97,21 @@ export class ChildSaTable {
       if (!sameList(old.inbound.localSelectors, n.inbound.localSelectors)) continue;
       if (!sameList(old.inbound.remoteSelectors, n.inbound.remoteSelectors)) continue;
       old.state = "rekeyed";
-      if (old.hasOutbound) {
-        old.hasOutbound = false;
-        actions.push(deleteAction(old, "out"));
-      }
     }
     this.#children.set(childId, child);
     return { child, actions };
+  }
+
+  /** The newest remaining child with `gone`'s selectors is the current one again. */
+  #promoteSuccessor(gone: ChildSa): void {
+    let newest: ChildSa | undefined;
+    for (const c of this.#children.values()) {
+      if (c.peer !== gone.peer || !c.hasOutbound) continue;
+      if (!sameList(c.inbound.localSelectors, gone.inbound.localSelectors)) continue;
+      if (!sameList(c.inbound.remoteSelectors, gone.inbound.remoteSelectors)) continue;
+      if (newest === undefined || c.installedAt >= newest.installedAt) newest = c;
+    }
+    if (newest !== undefined) newest.state = "installed";
   }
 
   /** The child with this id. */
@@ -133,6 +144,7 @@ export class ChildSaTable {
     c.hasOutbound = false;
     this.#children.delete(childId);
     this.release(c.inbound.spi);
+    if (c.state === "installed") this.#promoteSuccessor(c);
     return out;
   }
 

@@ -58,16 +58,16 @@ Deno.test("install: inbound first, then outbound; ids in both specs", () => {
   assert.equal(t.size, 2);
 });
 
-Deno.test("rekey is make-before-break: old outbound removed after the new one, old inbound kept", () => {
+Deno.test("rekey is make-before-break: the old pair stays until the peer deletes it", () => {
   const t = new ChildSaTable();
   const old = t.install(child(0x1000, 0x2000, 0)).child;
   const { actions } = t.install(child(0x1100, 0x2100, 5000));
   assert.deepEqual(
     actions.map((a) => `${a.kind}:${a.kind === "installSa" ? a.spec.spi : a.spi}`),
-    ["installSa:4352", "installSa:8448", "deleteSa:8192"],
+    ["installSa:4352", "installSa:8448"],
   );
   assert.equal(old.state, "rekeyed");
-  assert.ok(old.hasInbound && !old.hasOutbound);
+  assert.ok(old.hasInbound && old.hasOutbound);
   const views = t.views(65_000);
   assert.deepEqual(views.map((v) => [v.inboundSpi, v.state, v.ageSeconds]), [
     [0x1000, "rekeyed", 65],
@@ -76,13 +76,24 @@ Deno.test("rekey is make-before-break: old outbound removed after the new one, o
   assert.equal(views[0]!.localTs, "10.1.0.0/16");
   assert.equal(views[0]!.encap, true);
   // The peer's Delete of the old SA (named by its inbound SPI = our old outbound) removes
-  // what is left: the old inbound.
+  // both of its directions.
   const victim = t.findBySpi("branch1", 0x2000);
   assert.equal(victim?.childId, old.childId);
   assert.deepEqual(t.remove(old.childId), [
     { kind: "deleteSa", spi: 0x1000, direction: "in", peer: "branch1" },
+    { kind: "deleteSa", spi: 0x2000, direction: "out", peer: "branch1" },
   ]);
   assert.equal(t.size, 1);
+});
+
+Deno.test("parallel children with the same selectors: deleting the newer leaves the older current", () => {
+  const t = new ChildSaTable();
+  const first = t.install(child(0x1000, 0x2000, 0)).child;
+  const second = t.install(child(0x1100, 0x2100, 1000)).child;
+  assert.equal(first.state, "rekeyed");
+  assert.equal(t.remove(second.childId).length, 2);
+  assert.equal(first.state, "installed");
+  assert.ok(first.hasInbound && first.hasOutbound);
 });
 
 Deno.test("Delete by either SPI, unknown SPI, SPIs released", () => {
