@@ -52,7 +52,7 @@ function noInternalError(actions: readonly IkeAction[], what: string): void {
   }
 }
 
-Deno.test("mutated Main Mode messages 1, 3, 5: no exception, no internal error, no SA", () => {
+Deno.test("mutated Main Mode messages 1, 3, 5: no exception, no internal error", () => {
   const r = rng(0x5eed);
   // Structural mutations are truncations and tails (case 1 and 3).
   let reached5 = 0;
@@ -79,7 +79,8 @@ Deno.test("mutated Main Mode messages 1, 3, 5: no exception, no internal error, 
     for (let k = 0; k < 5; k++) {
       noInternalError(s.r.handle(mutate(m5, r), GW, BRANCH, s.now), "m5");
     }
-    assert.ok(!s.r.ikeSas(s.now).some((v) => v.state === "ESTABLISHED"));
+    // A flip that only garbles CBC padding (not covered by HASH_I) may legitimately complete
+    // the exchange, so only the absence of internal errors is asserted for message 5.
   }
   assert.ok(reached5 >= 20, `only ${reached5} rounds reached message 5`);
 });
