@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { u32 } from "./initiator/phase1.ts";
 import {
   BRANCH,
+  gcmQuickMode,
   GW,
   hasEvent,
   mainMode,
@@ -19,7 +20,6 @@ import {
   setup,
 } from "./initiator/p1_harness.ts";
 import { Phase1Initiator } from "./initiator/phase1.ts";
-import { QuickModeInitiator } from "./initiator/quick_mode.ts";
 
 function rUThere(s: Setup, seq: number, ack = false) {
   return {
@@ -36,36 +36,7 @@ function rUThere(s: Setup, seq: number, ack = false) {
 function withChild(s: Setup): number {
   mainMode(s);
   const mid = 0x0a0b0c0d;
-  const qm = new QuickModeInitiator({
-    hash: "sha256",
-    skeyidD: s.i.skeyidD,
-    skeyidA: s.i.skeyidA,
-    messageId: mid,
-    spi: 0xc0ffee01,
-    transforms: [{
-      id: 20,
-      attributes: [{ type: 1, value: 1 }, { type: 2, value: 3600 }, { type: 4, value: 1 }, {
-        type: 6,
-        value: 128,
-      }],
-    }],
-    ids: [
-      {
-        kind: "id",
-        idType: 4,
-        protocol: 0,
-        port: 0,
-        data: Uint8Array.of(10, 2, 0, 0, 255, 255, 0, 0),
-      },
-      {
-        kind: "id",
-        idType: 4,
-        protocol: 0,
-        port: 0,
-        data: Uint8Array.of(10, 1, 0, 0, 255, 255, 0, 0),
-      },
-    ],
-  });
+  const qm = gcmQuickMode(s, mid, 0xc0ffee01);
   const m1 = qm.message1();
   const r2 = s.i.open(oneSend(s.r.handle(s.i.encrypted(32, mid, 8, m1.bytes), GW, BRANCH, s.now)));
   const reply = qm.readMessage2(r2.first, r2.plain);

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import type { DecodedPayloadV1 } from "../../src/ike/message/v1/mod.ts";
 import type { EspSaSpec } from "../../src/esp/sa_spec.ts";
 import {
+  gcmQuickMode,
   GW,
   hasEvent,
   mainMode,
@@ -20,7 +21,6 @@ import {
   setup,
 } from "./initiator/p1_harness.ts";
 import { type Ep } from "./initiator/phase1.ts";
-import { QuickModeInitiator } from "./initiator/quick_mode.ts";
 
 const PRIVATE: Ep = { address: "198.51.100.5", port: 500 };
 const PUBLIC: Ep = { address: "192.0.2.2", port: 500 };
@@ -40,36 +40,7 @@ function natD(s: Setup, ep: Ep): string {
 /** One Quick Mode offering UDP-tunnel mode `mode`; returns the installed specs. */
 function quickMode(s: Setup, mode: number, from: Ep, to: Ep): EspSaSpec[] {
   const mid = 0x11223344;
-  const qm = new QuickModeInitiator({
-    hash: "sha256",
-    skeyidD: s.i.skeyidD,
-    skeyidA: s.i.skeyidA,
-    messageId: mid,
-    spi: 0xc0ffee02,
-    transforms: [{
-      id: 20,
-      attributes: [{ type: 1, value: 1 }, { type: 2, value: 3600 }, { type: 4, value: mode }, {
-        type: 6,
-        value: 128,
-      }],
-    }],
-    ids: [
-      {
-        kind: "id",
-        idType: 4,
-        protocol: 0,
-        port: 0,
-        data: Uint8Array.of(10, 2, 0, 0, 255, 255, 0, 0),
-      },
-      {
-        kind: "id",
-        idType: 4,
-        protocol: 0,
-        port: 0,
-        data: Uint8Array.of(10, 1, 0, 0, 255, 255, 0, 0),
-      },
-    ],
-  });
+  const qm = gcmQuickMode(s, mid, 0xc0ffee02, mode);
   const r2 = s.i.open(
     oneSend(s.r.handle(s.i.encrypted(32, mid, 8, qm.message1().bytes), to, from, s.now)),
   );

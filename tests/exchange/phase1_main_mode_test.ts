@@ -10,6 +10,7 @@ import { decodeV1Message } from "../../src/ike/message/v1/mod.ts";
 import {
   BRANCH,
   events,
+  gcmQuickMode,
   GW,
   hasEvent,
   mainMode,
@@ -20,7 +21,6 @@ import {
   setup,
 } from "./initiator/p1_harness.ts";
 import { Phase1Initiator } from "./initiator/phase1.ts";
-import { QuickModeInitiator } from "./initiator/quick_mode.ts";
 
 function notifyType(datagram: Uint8Array): number | undefined {
   const m = decodeV1Message(datagram);
@@ -55,36 +55,7 @@ Deno.test("Main Mode then Quick Mode: SKEYID_d/a equal both sides, ESP SAs insta
   const s = setup();
   mainMode(s);
   const mid = 0x01020304;
-  const qm = new QuickModeInitiator({
-    hash: "sha256",
-    skeyidD: s.i.skeyidD,
-    skeyidA: s.i.skeyidA,
-    messageId: mid,
-    spi: 0xc0ffee01,
-    transforms: [{
-      id: 20,
-      attributes: [{ type: 1, value: 1 }, { type: 2, value: 3600 }, { type: 4, value: 1 }, {
-        type: 6,
-        value: 128,
-      }],
-    }],
-    ids: [
-      {
-        kind: "id",
-        idType: 4,
-        protocol: 0,
-        port: 0,
-        data: Uint8Array.of(10, 2, 0, 0, 255, 255, 0, 0),
-      },
-      {
-        kind: "id",
-        idType: 4,
-        protocol: 0,
-        port: 0,
-        data: Uint8Array.of(10, 1, 0, 0, 255, 255, 0, 0),
-      },
-    ],
-  });
+  const qm = gcmQuickMode(s, mid, 0xc0ffee01);
   const m1 = qm.message1();
   const q1 = s.i.encrypted(32, mid, m1.chain.payloads[0]!.type, m1.bytes);
   const a2 = s.r.handle(q1, GW, BRANCH, s.now);

@@ -15,6 +15,7 @@ import type {
 } from "../../../src/ike/actions.ts";
 import { createIkeV1Responder } from "../../../src/ike/responder.ts";
 import { type Ep, type InitiatorOptions, Phase1Initiator } from "./phase1.ts";
+import { QuickModeInitiator } from "./quick_mode.ts";
 
 /** The PSK of "branch1" in these tests. */
 export const PSK = "correct horse battery staple";
@@ -115,4 +116,37 @@ export function mainMode(
   assert.ok(first !== undefined, "message 6 sent");
   s.i.readMm6(first.datagram);
   return act;
+}
+
+/** An IPv4 subnet ID payload (RFC 2407 §4.6.2.1: ID_IPV4_ADDR_SUBNET) for `a.b.0.0/16`. */
+function subnet16(a: number, b: number) {
+  return {
+    kind: "id" as const,
+    idType: 4,
+    protocol: 0,
+    port: 0,
+    data: Uint8Array.of(a, b, 0, 0, 255, 255, 0, 0),
+  };
+}
+
+/**
+ * A Quick Mode initiator on the established `s` offering AES-GCM-16-128 (ESP transform 20) for
+ * 10.2.0.0/16 ↔ 10.1.0.0/16 in encapsulation mode `mode` (1 = tunnel, 3 = UDP tunnel).
+ */
+export function gcmQuickMode(s: Setup, messageId: number, spi: number, mode = 1) {
+  return new QuickModeInitiator({
+    hash: "sha256",
+    skeyidD: s.i.skeyidD,
+    skeyidA: s.i.skeyidA,
+    messageId,
+    spi,
+    transforms: [{
+      id: 20,
+      attributes: [{ type: 1, value: 1 }, { type: 2, value: 3600 }, { type: 4, value: mode }, {
+        type: 6,
+        value: 128,
+      }],
+    }],
+    ids: [subnet16(10, 2), subnet16(10, 1)],
+  });
 }
