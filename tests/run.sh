@@ -45,6 +45,12 @@ has_tests() { [ -n "$(find "$1" -name '*_test.ts' 2>/dev/null | head -n 1)" ]; }
 unit_dirs=()
 for d in tests/unit tests/vectors tests/exchange tests/fuzz; do has_tests "$d" && unit_dirs+=("$d"); done
 suite unit "$DENO" test --frozen --allow-all --parallel "${unit_dirs[@]}"
+# Date independence: the time-dependent suites again with the injected test clock a year ahead
+# of its default (tests/unit/update/fixture.ts). Nothing there may read the wall clock.
+time_dirs=()
+for d in tests/unit/update tests/unit/pki; do has_tests "$d" && time_dirs+=("$d"); done
+BRANCHGATE_TEST_NOW=2027-11-23T08:00:00.000Z \
+  suite date-plus-1y "$DENO" test --frozen --allow-all --parallel "${time_dirs[@]}"
 
 if [ "$IS_ROOT" != yes ]; then
   echo "== integration: skipped (needs root)"

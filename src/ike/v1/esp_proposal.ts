@@ -19,6 +19,7 @@ import {
   ProtocolV1,
 } from "../message/v1/registry.ts";
 import type { ProposalV1, SaPayloadV1, TransformV1 } from "../message/v1/types.ts";
+import { GROUP_KEYWORDS, groupName, SUPPORTED_GROUPS } from "./dh_groups.ts";
 import { spiNumber } from "./spi.ts";
 
 /** One configured ESP proposal, expanded to the sets of algorithms it allows. */
@@ -55,30 +56,9 @@ const MAC_WORDS: Readonly<Record<string, MacAlg>> = {
   sha512: "hmac-sha512-256",
   aesxcbc: "aes-xcbc-96",
 };
-/** strongSwan group keywords → IANA numbers (RFC 2409 §6, RFC 3526, RFC 5903, RFC 8031). */
-const GROUP_WORDS: Readonly<Record<string, number>> = {
-  modp768: 1,
-  modp1024: 2,
-  modp1536: 5,
-  modp2048: 14,
-  modp3072: 15,
-  modp4096: 16,
-  modp8192: 18,
-  ecp256: 19,
-  ecp384: 20,
-  ecp521: 21,
-  curve25519: 31,
-  curve448: 32,
-};
-const SUPPORTED_GROUPS: ReadonlySet<number> = new Set([2, 5, 14, 15, 16, 18, 19, 20, 21, 31, 32]);
 
 const nameOf = <T extends string>(table: Readonly<Record<string, T>>, v: T): string =>
   Object.keys(table).find((k) => table[k] === v) ?? v;
-
-/** The keyword of a DH group number ("modp2048"), or "group#N". */
-export function groupName(id: number): string {
-  return Object.keys(GROUP_WORDS).find((k) => GROUP_WORDS[k] === id) ?? `group#${id}`;
-}
 
 /** A transform in proposal syntax: "aes128gcm16", "aes256-sha256". */
 export function transformName(t: EspTransform): string {
@@ -104,7 +84,7 @@ export function parseEspProposals(texts: readonly string[]): ConfiguredEsp[] {
       const aead = AEAD_WORDS[w];
       const cipher = CIPHER_WORDS[w];
       const mac = MAC_WORDS[w];
-      const group = GROUP_WORDS[w];
+      const group = GROUP_KEYWORDS[w];
       if (aead !== undefined) aeads.push(aead);
       else if (cipher !== undefined) ciphers.push(cipher);
       else if (mac !== undefined) macs.push(mac);

@@ -20,6 +20,7 @@ import {
 } from "../message/v1/registry.ts";
 import type { ProposalV1, SaPayloadV1, TransformV1 } from "../message/v1/types.ts";
 import type { Phase1Algorithms } from "../sa.ts";
+import { GROUP_KEYWORDS, groupName, SUPPORTED_GROUPS } from "./dh_groups.ts";
 
 /** One configured IKE proposal expanded to the algorithm sets it allows. */
 export interface ConfiguredIke {
@@ -53,21 +54,6 @@ const HASH_IDS: Readonly<Record<number, HashAlg>> = {
   [IkeHashV1.SHA2_384]: "sha384",
   [IkeHashV1.SHA2_512]: "sha512",
 };
-const GROUPS: Readonly<Record<string, number>> = {
-  modp768: 1,
-  modp1024: 2,
-  modp1536: 5,
-  modp2048: 14,
-  modp3072: 15,
-  modp4096: 16,
-  modp8192: 18,
-  ecp256: 19,
-  ecp384: 20,
-  ecp521: 21,
-  curve25519: 31,
-  curve448: 32,
-};
-const SUPPORTED_GROUPS: ReadonlySet<number> = new Set([2, 5, 14, 15, 16, 18, 19, 20, 21, 31, 32]);
 
 const keyOf = <T>(t: Readonly<Record<string, T>>, v: T) => Object.keys(t).find((k) => t[k] === v);
 
@@ -82,7 +68,7 @@ export function parseIkeProposals(texts: readonly string[]): ConfiguredIke[] {
       if (c !== undefined) ciphers.push(c);
       const h = HASHES[w] ?? HASHES[w.replace(/^prf/, "")];
       if (h !== undefined && !hashes.includes(h)) hashes.push(h);
-      const g = GROUPS[w];
+      const g = GROUP_KEYWORDS[w];
       if (g !== undefined) groups.push(g);
     }
     return { text, ciphers, hashes, groups };
@@ -107,10 +93,10 @@ export function describeTransform(t: TransformV1): string {
   const hash = n(IkeAttrV1.HASH_ALGORITHM);
   const hashName = (hash !== undefined ? HASH_IDS[hash] : undefined) ?? `hash#${hash}`;
   const group = n(IkeAttrV1.GROUP_DESCRIPTION);
-  const groupName = (group !== undefined ? keyOf(GROUPS, group) : undefined) ?? `group#${group}`;
+  const groupWord = group !== undefined ? groupName(group) : `group#${group}`;
   const auth = n(IkeAttrV1.AUTHENTICATION_METHOD);
   const authName = auth === AuthMethodV1.PRE_SHARED_KEY ? "psk" : `auth#${auth}`;
-  return `${encName}-${hashName}-${groupName}/${authName}`;
+  return `${encName}-${hashName}-${groupWord}/${authName}`;
 }
 
 /** The outcome of a successful selection. */
@@ -231,7 +217,7 @@ export function selectIke(sa: SaPayloadV1, peer: PeerConfig): IkeSelection | Ike
       const lifetimeSeconds = Math.min(p.seconds ?? limit, limit);
       const hashWord = keyOf(HASHES, p.hash) ?? p.hash;
       const cipherWord = p.cipher === "3descbc" ? "3des" : `aes${p.keyLength * 8}`;
-      const text = `${cipherWord}-${hashWord}-${keyOf(GROUPS, p.group) ?? p.group}`;
+      const text = `${cipherWord}-${hashWord}-${groupName(p.group)}`;
       const chosen: ProposalV1 = { ...prop, transforms: [t] };
       return {
         alg: {

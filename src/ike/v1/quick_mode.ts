@@ -28,7 +28,8 @@ import type { DecodedPayloadV1, IdPayloadV1, PayloadV1 } from "../message/v1/typ
 import { FlagV1 } from "../message/header.ts";
 import { type ChildSa, ChildSaTable, type NewChild } from "./child_sa.ts";
 import { newChild } from "./child_spec.ts";
-import { groupName, isEspMismatch, parseEspProposals, selectEsp } from "./esp_proposal.ts";
+import { groupName } from "./dh_groups.ts";
+import { isEspMismatch, parseEspProposals, selectEsp } from "./esp_proposal.ts";
 import { deriveChildKeys } from "./keymat.ts";
 import type { QmHost, QmIkeSa, QmMessage } from "./phase2_host.ts";
 import { QmRefusal as Refusal, readQuickModeRequest } from "./qm_request.ts";

@@ -11,13 +11,14 @@ import { runBundle, usage } from "../../../src/cli/bundle.ts";
 import type { CommandIo } from "../../../src/update/commands/common.ts";
 import { decodeSecretKeyFile } from "../../../src/update/keys.ts";
 import { currentSlot } from "../../../src/update/slots.ts";
+import { NOW } from "./fixture.ts";
 
 function capture(): CommandIo & { text: () => string } {
   const lines: string[] = [];
   return {
     out: (l) => lines.push(l),
     err: (l) => lines.push(l),
-    now: () => new Date(),
+    now: () => NOW,
     text: () => lines.join("\n"),
   };
 }

@@ -11,7 +11,7 @@ import { runBundle } from "../../../src/cli/bundle.ts";
 import type { CommandIo } from "../../../src/update/commands/common.ts";
 import { checkSlot, currentSlot } from "../../../src/update/slots.ts";
 import { makeDevice, snapshot, TARGET } from "./device_fixture.ts";
-import { makeBundle, makeKeys } from "./fixture.ts";
+import { makeBundle, makeKeys, NOW } from "./fixture.ts";
 
 function openssl(cwd: string, ...args: string[]): void {
   const r = new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
@@ -121,10 +121,10 @@ function serve(
 
 function capture(): CommandIo & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, out: (l) => lines.push(l), err: (l) => lines.push(l), now: () => new Date() };
+  return { lines, out: (l) => lines.push(l), err: (l) => lines.push(l), now: () => NOW };
 }
 
-const keys = makeKeys("", new Date());
+const keys = makeKeys();
 
 Deno.test("download: an interrupted install resumes with a Range request and finishes", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "bg-dl-" });

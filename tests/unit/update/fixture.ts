@@ -10,8 +10,18 @@ import { generateKeyPair } from "../../../src/update/ed25519.ts";
 import { publicPart, type SecretKeyInfo, secretKeyInfo } from "../../../src/update/keys.ts";
 import type { TrustAnchors } from "../../../src/update/trust.ts";
 
-/** The fixed "now" of the tests. */
-export const NOW = new Date("2026-11-23T08:00:00.000Z");
+/**
+ * The "now" of the tests: fixed, never the wall clock. `BRANCHGATE_TEST_NOW` (ISO 8601) moves it,
+ * so `make test` can run the time-dependent suites again a year ahead (tests/run.sh).
+ */
+export const NOW = testNow();
+
+function testNow(): Date {
+  const text = Deno.env.get("BRANCHGATE_TEST_NOW") ?? "2026-11-23T08:00:00.000Z";
+  const d = new Date(text);
+  if (Number.isNaN(d.getTime())) throw new Error(`BRANCHGATE_TEST_NOW: not a date: ${text}`);
+  return d;
+}
 
 /** A root key, a release key it certified, and the certificate. */
 export interface TestKeys {

@@ -24,6 +24,7 @@ function prng(seed: number): () => number {
 Deno.test("fuzz: 800 mutated bundles are all refused with a typed error", () => {
   const seed = Number(Deno.env.get("BRANCHGATE_FUZZ_SEED") ?? Math.floor(Math.random() * 2 ** 31));
   const rnd = prng(seed);
+  console.log(`bundle fuzz: seed ${seed} (replay with BRANCHGATE_FUZZ_SEED=${seed})`);
   const int = (n: number) => Math.floor(rnd() * n);
   const keys = makeKeys();
   const good = makeBundle(keys, "1.0.0");

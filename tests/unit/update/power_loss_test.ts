@@ -13,9 +13,10 @@ import { bootStart } from "../../../src/update/boot.ts";
 import { installBundle } from "../../../src/update/install.ts";
 import { checkSlot, currentSlot } from "../../../src/update/slots.ts";
 import { chunksOf, makeDevice, TARGET } from "./device_fixture.ts";
-import { makeBundle, makeKeys } from "./fixture.ts";
+import { makeBundle, makeKeys, NOW } from "./fixture.ts";
 
-const MAIN = new URL("../../../src/main.ts", import.meta.url).pathname;
+/** The real `bundle` CLI with the fixture's clock (the test never reads the wall clock). */
+const CHILD = new URL("./install_child.ts", import.meta.url).pathname;
 const PHASES = ["verify", "stage", "place", "record", "switch", "done"];
 const ROUNDS = 24;
 
@@ -42,8 +43,7 @@ async function killDuring(
       "run",
       "--frozen",
       "--allow-all",
-      MAIN,
-      "bundle",
+      CHILD,
       "install",
       "--state",
       state,
@@ -87,7 +87,8 @@ async function killDuring(
 Deno.test("power loss: kill -9 the installer in every phase; a start finds old or new, a rerun finishes", async () => {
   const seed = Number(Deno.env.get("BRANCHGATE_KILL_SEED") ?? Math.floor(Math.random() * 2 ** 31));
   const rnd = prng(seed);
-  const keys = makeKeys("", new Date());
+  const keys = makeKeys();
+  console.log(`power loss: seed ${seed} (replay with BRANCHGATE_KILL_SEED=${seed})`);
   const work = Deno.makeTempDirSync({ prefix: "bg-kill-" });
   const bundlePath = join(work, "v2.bgb");
   const v2 = makeBundle(keys, "2.0.0", { extra: 3 << 20, arch: TARGET.arch });
@@ -108,11 +109,11 @@ Deno.test("power loss: kill -9 the installer in every phase; a start finds old o
         assert.ok(c.ok, `${ctx}: current slot ${cur} incomplete: ${!c.ok ? c.reason : ""}`);
         assert.ok(c.version === "1.0.0" || c.version === "2.0.0", ctx);
         seenOld.add(c.version);
-        const d = await bootStart(state, { now: new Date() });
+        const d = await bootStart(state, { now: NOW });
         assert.ok(checkSlot(state, d.slot).ok, ctx);
         const r = await installBundle(state, chunksOf(v2, 1 << 20), {
           target: TARGET,
-          now: new Date(),
+          now: NOW,
         });
         assert.equal(r.version, "2.0.0", ctx);
         const after = currentSlot(state);
