@@ -34,6 +34,9 @@ function checkPeer(p: PeerConfig, i: number, out: CheckIssue[]): void {
   } else if (p.rekey_margin >= p.esp_lifetime) {
     at("rekey_margin", `must be less than esp_lifetime (${p.esp_lifetime})`);
   }
+  if (p.start_action !== "none" && p.remote === "%any") {
+    at("start_action", `'${p.start_action}' needs a remote address or DNS name, not %any`);
+  }
   if (p.dpd_delay > 0 && p.dpd_timeout <= p.dpd_delay) {
     at("dpd_timeout", `must be greater than dpd_delay (${p.dpd_delay})`);
   }

@@ -32,6 +32,16 @@ const ipAddress = v.pipe(
   v.check((s) => parseIp(s) !== undefined, "must be an IPv4 or IPv6 address"),
 );
 
+/** A DNS host name (RFC 1123 §2.1 labels), e.g. "hq.example.net"; resolved at every attempt. */
+const hostName = v.pipe(
+  v.string("must be a string"),
+  v.maxLength(253, "must be at most 253 characters"),
+  v.regex(
+    /^(?=.*[A-Za-z])[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/,
+    "must be an IPv4 or IPv6 address, a DNS name, or %any",
+  ),
+);
+
 const selector = v.pipe(
   v.string("must be a string"),
   v.check((s) => parseRange(s) !== undefined, "must be ADDR, ADDR/LEN or ADDR-ADDR"),
@@ -85,10 +95,17 @@ export const GatewaySchema = v.strictObject({
     int(0, 1 << 20, "default ESP anti-replay window in packets (0 disables)"),
     1024,
   ),
+  natt_keepalive: v.optional(
+    int(0, 3600, "NAT keepalive interval behind a NAT, seconds (0: off; RFC 3948 §2.3)"),
+    20,
+  ),
 });
 
 /** The algorithm profiles a peer can ask for. */
 export const PROFILES = ["default", "legacy"] as const;
+
+/** What brings a tunnel up (strongSwan's names): answer only, dial at once, dial on traffic. */
+export const START_ACTIONS = ["none", "start", "trap"] as const;
 
 /** `[[peer]]`: one remote office. */
 export const PeerSchema = v.strictObject({
@@ -102,11 +119,18 @@ export const PeerSchema = v.strictObject({
   ),
   remote: v.pipe(
     v.union(
-      [v.literal("%any"), ipAddress],
-      "must be an IPv4 or IPv6 address, or %any",
+      [v.literal("%any"), ipAddress, hostName],
+      "must be an IPv4 or IPv6 address, a DNS name, or %any",
     ),
-    v.description("peer's outer address, or %any"),
+    v.description("peer's outer address or DNS name (A/AAAA, resolved per attempt), or %any"),
     v.metadata({ required: true }),
+  ),
+  start_action: v.optional(
+    v.pipe(
+      v.picklist(START_ACTIONS, "must be none, start or trap"),
+      v.description("none: only answer; start: dial and keep up; trap: dial on first packet"),
+    ),
+    "none",
   ),
   ike_version: v.optional(
     v.pipe(

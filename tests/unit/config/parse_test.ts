@@ -101,3 +101,16 @@ Deno.test("non-UTF-8 and oversized files are refused cleanly", () => {
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("initiator keys: start_action defaults to none, DNS names and keepalive accepted", () => {
+  const r = parseConfig(table.base);
+  assert.ok(r.ok);
+  assert.equal(r.config.peer[0]?.start_action, "none");
+  assert.equal(r.config.gateway.natt_keepalive, 20);
+  const text = table.base.replace('remote = "198.51.100.1"', 'remote = "hq.example.net"') +
+    'start_action = "trap"\n';
+  const r2 = parseConfig(text);
+  assert.ok(r2.ok, JSON.stringify(!r2.ok && r2.issues));
+  assert.equal(r2.config.peer[0]?.remote, "hq.example.net");
+  assert.equal(r2.config.peer[0]?.start_action, "trap");
+});
