@@ -484,8 +484,8 @@ export class IkeV1Responder implements IkeResponder {
         aggressiveMode3(ctx, sa, msg, a);
         return;
       case ExchangeTypeV1.INFORMATIONAL:
-        handleInformational(ctx, sa, msg);
-        if (sa.state === "ESTABLISHED" && msg.encrypted) followNatMapping(ctx, sa, a);
+        // RFC 3947 §4: the mapping follows only an authenticated, fresh message.
+        handleInformational(ctx, sa, msg, () => followNatMapping(ctx, sa, a));
         return;
       case ExchangeTypeV1.QUICK_MODE:
         dispatchQuickMode(ctx, sa, msg, a);

@@ -140,6 +140,8 @@ export class IkeSa {
   lastResponse: Uint8Array | undefined;
   /** Quick Mode / Informational exchanges by message ID. */
   readonly messages = new Map<number, MessageIdState>();
+  /** Message IDs of authenticated inbound Informationals (replay check, v1/replay_guard.ts). */
+  readonly seenInformational = new Set<number>();
   /** NAT-T state. */
   readonly nat: NatState;
   /** DPD state. */

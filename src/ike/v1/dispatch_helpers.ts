@@ -29,7 +29,11 @@ export function followNatMapping(ctx: ExchangeContext, sa: IkeSa, a: Arrival): v
   });
 }
 
-/** Decrypts a Quick Mode message of an established SA and hands it to Phase 2. */
+/**
+ * Decrypts a Quick Mode message of an established SA and hands it to Phase 2. The message-ID
+ * IV, liveness and the NAT mapping change only once Phase 2 found HASH(1) or HASH(3) valid
+ * and the message new (not a retransmission or replay): RFC 3947 §4.
+ */
 export function dispatchQuickMode(
   ctx: ExchangeContext,
   sa: IkeSa,
@@ -61,23 +65,25 @@ export function dispatchQuickMode(
     nextIv = d.nextIv;
   } catch (e) {
     const why = e instanceof Error ? e.message : "undecodable";
-    ctx.event("warn", peer, `Quick Mode message dropped: ${why}`, { messageId: mid });
+    ctx.event("debug", peer, `Quick Mode message dropped: ${why}`, { messageId: mid });
     return;
   }
-  if (!retransmit) {
+  const accepted = () => {
+    if (retransmit) return;
     sa.messages.set(mid, {
       iv: nextIv,
       lastIn: { datagram: a.datagram.slice(), iv },
       touched: ctx.now,
     });
-  }
-  sa.lastSeen = ctx.now;
-  followNatMapping(ctx, sa, a);
+    sa.lastSeen = ctx.now;
+    followNatMapping(ctx, sa, a);
+  };
   ctx.phase2.handleQuickMode(ctx.host, qmView(sa), {
     messageId: mid,
     flags: header.flags,
     chain,
     datagram: a.datagram,
+    accepted,
   }, ctx.now);
 }
 

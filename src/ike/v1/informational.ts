@@ -18,6 +18,7 @@ import { hex, type IkeSa } from "../sa.ts";
 import type { ExchangeContext } from "./context.ts";
 import { decryptBody, messageIv } from "./crypto_state.ts";
 import { all, sameBytes } from "./phase1_common.ts";
+import { firstSighting } from "./replay_guard.ts";
 
 /** Longest pause between messages of one exchange kept in the message-ID table (ms). */
 export const MESSAGE_ID_KEEP_MS = 120_000;
@@ -27,8 +28,17 @@ export function infoHash(ctx: ExchangeContext, sa: IkeSa, messageId: number, res
   return ctx.crypto.prf(sa.alg!.prf, sa.skeyidA, concat(u32(messageId), rest));
 }
 
-/** One Informational message on `sa`. */
-export function handleInformational(ctx: ExchangeContext, sa: IkeSa, msg: MessageV1): void {
+/**
+ * One Informational message on `sa`. `accepted` runs once the message authenticated (HASH(1))
+ * and is no replay, before anything is answered: only then may the caller move the SA's
+ * endpoints (RFC 3947 §4). Returns whether that happened.
+ */
+export function handleInformational(
+  ctx: ExchangeContext,
+  sa: IkeSa,
+  msg: MessageV1,
+  accepted?: () => void,
+): boolean {
   const peer = sa.peerName;
   if (!msg.encrypted) {
     for (const n of all(msg.payloads, "n")) {
@@ -40,16 +50,16 @@ export function handleInformational(ctx: ExchangeContext, sa: IkeSa, msg: Messag
         ctx.removeSa(sa, "the peer refused Phase 1");
       }
     }
-    return;
+    return false;
   }
   if (sa.state !== "ESTABLISHED" || sa.alg === undefined) {
     ctx.event("warn", peer, "encrypted Informational before Phase 1 completed; dropped");
-    return;
+    return false;
   }
   const mid = msg.header.messageId;
   if (mid === 0) {
     ctx.event("warn", peer, "Informational with message ID 0; dropped");
-    return;
+    return false;
   }
   let payloads: readonly DecodedPayloadV1[];
   let nextIv: Uint8Array;
@@ -66,8 +76,12 @@ export function handleInformational(ctx: ExchangeContext, sa: IkeSa, msg: Messag
     if (!sameBytes(infoHash(ctx, sa, mid, rest), first.data)) throw new Error("HASH(1) mismatch");
   } catch (e) {
     const why = e instanceof Error ? e.message : "undecodable";
-    ctx.event("warn", peer, `Informational dropped: ${why}`, { messageId: mid });
-    return;
+    ctx.event("debug", peer, `Informational dropped: ${why}`, { messageId: mid });
+    return false;
+  }
+  if (!firstSighting(sa.seenInformational, mid)) {
+    ctx.event("debug", peer, "replayed Informational dropped", { messageId: mid });
+    return false;
   }
   sa.messages.set(mid, {
     iv: nextIv,
@@ -75,6 +89,7 @@ export function handleInformational(ctx: ExchangeContext, sa: IkeSa, msg: Messag
     touched: ctx.now,
   });
   sa.lastSeen = ctx.now;
+  accepted?.();
   for (const p of payloads) {
     if (p.kind === "n") notify(ctx, sa, p);
     else if (p.kind === "d") {
@@ -91,14 +106,18 @@ export function handleInformational(ctx: ExchangeContext, sa: IkeSa, msg: Messag
         }
         ctx.event("info", peer, "peer deleted the IKE SA");
         ctx.removeSa(sa, "deleted by the peer");
-        return;
+        return true;
       }
       ctx.phase2.deleteSpis(ctx.host, ctx.host.liveIkeSa(peer) ?? qmView(sa), p.protocol, p.spis);
     }
   }
+  return true;
 }
 
-/** The Phase 2 view of an IKE SA. */
+/**
+ * The Phase 2 view of an IKE SA. Endpoints are read when used, so an authenticated message
+ * that moved the SA (RFC 3947 §4) is answered at the new address.
+ */
 export function qmView(sa: IkeSa) {
   return {
     key: sa.key,
@@ -106,8 +125,12 @@ export function qmView(sa: IkeSa) {
     prf: sa.alg!.prf,
     skeyidD: sa.skeyidD,
     skeyidA: sa.skeyidA,
-    local: sa.local,
-    remote: sa.remote,
+    get local() {
+      return sa.local;
+    },
+    get remote() {
+      return sa.remote;
+    },
     natt: sa.natt,
   };
 }

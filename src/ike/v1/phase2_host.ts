@@ -87,4 +87,9 @@ export interface QmMessage {
   readonly chain: ChainV1;
   /** The raw datagram, for recognising retransmissions. */
   readonly datagram: Uint8Array;
+  /**
+   * Called once HASH(1) or HASH(3) verified on a message that is not a retransmission, before
+   * anything is sent: the dispatcher commits IV state, liveness and endpoints (RFC 3947 §4).
+   */
+  readonly accepted?: () => void;
 }

@@ -131,8 +131,17 @@ export class QuickModeResponder {
       });
       return;
     }
-    const r = this.#message1(host, sa, msg, now);
+    let authentic = false;
+    const r = this.#message1(host, sa, {
+      ...msg,
+      accepted: () => {
+        authentic = true;
+        msg.accepted?.();
+      },
+    }, now);
     if (r instanceof Refusal) {
+      // An authenticated request we refused is finished: a replay of it is not processed again.
+      if (authentic) this.#markDone(sa.key, msg.messageId);
       host.event("warn", name, r.message, { messageId: mid, ...r.fields });
       if (r.notify !== undefined) {
         host.sendInformational(sa, {
@@ -161,6 +170,7 @@ export class QuickModeResponder {
     if (!macEqual(first.data, want)) {
       return new Refusal(undefined, "Quick Mode HASH(1) does not verify; dropped (no SA)");
     }
+    msg.accepted?.();
     return rest;
   }
 
@@ -361,6 +371,7 @@ export class QuickModeResponder {
       host.event("warn", name, "Quick Mode HASH(3) does not verify; no SA", { messageId: mid });
       return;
     }
+    msg.accepted?.();
     if (rest.some((x) => x.kind !== "n" && x.kind !== "vid")) {
       host.event("warn", name, "Quick Mode message 3 carries unexpected payloads; ignored them", {
         messageId: mid,
