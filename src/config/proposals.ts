@@ -6,55 +6,17 @@
  * @module
  */
 
-/** What a keyword stands for in a proposal. */
-type Role = "encr" | "aead" | "integ" | "prf" | "dh" | "esn";
+import { ALGORITHMS, type AlgRole } from "../ike/algorithms.ts";
+
+type Role = AlgRole;
 
 /** The keywords this gateway implements, with their role. */
-const KEYWORDS: ReadonlyMap<string, Role> = new Map<string, Role>([
-  ["aes128", "encr"],
-  ["aes192", "encr"],
-  ["aes256", "encr"],
-  ["3des", "encr"],
-  ["des", "encr"],
-  ["aes128gcm16", "aead"],
-  ["aes256gcm16", "aead"],
-  ["chacha20poly1305", "aead"],
-  ["md5", "integ"],
-  ["sha1", "integ"],
-  ["sha256", "integ"],
-  ["sha384", "integ"],
-  ["sha512", "integ"],
-  ["aesxcbc", "integ"],
-  ["prfmd5", "prf"],
-  ["prfsha1", "prf"],
-  ["prfsha256", "prf"],
-  ["prfsha384", "prf"],
-  ["prfsha512", "prf"],
-  ["prfaesxcbc", "prf"],
-  ["modp768", "dh"],
-  ["modp1024", "dh"],
-  ["modp1536", "dh"],
-  ["modp2048", "dh"],
-  ["modp3072", "dh"],
-  ["modp4096", "dh"],
-  ["modp8192", "dh"],
-  ["ecp256", "dh"],
-  ["ecp384", "dh"],
-  ["ecp521", "dh"],
-  ["curve25519", "dh"],
-  ["curve448", "dh"],
-  ["esn", "esn"],
-  ["noesn", "esn"],
-]);
+const KEYWORDS: ReadonlyMap<string, Role> = new Map(ALGORITHMS.map((a) => [a.keyword, a.role]));
 
 /** Keywords allowed only with the legacy profile. */
-export const LEGACY_KEYWORDS: ReadonlySet<string> = new Set([
-  "modp768",
-  "modp1024",
-  "des",
-  "md5",
-  "prfmd5",
-]);
+export const LEGACY_KEYWORDS: ReadonlySet<string> = new Set(
+  ALGORITHMS.filter((a) => a.legacy).map((a) => a.keyword),
+);
 
 /** Every keyword, for completion and help. */
 export function proposalKeywords(): string[] {

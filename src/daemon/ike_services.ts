@@ -7,6 +7,7 @@
  * @module
  */
 
+import { MemoryCredentials } from "../ike/auth/credentials.ts";
 import type { Config } from "../config/schema.ts";
 import type { DataPathHandle, DataPathOptions } from "../esp/datapath_types.ts";
 import type { IkePolicy, IkeResponder } from "../ike/actions.ts";
@@ -141,7 +142,7 @@ export class IkeServices implements GatewayServices {
 
   /** {@inheritDoc GatewayServices.apply} */
   async apply(config: Config, secrets: PeerSecrets, changes: ConfigChanges): Promise<string[]> {
-    const policy: IkePolicy = { config, secrets };
+    const policy: IkePolicy = { config, credentials: new MemoryCredentials(secrets) };
     const key = ioKey(config);
     const cur = this.#run;
     if (cur !== undefined && key === this.#io) {

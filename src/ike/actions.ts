@@ -11,9 +11,12 @@
  */
 
 import type { Config } from "../config/schema.ts";
+import type { CredentialStore } from "./auth/credentials.ts";
 import type { EspLifetimeEvent, EspSaSpec } from "../esp/sa_spec.ts";
 import type { LogFields, LogLevel } from "../log.ts";
-import type { IkeSaView } from "../shell/host.ts";
+import type { ChildSaView, IkeSaView, PeerStateView } from "./views.ts";
+
+export type { ChildSaView, IkeSaView, PeerStateView } from "./views.ts";
 
 /** One side of a UDP exchange. */
 export interface Endpoint {
@@ -97,62 +100,24 @@ export type IkeAction =
   | EventAction;
 
 /**
- * What the responder answers from: the validated config with defaults applied, each peer's
- * pre-shared key (peer name → key bytes, from `psk` or `psk_file`), and the NAT-T port.
+ * What the engine answers from: the validated config with defaults applied and the credential
+ * store (pre-shared keys from `psk` or `psk_file`; certificates later). A peer without
+ * credentials cannot authenticate.
  */
 export interface IkePolicy {
   /** The running config. */
   readonly config: Config;
-  /** Peer name → PSK bytes. A peer without an entry cannot authenticate. */
-  readonly secrets: ReadonlyMap<string, Uint8Array>;
-}
-
-/** One child SA (a Quick Mode result, both directions) as `show esp sa` needs it. */
-export interface ChildSaView {
-  /** Peer name. */
-  readonly peer: string;
-  /** The childId carried in both EspSaSpecs. */
-  readonly childId: string;
-  /** SPI we allocated (inbound). */
-  readonly inboundSpi: number;
-  /** SPI the peer allocated (outbound). */
-  readonly outboundSpi: number;
-  /** Transform in proposal syntax ("aes128gcm16", "aes128-sha256"). */
-  readonly transform: string;
-  /** Our selectors, joined ("198.51.100.0/24"). */
-  readonly localTs: string;
-  /** The peer's selectors, joined. */
-  readonly remoteTs: string;
-  /** UDP-encapsulated (NAT-T or forced). */
-  readonly encap: boolean;
-  /** PFS group used, 0 without PFS. */
-  readonly pfsGroup: number;
-  /** "installed", or "rekeyed" while an older SA lingers after its successor arrived. */
-  readonly state: "installed" | "rekeyed";
-  /** Seconds since install. */
-  readonly ageSeconds: number;
-}
-
-/** A configured peer's state as the responder sees it (`show peers`). */
-export interface PeerStateView {
-  /** Peer name. */
-  readonly name: string;
-  /** "up" (an established IKE SA with at least one child), "connecting", "down". */
-  readonly state: "up" | "connecting" | "down";
-  /** IKE SAs for this peer (any state). */
-  readonly ikeSas: number;
-  /** Child SAs (pairs). */
-  readonly childSas: number;
-  /** Why down (last failure), or "". */
-  readonly detail: string;
+  /** Credentials by peer name (src/ike/auth/credentials.ts). */
+  readonly credentials: CredentialStore;
 }
 
 /**
- * The sans-I/O IKE responder. Every method returns the actions to carry out, in order; none
- * throws on bad input (a malformed datagram yields at most an event and maybe a Notify).
- * Times are milliseconds on one monotonic clock chosen by the caller.
+ * The sans-I/O IKE engine (both versions behind src/ike/engine.ts). Every method returns the
+ * actions to carry out, in order; none throws on bad input (a malformed datagram yields at most
+ * an event and maybe a Notify). Times are milliseconds on one monotonic clock chosen by the
+ * caller. Initiating (`initiate(peer, now)`) joins this interface with the initiator work.
  */
-export interface IkeResponder {
+export interface IkeEngine {
   /**
    * One received IKE datagram (ISAKMP header first; the NAT-T marker already removed).
    * `local` is the address and port it was sent to, `remote` where it came from.
@@ -178,3 +143,6 @@ export interface IkeResponder {
   /** Per configured peer state for `show peers`. */
   peerStates(now: number): PeerStateView[];
 }
+
+/** The engine under its former name (callers written before the IKEv2 core). */
+export type IkeResponder = IkeEngine;

@@ -10,7 +10,7 @@
 import { getCrypto } from "../crypto/registry.ts";
 import type { EspLifetimeEvent } from "../esp/sa_spec.ts";
 import type { LogFields, LogLevel } from "../log.ts";
-import type { IkeSaView } from "../shell/host.ts";
+import type { IkeSaView } from "./views.ts";
 import type {
   ChildSaView,
   Endpoint,
@@ -48,6 +48,7 @@ import { dispatchQuickMode, followNatMapping, invalidPayloadType } from "./v1/di
 import { dpdDeadline, dpdStep, startProbe } from "./v1/dpd.ts";
 import { ikeSaView, peerStateView } from "./v1/views.ts";
 import type { QmHost, QmIkeSa } from "./v1/phase2_host.ts";
+import type { ChildStore } from "./child/store.ts";
 
 /** Half-open Phase 1 exchanges are dropped after this long (ms). */
 export const HALF_OPEN_MS = 30_000;
@@ -62,6 +63,8 @@ export interface ResponderDeps {
   readonly random?: (n: number) => Uint8Array;
   /** Phase 2; a new {@link Phase2} by default. */
   readonly phase2?: Phase2;
+  /** The child SAs and SPIs shared with the IKEv2 engine; a private store by default. */
+  readonly children?: ChildStore;
 }
 
 /** A new IKEv1 responder for `policy`. */
@@ -89,7 +92,7 @@ export class IkeV1Responder implements IkeResponder {
     this.#crypto = deps.crypto ?? getCrypto();
     const crypto = this.#crypto;
     this.#random = deps.random ?? ((n) => crypto.randomBytes(n));
-    this.#phase2 = deps.phase2 ?? new Phase2(this.#random);
+    this.#phase2 = deps.phase2 ?? new Phase2(this.#random, deps.children);
     this.#cookies = new CookieMaker(this.#random);
   }
 
@@ -116,10 +119,7 @@ export class IkeV1Responder implements IkeResponder {
       const old = this.#policy;
       const sig = (p: IkePolicy, name: string) => {
         const peer = p.config.peer.find((x) => x.name === name);
-        const key = p.secrets.get(name);
-        return peer === undefined
-          ? undefined
-          : JSON.stringify(peer) + hex(key ?? new Uint8Array(0));
+        return peer === undefined ? undefined : JSON.stringify(peer);
       };
       // Gateway settings the IKE SAs depend on (ports, addresses, our identity); log level or
       // MTU changes keep every SA.
@@ -129,7 +129,8 @@ export class IkeV1Responder implements IkeResponder {
       for (const p of old.config.peer) {
         const before = sig(old, p.name);
         const after = sig(policy, p.name);
-        if (gwChanged || before !== after) {
+        const keyChanged = !old.credentials.sameFor(p.name, policy.credentials);
+        if (gwChanged || before !== after || keyChanged) {
           if (this.#peerHasState(p.name)) {
             ctx.event(
               "info",

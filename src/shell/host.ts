@@ -6,26 +6,9 @@
  */
 
 import type { RawTree } from "../config/parse.ts";
+import type { IkeSaView } from "../ike/views.ts";
 
-/** One IKE SA as `show ike sa` lists it. */
-export interface IkeSaView {
-  /** Peer (config name). */
-  readonly peer: string;
-  /** Exchange state, e.g. ESTABLISHED, MM_KEY_SENT. */
-  readonly state: string;
-  /** Our address:port. */
-  readonly local: string;
-  /** The peer's address:port. */
-  readonly remote: string;
-  /** Initiator and responder cookies/SPIs, hex. */
-  readonly spis: string;
-  /** Negotiated algorithms in proposal syntax (aes256-sha256-modp3072), "" while negotiating. */
-  readonly algorithms: string;
-  /** Seconds since the exchange started. */
-  readonly ageSeconds: number;
-  /** Seconds until the SA expires, when established. */
-  readonly expiresSeconds?: number;
-}
+export type { IkeSaView } from "../ike/views.ts";
 
 /** One ESP SA as `show esp sa` lists it. */
 export interface EspSaView {

@@ -56,7 +56,11 @@ export function ikeTable(sas: readonly IkeSaView[]): string[] {
       : `, expires in ${duration(sa.expiresSeconds)}`;
     out.push(`${sa.peer}: ${sa.state}, ${sa.local} <-> ${sa.remote}`);
     out.push(`  spis ${sa.spis}`);
-    out.push(`  ${sa.algorithms || "(negotiating)"}, age ${duration(sa.ageSeconds)}${expiry}`);
+    const rekey = sa.rekeySeconds === undefined ? "" : `, rekey in ${duration(sa.rekeySeconds)}`;
+    out.push(
+      `  ${sa.algorithms || "(negotiating)"}, age ${duration(sa.ageSeconds)}${expiry}${rekey}, ` +
+        `IKEv${sa.version}`,
+    );
   }
   return out;
 }

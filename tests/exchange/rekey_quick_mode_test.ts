@@ -9,7 +9,7 @@ import type { DeletePayloadV1, IdPayloadV1 } from "../../src/ike/message/v1/mod.
 import type { IkeAction } from "../../src/ike/actions.ts";
 import { Phase2 } from "../../src/ike/v1/phase2.ts";
 import type { QmIkeSa } from "../../src/ike/v1/quick_mode.ts";
-import { spiBytes } from "../../src/ike/v1/spi.ts";
+import { spiBytes } from "../../src/ike/child/spi.ts";
 import { qmMessage, QuickModeInitiator } from "./initiator/quick_mode.ts";
 import { ikeSa, peerConfig, RecordingHost, type Seen } from "./initiator/qm_host.ts";
 

@@ -1,7 +1,8 @@
 /**
  * Layering rules that must stay true, checked on the real module graph from `deno info --json`:
- * only hw/ calls FFI (Deno.dlopen), and the data path (src/esp/) never depends, even
- * transitively or for types only, on the control plane (src/ike/).
+ * only hw/ calls FFI (Deno.dlopen), the data path (src/esp/) never depends, even
+ * transitively or for types only, on the control plane (src/ike/), and the IKE core never
+ * depends on the layers above it (shell, daemon, cli, update).
  */
 
 import assert from "node:assert/strict";
@@ -113,4 +114,12 @@ Deno.test("the graph check finds an indirect dependency and only that one", () =
     ["src/ike/c.ts", new Set(["src/esp/a.ts"])],
   ]);
   assert.deepEqual(violations(g, "src/esp/", "src/ike/"), ["src/esp/a.ts -> src/ike/c.ts"]);
+});
+
+Deno.test("src/ike/ never reaches the shell, daemon, cli or update layers", async () => {
+  const graph = await sourceGraph();
+  assert.ok([...graph.keys()].some((m) => m.startsWith("src/ike/")), "no IKE modules found");
+  for (const upper of ["src/shell/", "src/daemon/", "src/cli/", "src/update/"]) {
+    assert.deepEqual(violations(graph, "src/ike/", upper), [], upper);
+  }
 });

@@ -18,15 +18,16 @@ import { decryptBody, DecryptError } from "./crypto_state.ts";
 import {
   all,
   applyNatD,
-  authHash,
   deriveKeys,
   established,
   floatTo,
   one,
   ourId,
   ourNatD,
+  ourProof,
+  peerProof,
   Phase1Error,
-  sameBytes,
+  verifyPeer,
 } from "./phase1_common.ts";
 import { startPhase1 } from "./phase1_start.ts";
 import { describeId, idAcceptable, peersForAddress } from "./policy.ts";
@@ -110,7 +111,7 @@ export function aggressiveMode1(
     { kind: "ke", data: sa.exchange!.dh!.publicValue },
     { kind: "nonce", data: sa.exchange!.nr! },
     mine.payload,
-    { kind: "hash", data: authHash(ctx, sa, mine.body, true) },
+    ourProof(ctx, sa, mine.body),
     ...ourNatD(ctx, sa),
     ...ourVendorIds(vids).map((v) => ({ kind: "vid" as const, data: v })),
   ];
@@ -144,18 +145,15 @@ export function aggressiveMode3(ctx: ExchangeContext, sa: IkeSa, msg: MessageV1,
       return;
     }
   } else payloads = msg.payloads;
-  const hash = one(payloads, "hash");
+  const proof = peerProof(payloads);
   const idiB = sa.exchange?.idiB;
-  if (hash === undefined || idiB === undefined) {
+  if (proof === undefined || idiB === undefined) {
     ctx.event("warn", peer, "Aggressive Mode message 3 without one HASH; dropped");
     return;
   }
-  if (!sameBytes(authHash(ctx, sa, idiB, false), hash.data)) {
-    ctx.event(
-      "warn",
-      peer,
-      "AUTHENTICATION_FAILED: HASH_I does not verify: wrong PSK or mismatched identity",
-    );
+  const refused = verifyPeer(ctx, sa, idiB, proof);
+  if (refused !== undefined) {
+    ctx.event("warn", peer, `AUTHENTICATION_FAILED: ${refused}`);
     ctx.failure(peer, "authentication failed (wrong PSK?)");
     ctx.notifyPlain(sa, NotifyTypeV1.AUTHENTICATION_FAILED);
     ctx.removeSa(sa, "authentication failed");

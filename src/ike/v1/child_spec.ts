@@ -7,7 +7,7 @@
 
 import type { TrafficSelector } from "../../esp/sa_spec.ts";
 import type { ChildKeys } from "./keymat.ts";
-import type { NewChild } from "./child_sa.ts";
+import type { NewChild } from "../child/child_sa.ts";
 import type { EspSelection } from "./esp_proposal.ts";
 import type { QmHost, QmIkeSa } from "./phase2_host.ts";
 

@@ -19,8 +19,8 @@ import {
   ProtocolV1,
 } from "../message/v1/registry.ts";
 import type { ProposalV1, SaPayloadV1, TransformV1 } from "../message/v1/types.ts";
-import { GROUP_KEYWORDS, groupName, SUPPORTED_GROUPS } from "./dh_groups.ts";
-import { spiNumber } from "./spi.ts";
+import { GROUP_KEYWORDS, groupName, keywordTable, SUPPORTED_GROUPS } from "../algorithms.ts";
+import { spiNumber } from "../child/spi.ts";
 
 /** One configured ESP proposal, expanded to the sets of algorithms it allows. */
 export interface ConfiguredEsp {
@@ -38,24 +38,9 @@ export interface ConfiguredEsp {
   readonly esn: readonly boolean[];
 }
 
-const AEAD_WORDS: Readonly<Record<string, AeadAlg>> = {
-  aes128gcm16: "aes128gcm16",
-  aes256gcm16: "aes256gcm16",
-  chacha20poly1305: "chacha20poly1305",
-};
-const CIPHER_WORDS: Readonly<Record<string, CipherAlg>> = {
-  aes128: "aes128cbc",
-  aes192: "aes192cbc",
-  aes256: "aes256cbc",
-  "3des": "3descbc",
-};
-const MAC_WORDS: Readonly<Record<string, MacAlg>> = {
-  sha1: "hmac-sha1-96",
-  sha256: "hmac-sha256-128",
-  sha384: "hmac-sha384-192",
-  sha512: "hmac-sha512-256",
-  aesxcbc: "aes-xcbc-96",
-};
+const AEAD_WORDS = keywordTable("aead", "aead");
+const CIPHER_WORDS = keywordTable("encr", "cipher");
+const MAC_WORDS = keywordTable("integ", "mac");
 
 const nameOf = <T extends string>(table: Readonly<Record<string, T>>, v: T): string =>
   Object.keys(table).find((k) => table[k] === v) ?? v;

@@ -20,7 +20,13 @@ import {
 } from "../message/v1/registry.ts";
 import type { ProposalV1, SaPayloadV1, TransformV1 } from "../message/v1/types.ts";
 import type { Phase1Algorithms } from "../sa.ts";
-import { GROUP_KEYWORDS, groupName, SUPPORTED_GROUPS } from "./dh_groups.ts";
+import {
+  ALGORITHMS,
+  GROUP_KEYWORDS,
+  groupName,
+  keywordTable,
+  SUPPORTED_GROUPS,
+} from "../algorithms.ts";
 
 /** One configured IKE proposal expanded to the algorithm sets it allows. */
 export interface ConfiguredIke {
@@ -34,19 +40,11 @@ export interface ConfiguredIke {
   readonly groups: readonly number[];
 }
 
-const CIPHERS: Readonly<Record<string, { alg: CipherAlg; bits: number }>> = {
-  aes128: { alg: "aes128cbc", bits: 128 },
-  aes192: { alg: "aes192cbc", bits: 192 },
-  aes256: { alg: "aes256cbc", bits: 256 },
-  "3des": { alg: "3descbc", bits: 192 },
-};
-const HASHES: Readonly<Record<string, HashAlg>> = {
-  md5: "md5",
-  sha1: "sha1",
-  sha256: "sha256",
-  sha384: "sha384",
-  sha512: "sha512",
-};
+const CIPHERS: Readonly<Record<string, { alg: CipherAlg; bits: number }>> = Object.fromEntries(
+  ALGORITHMS.filter((a) => a.cipher !== undefined && a.keyBits !== undefined)
+    .map((a) => [a.keyword, { alg: a.cipher!, bits: a.keyBits! }]),
+);
+const HASHES = keywordTable("integ", "hash");
 const HASH_IDS: Readonly<Record<number, HashAlg>> = {
   [IkeHashV1.MD5]: "md5",
   [IkeHashV1.SHA]: "sha1",

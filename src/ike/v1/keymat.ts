@@ -14,7 +14,7 @@ import { quickModeKeymat } from "../../crypto/kdf/ikev1.ts";
 import type { KdfPrimitives } from "../../crypto/kdf/primitives.ts";
 import type { EspTransform } from "../../esp/sa_spec.ts";
 import { ProtocolV1 } from "../message/v1/registry.ts";
-import { spiBytes } from "./spi.ts";
+import { spiBytes } from "../child/spi.ts";
 
 /** Bytes of key material an SA with `t` needs (the `keyMaterial` of its EspSaSpec). */
 export function keyMaterialLength(t: EspTransform): number {

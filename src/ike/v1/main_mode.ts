@@ -18,15 +18,16 @@ import type { Arrival, ExchangeContext } from "./context.ts";
 import {
   all,
   applyNatD,
-  authHash,
   deriveKeys,
   established,
   floatTo,
   one,
   ourId,
   ourNatD,
+  ourProof,
+  peerProof,
   Phase1Error,
-  sameBytes,
+  verifyPeer,
 } from "./phase1_common.ts";
 import { startPhase1 } from "./phase1_start.ts";
 import { describeId, idAcceptable, peersForAddress } from "./policy.ts";
@@ -137,8 +138,8 @@ export function mainModeNext(
     return;
   }
   const id = one(payloads, "id");
-  const hash = one(payloads, "hash");
-  if (id === undefined || hash === undefined) {
+  const proof = peerProof(payloads);
+  if (id === undefined || proof === undefined) {
     ctx.event(
       "warn",
       peer,
@@ -147,16 +148,9 @@ export function mainModeNext(
     ctx.failure(peer, "wrong PSK or malformed message 5");
     return;
   }
-  const expected = authHash(ctx, sa, id.body, false);
-  if (!sameBytes(expected, hash.data)) {
-    ctx.event(
-      "warn",
-      peer,
-      "AUTHENTICATION_FAILED: HASH_I does not verify: wrong PSK or mismatched identity",
-      {
-        id: describeId(id),
-      },
-    );
+  const refused = verifyPeer(ctx, sa, id.body, proof);
+  if (refused !== undefined) {
+    ctx.event("warn", peer, `AUTHENTICATION_FAILED: ${refused}`, { id: describeId(id) });
     ctx.failure(peer, "authentication failed (wrong PSK?)");
     ctx.notifyPlain(sa, NotifyTypeV1.AUTHENTICATION_FAILED);
     ctx.removeSa(sa, "authentication failed");
@@ -180,10 +174,7 @@ export function mainModeNext(
   sa.iv = nextIv;
   floatTo(ctx, sa, a);
   const mine = ourId(ctx, sa);
-  const out: PayloadV1[] = [mine.payload, {
-    kind: "hash",
-    data: authHash(ctx, sa, mine.body, true),
-  }];
+  const out: PayloadV1[] = [mine.payload, ourProof(ctx, sa, mine.body)];
   sa.lastRequest = a.datagram.slice();
   sa.lastResponse = ctx.sendPhase1Encrypted(sa, MM, out);
   sa.lastPhase1Block = sa.iv;

@@ -6,13 +6,7 @@
  */
 
 import { CIPHER_BLOCK } from "../../crypto/params.ts";
-import {
-  deriveSkeyids,
-  encryptionKey,
-  phase1Hash,
-  phase1Iv,
-  skeyidPsk,
-} from "../../crypto/kdf/ikev1.ts";
+import { deriveSkeyids, encryptionKey, phase1Hash, phase1Iv } from "../../crypto/kdf/ikev1.ts";
 import { encodeV1Payloads } from "../message/v1/chain.ts";
 import { NotifyTypeV1, PayloadTypeV1 } from "../message/v1/registry.ts";
 import type {
@@ -27,6 +21,7 @@ import type {
   SaPayloadV1,
 } from "../message/v1/types.ts";
 import type { IkeSa } from "../sa.ts";
+import { authenticatorFor, isAuthFailure, type V1Proof } from "../auth/authenticator.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
 import { detectNat, natDHash } from "./nat_t.ts";
 import { idPayload, localIdentity } from "./policy.ts";
@@ -106,10 +101,7 @@ export function deriveKeys(
   if (alg === undefined || ex === undefined || sa.peer === undefined) {
     throw new Phase1Error("no negotiated proposal");
   }
-  const psk = ctx.policy.secrets.get(sa.peer.name);
-  if (psk === undefined || psk.length === 0) {
-    throw new Phase1Error("no pre-shared key configured for this peer");
-  }
+  const auth = authenticatorFor(sa.peer, ctx.policy.credentials);
   if (ni.length < 8 || ni.length > 256) {
     throw new Phase1Error(
       `nonce of ${ni.length} bytes (RFC 2409 §5: 8..256)`,
@@ -134,7 +126,8 @@ export function deriveKeys(
     );
   }
   const nr = ctx.crypto.randomBytes(32);
-  const skeyid = skeyidPsk(ctx.crypto, alg.prf, psk, ni, nr);
+  const skeyid = auth.skeyidV1(ctx.crypto, alg.prf, ni, nr, gxy);
+  if (isAuthFailure(skeyid)) throw new Phase1Error(skeyid.reason);
   const k = deriveSkeyids(ctx.crypto, alg.prf, skeyid, gxy, sa.ckyI, sa.ckyR);
   sa.skeyid = skeyid;
   sa.skeyidD = k.skeyidD;
@@ -164,6 +157,40 @@ export function authHash(ctx: ExchangeContext, sa: IkeSa, idBody: Uint8Array, re
     id: idBody,
     responder,
   });
+}
+
+/** The peer's proof payload (HASH for PSK, SIG for signatures), if exactly one is present. */
+export function peerProof(payloads: readonly DecodedPayloadV1[]): V1Proof | undefined {
+  const hash = one(payloads, "hash");
+  const sig = one(payloads, "sig");
+  if (hash !== undefined && sig === undefined) return { kind: "hash", data: hash.data };
+  if (sig !== undefined && hash === undefined) return { kind: "sig", data: sig.data };
+  return undefined;
+}
+
+/**
+ * Verifies the peer's HASH_I proof (RFC 2409 §5) through the peer's authenticator; the reason
+ * of a refusal, or undefined when it verifies.
+ */
+export function verifyPeer(
+  ctx: ExchangeContext,
+  sa: IkeSa,
+  idBody: Uint8Array,
+  proof: V1Proof | undefined,
+): string | undefined {
+  if (sa.peer === undefined) return "no peer";
+  const r = authenticatorFor(sa.peer, ctx.policy.credentials)
+    .verifyV1(authHash(ctx, sa, idBody, false), proof);
+  return r === true ? undefined : r.reason;
+}
+
+/** Our proof payload over HASH_R (RFC 2409 §5) from the peer's authenticator. */
+export function ourProof(ctx: ExchangeContext, sa: IkeSa, idBody: Uint8Array): PayloadV1 {
+  if (sa.peer === undefined) throw new Phase1Error("no peer");
+  const p = authenticatorFor(sa.peer, ctx.policy.credentials)
+    .proveV1(authHash(ctx, sa, idBody, true));
+  if (isAuthFailure(p)) throw new Phase1Error(p.reason);
+  return { kind: p.kind, data: p.data };
 }
 
 /** Our ID payload and its body (IDir_b). */

@@ -10,18 +10,19 @@
 import type { EspLifetimeEvent } from "../../esp/sa_spec.ts";
 import type { ChildSaView } from "../actions.ts";
 import { DoiV1, ProtocolV1 } from "../message/v1/registry.ts";
-import type { ChildSa } from "./child_sa.ts";
+import type { ChildSa } from "../child/child_sa.ts";
+import type { ChildStore } from "../child/store.ts";
 import { type QmHost, type QmIkeSa, type QmMessage, QuickModeResponder } from "./quick_mode.ts";
-import { spiBytes, spiHex, spiNumber } from "./spi.ts";
+import { spiBytes, spiHex, spiNumber } from "../child/spi.ts";
 
 /** Phase 2 state of the whole responder. */
 export class Phase2 {
   /** The Quick Mode engine and the child SA table. */
   readonly qm: QuickModeResponder;
 
-  /** Phase 2 drawing SPIs from `random`. */
-  constructor(random: (n: number) => Uint8Array) {
-    this.qm = new QuickModeResponder(random);
+  /** Phase 2 drawing SPIs from `random`, over the engine's shared child `store` if given. */
+  constructor(random: (n: number) => Uint8Array, store?: ChildStore) {
+    this.qm = new QuickModeResponder(random, store);
   }
 
   /** One decrypted Quick Mode message (exchange type 32). */

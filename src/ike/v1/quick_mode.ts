@@ -26,24 +26,23 @@ import { bytesAfterPayload, encodeV1Chain } from "../message/v1/chain.ts";
 import { DoiV1, NotifyTypeV1, ProtocolV1, SituationV1 } from "../message/v1/registry.ts";
 import type { DecodedPayloadV1, IdPayloadV1, PayloadV1 } from "../message/v1/types.ts";
 import { FlagV1 } from "../message/header.ts";
-import { type ChildSa, ChildSaTable, type NewChild } from "./child_sa.ts";
+import type { ChildSa, ChildSaTable, NewChild } from "../child/child_sa.ts";
+import { type ChildStore, newChildStore } from "../child/store.ts";
 import { newChild } from "./child_spec.ts";
-import { groupName } from "./dh_groups.ts";
+import { groupName } from "../algorithms.ts";
 import { isEspMismatch, parseEspProposals, selectEsp } from "./esp_proposal.ts";
 import { deriveChildKeys } from "./keymat.ts";
 import type { QmHost, QmIkeSa, QmMessage } from "./phase2_host.ts";
 import { QmRefusal as Refusal, readQuickModeRequest } from "./qm_request.ts";
-import { SpiAllocator, spiBytes, SpiExhaustedError, spiHex } from "./spi.ts";
+import { type SpiAllocator, spiBytes, SpiExhaustedError, spiHex } from "../child/spi.ts";
 import {
   configSelector,
   formatSelector,
   hostSelector,
-  idToSelector,
   isTsError,
-  narrow,
   sameSelector,
-  selectorToId,
-} from "./ts.ts";
+} from "../child/ts.ts";
+import { idToSelector, narrowV1 as narrow, selectorToId } from "./ts_id.ts";
 
 export type { QmCrypto, QmHost, QmIkeSa, QmMessage } from "./phase2_host.ts";
 
@@ -90,10 +89,10 @@ export class QuickModeResponder {
   /** Message IDs of finished exchanges per IKE SA: a replayed message 1 is not a new QM. */
   readonly #done = new Map<string, Set<number>>();
 
-  /** A responder drawing SPIs from `random`. */
-  constructor(random: (n: number) => Uint8Array) {
-    this.spis = new SpiAllocator(random);
-    this.children = new ChildSaTable((spi) => this.spis.release(spi));
+  /** A responder drawing SPIs from `random`, or using the engine's shared `store`. */
+  constructor(random: (n: number) => Uint8Array, store: ChildStore = newChildStore(random)) {
+    this.spis = store.spis;
+    this.children = store.children;
   }
 
   /** Handles one Quick Mode message (1 or 3) of exchange `msg.messageId` on `sa`. */

@@ -5,7 +5,7 @@
 
 import type { PeerConfig } from "../../config/schema.ts";
 import type { PeerStateView } from "../actions.ts";
-import type { IkeSaView } from "../../shell/host.ts";
+import type { IkeSaView } from "../views.ts";
 import { hex, type IkeSa } from "../sa.ts";
 
 /** One `show ike sa` row. */
@@ -13,6 +13,7 @@ export function ikeSaView(sa: IkeSa, now: number): IkeSaView {
   const exp = sa.expires;
   return {
     peer: sa.peerName,
+    version: 1,
     state: sa.state,
     local: `${sa.local.address}:${sa.local.port}`,
     remote: `${sa.remote.address}:${sa.remote.port}`,

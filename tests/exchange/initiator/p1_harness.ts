@@ -3,6 +3,7 @@
  * it, helpers to pick actions, and a full Main Mode run with the scripted initiator.
  */
 
+import { MemoryCredentials } from "../../../src/ike/auth/credentials.ts";
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { ConfigSchema } from "../../../src/config/schema.ts";
@@ -47,7 +48,7 @@ export function policy(
   for (const p of config.peer) {
     if (p.psk !== undefined) secrets.set(p.name, new TextEncoder().encode(p.psk));
   }
-  return { config, secrets };
+  return { config, credentials: new MemoryCredentials(secrets) };
 }
 
 /** The sends among actions. */

@@ -4,6 +4,7 @@
  * one timer that calls tick, events into the log, failures logged without key material.
  */
 
+import { MemoryCredentials } from "../../../src/ike/auth/credentials.ts";
 import assert from "node:assert/strict";
 import type { Endpoint, IkeAction } from "../../../src/ike/actions.ts";
 import type { EspSaSpec } from "../../../src/esp/sa_spec.ts";
@@ -20,7 +21,7 @@ const KEY = Uint8Array.from({ length: 20 }, (_, i) => 0xa0 + i);
 function policy() {
   const r = validateTree({});
   if (!r.ok) throw new Error("empty config");
-  return { config: r.config, secrets: new Map<string, Uint8Array>() };
+  return { config: r.config, credentials: new MemoryCredentials() };
 }
 
 function spec(spi: number, direction: "in" | "out"): EspSaSpec {

@@ -8,6 +8,7 @@ import { parseShowEspSa, parseShowIkeSa, ShowParseError } from "../../interop/li
 const ike: IkeSaView[] = [
   {
     peer: "hq",
+    version: 1,
     state: "ESTABLISHED",
     local: "192.0.2.1:4500",
     remote: "192.0.2.2:4500",
@@ -18,6 +19,7 @@ const ike: IkeSaView[] = [
   },
   {
     peer: "office-ag",
+    version: 2,
     state: "AM_SENT",
     local: "192.0.2.1:500",
     remote: "192.0.2.3:500",

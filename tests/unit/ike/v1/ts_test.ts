@@ -2,12 +2,10 @@ import assert from "node:assert/strict";
 import {
   configSelector,
   formatSelector,
-  idToSelector,
   intersect,
   isTsError,
-  narrow,
-  selectorToId,
-} from "../../../../src/ike/v1/ts.ts";
+} from "../../../../src/ike/child/ts.ts";
+import { idToSelector, narrowV1 as narrow, selectorToId } from "../../../../src/ike/v1/ts_id.ts";
 import { IdTypeV1 } from "../../../../src/ike/message/v1/registry.ts";
 import type { IdPayloadV1 } from "../../../../src/ike/message/v1/types.ts";
 import type { TrafficSelector } from "../../../../src/esp/sa_spec.ts";

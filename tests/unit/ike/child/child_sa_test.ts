@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ChildSaTable, type NewChild } from "../../../../src/ike/v1/child_sa.ts";
+import { ChildSaTable, type NewChild } from "../../../../src/ike/child/child_sa.ts";
 import type { EspSaSpec, TrafficSelector } from "../../../../src/esp/sa_spec.ts";
 
 const ts = (a: string, b: string): TrafficSelector => ({

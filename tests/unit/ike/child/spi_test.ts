@@ -6,7 +6,7 @@ import {
   SpiExhaustedError,
   spiHex,
   spiNumber,
-} from "../../../../src/ike/v1/spi.ts";
+} from "../../../../src/ike/child/spi.ts";
 
 /** A random source replaying fixed 4-byte values, then repeating the last. */
 function scripted(values: number[]): (n: number) => Uint8Array {
