@@ -49,6 +49,8 @@ export interface CharonSettings {
    * letting it expire (`delete_rekeyed`, 5 s after the rekey).
    */
   readonly deleteRekeyed?: boolean;
+  /** Largest IKE fragment charon sends, bytes (`fragment_size`; default 1280). */
+  readonly fragmentSize?: number;
 }
 
 /**
@@ -115,6 +117,9 @@ export function renderStrongswanConf(settings: CharonSettings): string {
     `  retransmit_timeout = ${timeout}`,
     "  retransmit_base = 1.4",
     ...(settings.deleteRekeyed === true ? ["  delete_rekeyed = yes"] : []),
+    ...(settings.fragmentSize === undefined
+      ? []
+      : [`  fragment_size = ${Math.trunc(Math.min(Math.max(settings.fragmentSize, 256), 65535))}`]),
     ...(settings.aggressivePskResponder === true
       ? ["  i_dont_care_about_security_and_use_aggressive_mode_psk = yes"]
       : []),
