@@ -5,7 +5,7 @@
  */
 
 import type { Lab, LabProcess } from "./netns.ts";
-import { frame, unframe } from "./udp_relay.ts";
+import { frame, readFrames } from "./udp_relay.ts";
 import { waitFor } from "./wait.ts";
 
 const RELAY = new URL("./udp_relay.ts", import.meta.url).pathname;
@@ -60,18 +60,9 @@ export class UdpLink {
   }
 
   async #pump(): Promise<void> {
-    let buf: Uint8Array = new Uint8Array(0);
-    const chunk = new Uint8Array(65536);
     try {
-      for (;;) {
-        const n = await this.#conn.read(chunk);
-        if (n === null) break;
-        const joined = new Uint8Array(buf.length + n);
-        joined.set(buf);
-        joined.set(chunk.subarray(0, n), buf.length);
-        const { frames, rest } = unframe(joined);
-        buf = rest;
-        this.#queue.push(...frames);
+      for await (const f of readFrames(this.#conn)) {
+        this.#queue.push(f);
         this.#waiter?.();
       }
     } catch {

@@ -45,6 +45,24 @@ export function unframe(
   return { frames, rest: buf.slice(o) };
 }
 
+/** Yields the frames arriving on `conn` until it closes. */
+export async function* readFrames(
+  conn: Deno.Conn,
+): AsyncGenerator<{ address: string; port: number; data: Uint8Array }> {
+  let buf: Uint8Array = new Uint8Array(0);
+  const chunk = new Uint8Array(65536);
+  for (;;) {
+    const n = await conn.read(chunk);
+    if (n === null) return;
+    const joined = new Uint8Array(buf.length + n);
+    joined.set(buf);
+    joined.set(chunk.subarray(0, n), buf.length);
+    const { frames, rest } = unframe(joined);
+    buf = rest;
+    yield* frames;
+  }
+}
+
 async function main(): Promise<void> {
   const [path, addr, port] = Deno.args;
   if (path === undefined || addr === undefined || port === undefined) {
@@ -57,18 +75,7 @@ async function main(): Promise<void> {
   sock.on("message", (msg, rinfo) => {
     conn.write(frame(rinfo.address, rinfo.port, new Uint8Array(msg))).catch(() => {});
   });
-  let buf: Uint8Array = new Uint8Array(0);
-  const chunk = new Uint8Array(65536);
-  for (;;) {
-    const n = await conn.read(chunk);
-    if (n === null) break;
-    const joined = new Uint8Array(buf.length + n);
-    joined.set(buf);
-    joined.set(chunk.subarray(0, n), buf.length);
-    const { frames, rest } = unframe(joined);
-    buf = rest;
-    for (const f of frames) sock.send(f.data, f.port, f.address);
-  }
+  for await (const f of readFrames(conn)) sock.send(f.data, f.port, f.address);
   sock.close();
   listener.close();
 }
