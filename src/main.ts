@@ -32,6 +32,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "signed update bundles (keygen, create, sign, verify, install, …)",
     load: () => import("./cli/bundle.ts"),
   },
+  pki: {
+    summary: "certificates: keygen, csr, show (certificate or CRL)",
+    load: () => import("./cli/pki.ts"),
+  },
   version: { summary: "print the version", load: () => Promise.resolve({ run: printVersion }) },
 };
 

@@ -29,6 +29,18 @@ function checkPeer(p: PeerConfig, i: number, out: CheckIssue[]): void {
       at("psk_file", "give psk or psk_file, not both");
     }
   }
+  if (p.auth === "pubkey") {
+    for (const k of ["cert", "key", "ca"] as const) {
+      if (p[k] === undefined) out.push({ path: ["peer", i], message: `auth pubkey needs ${k}` });
+    }
+    for (const k of ["psk", "psk_file"] as const) {
+      if (p[k] !== undefined) at(k, "only with auth psk");
+    }
+  } else {
+    for (const k of ["cert", "key", "ca", "crl"] as const) {
+      if (p[k] !== undefined) at(k, "only with auth pubkey");
+    }
+  }
   if (p.rekey_margin >= p.ike_lifetime) {
     at("rekey_margin", `must be less than ike_lifetime (${p.ike_lifetime})`);
   } else if (p.rekey_margin >= p.esp_lifetime) {

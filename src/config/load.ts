@@ -1,6 +1,7 @@
 /**
  * A config file from disk, fully checked: syntax, schema, cross-field rules and each peer's
- * key source (so a missing `psk_file` fails at load, not at the first handshake).
+ * key source (so a missing `psk_file`, certificate or key file fails at load, not at the first
+ * handshake).
  * @module
  */
 
@@ -8,6 +9,7 @@ import { dirname, resolve } from "node:path";
 import { parseConfig, type ParseResult } from "./parse.ts";
 import type { ConfigIssue } from "./issues.ts";
 import { resolvePsk } from "./secrets.ts";
+import { credentialFileIssues } from "./credential_files.ts";
 import { keyLines, lineOf } from "./toml_lines.ts";
 import type { Config } from "./schema.ts";
 
@@ -19,6 +21,16 @@ export function pskIssues(config: Config, baseDir: string, source?: string): Con
   const lines = source === undefined ? undefined : keyLines(source);
   const out: ConfigIssue[] = [];
   config.peer.forEach((p, i) => {
+    for (const c of credentialFileIssues(p, baseDir)) {
+      const line = lines === undefined
+        ? undefined
+        : lineOf(lines, `peer[${i}].${c.key.replace(/\[.*$/, "")}`);
+      const key = `peer.${p.name}.${c.key}`;
+      out.push(
+        line === undefined ? { key, message: c.message } : { key, line, message: c.message },
+      );
+    }
+    if (p.auth === "pubkey") return;
     const r = resolvePsk(p, baseDir);
     if (r.ok) return;
     const line = lines === undefined ? undefined : lineOf(lines, `peer[${i}].psk_file`);

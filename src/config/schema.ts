@@ -58,6 +58,12 @@ const identity = v.pipe(
   v.maxLength(255, "must be at most 255 characters"),
 );
 
+const filePath = v.pipe(
+  v.string("must be a string"),
+  v.minLength(1, "must not be empty"),
+  v.maxLength(4096, "must be at most 4096 characters"),
+);
+
 /** A list with at least one element. */
 function list<T extends v.GenericSchema<unknown, string>>(item: T, help: string) {
   return v.pipe(
@@ -147,9 +153,18 @@ export const PeerSchema = v.strictObject({
     "main",
   ),
   auth: v.optional(
-    v.pipe(v.picklist(["psk"], "must be psk"), v.description("authentication method")),
+    v.pipe(
+      v.picklist(["psk", "pubkey"], "must be psk or pubkey"),
+      v.description("authentication method (pubkey: X.509 certificates)"),
+    ),
     "psk",
   ),
+  cert: v.optional(v.pipe(filePath, v.description("our certificate, PEM or DER (auth pubkey)"))),
+  key: v.optional(
+    v.pipe(filePath, v.description("our private key file, mode 0600 (auth pubkey)")),
+  ),
+  ca: v.optional(list(filePath, "trust anchors and intermediate CA certificates (auth pubkey)")),
+  crl: v.optional(list(filePath, "certificate revocation lists (auth pubkey)")),
   psk: v.optional(
     v.pipe(
       v.string("must be a string"),
@@ -167,7 +182,12 @@ export const PeerSchema = v.strictObject({
     ),
   ),
   local_id: v.optional(v.pipe(identity, v.description("our identity towards this peer"))),
-  remote_id: v.optional(v.pipe(identity, v.description("identity the peer must present"))),
+  remote_id: v.optional(
+    v.pipe(
+      identity,
+      v.description("identity the peer must present (DN or SAN with pubkey; '*.' wildcard)"),
+    ),
+  ),
   ike_proposals: v.optional(
     list(proposal, "IKE proposals, strongSwan syntax (aes256-sha256-modp3072)"),
     ["aes256-sha256-modp3072", "aes128-sha256-modp2048"],
