@@ -17,6 +17,8 @@ export interface Expected {
   readonly connection: string;
   /** Responder peer name. */
   readonly peer: string;
+  /** IKE version (default 1). */
+  readonly version?: 1 | 2;
   /** IKE algorithms, e.g. "aes256-sha256-modp2048". */
   readonly ike: string;
   /** Children by name with their ESP transform and PFS group (undefined: none). */
@@ -55,7 +57,7 @@ export async function assertAgreement(
 ): Promise<Agreement> {
   const ike = await initiatorIke(initiator, exp.connection);
   assert.ok(ike, `initiator has an established IKE SA '${exp.connection}'`);
-  assert.equal(ike.version, 1);
+  assert.equal(ike.version, exp.version ?? 1);
   assert.equal(ikeProposal(ike), exp.ike, "initiator's IKE algorithms");
   const children = new Map<string, ChildSaInfo>();
   for (const c of ike.children) if (c.state === "INSTALLED") children.set(c.name, c);

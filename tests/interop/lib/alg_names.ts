@@ -31,6 +31,13 @@ const GROUP: Readonly<Record<string, string>> = {
   CURVE_448: "curve448",
 };
 
+const PRF: Readonly<Record<string, string>> = {
+  PRF_HMAC_SHA1: "sha1",
+  PRF_HMAC_SHA2_256: "sha256",
+  PRF_HMAC_SHA2_384: "sha384",
+  PRF_HMAC_SHA2_512: "sha512",
+};
+
 /** A name strongSwan printed that this table does not know. */
 export class UnknownAlgorithmError extends Error {
   /** Builds the error for `name`. */
@@ -63,10 +70,18 @@ function lookup(table: Readonly<Record<string, string>>, name: string): string {
   return v;
 }
 
-/** An IKE SA's algorithms as one proposal string, e.g. "aes256-sha256-modp2048". */
+/**
+ * An IKE SA's algorithms as one proposal string, e.g. "aes256-sha256-modp2048"; an IKEv2 PRF
+ * is named when it is not implied by the integrity algorithm ("aes128gcm16-prfsha256-ecp256").
+ */
 export function ikeProposal(sa: IkeSaInfo): string {
   const parts = [encrKeyword(sa.encrAlg, sa.encrKeysize)];
-  if (sa.integAlg !== undefined) parts.push(lookup(INTEG, sa.integAlg));
+  const integ = sa.integAlg === undefined ? undefined : lookup(INTEG, sa.integAlg);
+  if (integ !== undefined) parts.push(integ);
+  if (sa.version === 2 && sa.prfAlg !== undefined) {
+    const prf = lookup(PRF, sa.prfAlg);
+    if (prf !== integ) parts.push(`prf${prf}`);
+  }
   if (sa.dhGroup !== undefined) parts.push(lookup(GROUP, sa.dhGroup));
   return parts.join("-");
 }

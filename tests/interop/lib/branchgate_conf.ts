@@ -13,6 +13,8 @@ export interface BgPeer {
   readonly name: string;
   /** The peer's outer address, or "%any". */
   readonly remote: string;
+  /** IKE version (default 1). */
+  readonly ikeVersion?: 1 | 2;
   /** IKEv1 Phase 1 mode (default main). */
   readonly mode?: "main" | "aggressive";
   /** Pre-shared key (test-only keys; the file is written mode 0600). */
@@ -77,6 +79,7 @@ function peerTable(p: BgPeer): Table {
   const t: Table = {};
   put(t, "name", p.name);
   put(t, "remote", p.remote);
+  put(t, "ike_version", p.ikeVersion);
   put(t, "mode", p.mode);
   put(t, "psk", p.psk);
   put(t, "local_id", p.localId);

@@ -75,7 +75,7 @@ export function swanResponderConnection(setup: ResponderSetup, p: BgPeer): SwanC
   const remoteId = p.remoteId ?? (p.remote === "%any" ? undefined : p.remote);
   return {
     name: p.name,
-    version: 1,
+    version: p.ikeVersion ?? 1,
     aggressive: p.mode === "aggressive",
     localAddrs: [setup.address],
     remoteAddrs: [p.remote],

@@ -1,0 +1,290 @@
+/**
+ * IKEv2 interop scenarios, strongSwan 5.9.8 initiating, the responder under test on side A
+ * (RFC 7296): GCM + ECP-256, CBC + MODP-3072 with PFS in a CHILD_SA rekey, Curve25519,
+ * ChaCha20-Poly1305, an INVALID_KE_PAYLOAD round trip, CHILD_SA and IKE SA rekeys under
+ * traffic (make-before-break), two CHILD_SAs, Deletes, an ESP proposal mismatch, COOKIEs
+ * under a half-open flood. After each negotiation both sides' tables agree on SPIs and
+ * algorithms (`swanctl --list-sas` vs `show ike sa` / `show esp sa`), then ping and a short
+ * iperf3 cross the tunnel.
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { Nt } from "../../../exchange/initiator_v2/consts.ts";
+import { Received, V2Initiator } from "../../../exchange/initiator_v2/initiator.ts";
+import { decodeMessage } from "../../../exchange/initiator_v2/wire.ts";
+import { type Agreement, assertAgreement, initiatorIke, waitEspGone } from "../agree.ts";
+import { HOST_A_UPPER, HOST_B_UPPER, type Ikev1Lab } from "../ikev1_lab.ts";
+import { FLOODER, PEER } from "../ikev2_lab.ts";
+import type { Scenario } from "../suite.ts";
+import { iperfTcp, startPingTrain } from "../traffic.ts";
+import { UdpLink } from "../udp_link.ts";
+import { waitFor } from "../wait.ts";
+import { pingBothWays, tearDown } from "./main_mode.ts";
+
+/** Ping both ways and 2 s of iperf3 TCP from host A to host B (or the upper addresses). */
+async function traffic(L: Ikev1Lab, upper = false): Promise<void> {
+  const a = upper ? HOST_A_UPPER : L.sites.a.hostAddress;
+  const b = upper ? HOST_B_UPPER : L.sites.b.hostAddress;
+  await pingBothWays(L, a, b);
+  const run = await iperfTcp(
+    L.lab,
+    { ns: L.sites.a.host, address: a },
+    { ns: L.sites.b.host, address: b },
+    2,
+  );
+  assert.ok(run.bps > 1e6, `iperf3 ${(run.bps / 1e6).toFixed(1)} Mbit/s`);
+}
+
+/** Tears down every SA of `connection` the initiator holds. */
+async function tearDownAll(L: Ikev1Lab, connection: string): Promise<void> {
+  const ike = await initiatorIke(L.initiator, connection);
+  assert.ok(ike, `initiator holds '${connection}'`);
+  await tearDown(L, connection, ike.initiatorSpi, ike.children.flatMap((c) => [c.spiIn, c.spiOut]));
+}
+
+/** One connection with one child: initiate, agree, traffic, tear down. */
+function simple(name: string, conn: string, ike: string, transform: string): Scenario {
+  return {
+    name,
+    fn: async (L) => {
+      await L.initiator.initiate(conn);
+      await assertAgreement(L.initiator, L.responder, {
+        connection: conn,
+        peer: PEER,
+        version: 2,
+        ike,
+        children: { [conn]: { transform } },
+      });
+      await traffic(L);
+      await tearDownAll(L, conn);
+    },
+  };
+}
+
+/** Waits until the initiator holds an installed `child` other than `old`; returns agreement. */
+async function rekeyedChild(
+  L: Ikev1Lab,
+  conn: string,
+  child: string,
+  oldSpiIn: number,
+  exp: { transform: string; pfs?: string },
+): Promise<Agreement> {
+  await L.initiator.waitForSas(
+    (sas) =>
+      sas.flatMap((s) => s.children).some((c) =>
+        c.name === child && c.state === "INSTALLED" && c.spiIn !== oldSpiIn
+      ) || undefined,
+    { timeoutMs: 15_000, what: `a rekeyed ${child}` },
+  );
+  return await assertAgreement(L.initiator, L.responder, {
+    connection: conn,
+    peer: PEER,
+    version: 2,
+    ike: "aes256-sha256-modp3072",
+    children: { [child]: exp },
+  });
+}
+
+const FLOOD_PORT = 5500;
+
+/** Sends IKE_SA_INITs from fresh initiators at FLOODER until one is answered with a COOKIE. */
+async function floodUntilCookie(L: Ikev1Lab, max: number): Promise<number> {
+  // charon holds *:500 in that namespace; the flood comes from another port.
+  const link = await UdpLink.open(L.lab, L.sites.b.gw, FLOODER, FLOOD_PORT);
+  try {
+    for (let sent = 0; sent < max;) {
+      const batch: Uint8Array[] = [];
+      for (let k = 0; k < 20; k++, sent++) {
+        batch.push(
+          new V2Initiator({
+            psk: "none",
+            self: { address: FLOODER, port: FLOOD_PORT },
+            responder: { address: L.sites.a.outerAddress, port: 500 },
+          }).init(),
+        );
+      }
+      await link.send(L.sites.a.outerAddress, 500, batch);
+      for (;;) {
+        const got = await link.recv(300);
+        if (got === undefined) break;
+        const m = decodeMessage(got.data);
+        if (new Received(m.header, m.payloads).notify(Nt.COOKIE) !== undefined) return sent;
+      }
+    }
+    throw new Error(`no COOKIE after ${max} half-open IKE_SA_INITs`);
+  } finally {
+    await link.close();
+  }
+}
+
+/** The IKEv2 scenarios, in order. */
+export const IKEV2: readonly Scenario[] = [
+  simple(
+    "aes128gcm16-prfsha256-ecp256, ESP aes128gcm16",
+    "gcm",
+    "aes128gcm16-prfsha256-ecp256",
+    "aes128gcm16",
+  ),
+  simple(
+    "aes256-sha256-curve25519, ESP aes256gcm16",
+    "x25519",
+    "aes256-sha256-curve25519",
+    "aes256gcm16",
+  ),
+  simple(
+    "chacha20poly1305-prfsha256-ecp256, ESP chacha20poly1305",
+    "chacha",
+    "chacha20poly1305-prfsha256-ecp256",
+    "chacha20poly1305",
+  ),
+  {
+    name: "INVALID_KE_PAYLOAD: the initiator guessed MODP-2048, retries with ECP-256",
+    fn: async (L) => {
+      await L.initiator.initiate("ke");
+      await assertAgreement(L.initiator, L.responder, {
+        connection: "ke",
+        peer: PEER,
+        version: 2,
+        ike: "aes128gcm16-prfsha256-ecp256",
+        children: { ke: { transform: "aes128gcm16" } },
+      });
+      await L.initiator.waitForLog(/requested ECP_256/, { timeoutMs: 2000 });
+      await traffic(L);
+      await tearDownAll(L, "ke");
+    },
+  },
+  {
+    name: "aes256-sha256-modp3072: CHILD_SA rekey with PFS and IKE SA rekey under traffic",
+    fn: async (L) => {
+      await L.initiator.initiate("cbc");
+      const first = await assertAgreement(L.initiator, L.responder, {
+        connection: "cbc",
+        peer: PEER,
+        version: 2,
+        ike: "aes256-sha256-modp3072",
+        children: { cbc: { transform: "aes256-sha256" } }, // no KE in IKE_AUTH (§1.2)
+      });
+      await traffic(L);
+      const old = first.children.get("cbc")!;
+      const train = startPingTrain(L.lab, L.sites.a.host, L.sites.b.hostAddress, "v2rekey", {
+        interval: 0.02,
+        from: L.sites.a.hostAddress,
+      });
+      let pings;
+      let second: Agreement;
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        await L.initiator.rekey({ child: "cbc" });
+        second = await rekeyedChild(L, "cbc", "cbc", old.spiIn, {
+          transform: "aes256-sha256",
+          pfs: "modp3072",
+        });
+        await waitEspGone(L.responder, [old.spiIn, old.spiOut]);
+        await L.initiator.rekey({ ike: "cbc" });
+        await waitFor(async () => {
+          const ike = await initiatorIke(L.initiator, "cbc");
+          return ike !== undefined && ike.initiatorSpi !== first.ike.initiatorSpi &&
+              ike.children.length > 0
+            ? true
+            : undefined;
+        }, { timeoutMs: 15_000, what: "a rekeyed cbc IKE SA holding the CHILD_SA" });
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        pings = await train.finish();
+      }
+      const third = await rekeyedChild(L, "cbc", "cbc", old.spiIn, {
+        transform: "aes256-sha256",
+        pfs: "modp3072",
+      });
+      assert.notEqual(third.ike.initiatorSpi, first.ike.initiatorSpi, "new IKE SA");
+      assert.equal(
+        third.children.get("cbc")!.spiIn,
+        second.children.get("cbc")!.spiIn,
+        "the CHILD_SA moved to the new IKE SA",
+      );
+      // The old IKE SA is gone on the responder.
+      await waitFor(async () => {
+        const all = await L.responder.ikeSas();
+        return all.some((s) => s.initiatorSpi === first.ike.initiatorSpi) ? undefined : true;
+      }, { what: "old IKE SA deleted", timeoutMs: 10_000 });
+      assert.ok(pings.sent > 50, pings.output.slice(-300));
+      assert.ok(
+        pings.sent - pings.received <= 1,
+        `${pings.sent - pings.received} of ${pings.sent} pings lost across two rekeys`,
+      );
+      await traffic(L);
+      await tearDownAll(L, "cbc");
+    },
+  },
+  {
+    name: "two CHILD_SAs on one IKE SA; Delete of one keeps the other",
+    fn: async (L) => {
+      await L.initiator.initiate("lower");
+      await L.initiator.initiate("upper", { ike: "two" });
+      const a = await assertAgreement(L.initiator, L.responder, {
+        connection: "two",
+        peer: PEER,
+        version: 2,
+        ike: "aes128gcm16-prfsha256-ecp256",
+        children: { lower: { transform: "aes128gcm16" }, upper: { transform: "aes128gcm16" } },
+      });
+      const lower = a.children.get("lower")!;
+      const upper = a.children.get("upper")!;
+      assert.deepEqual([lower.localTs, lower.remoteTs], [["203.0.113.0/25"], ["198.51.100.0/25"]]);
+      await traffic(L);
+      await traffic(L, true);
+      await L.initiator.terminate({ child: "upper" });
+      await waitEspGone(L.responder, [upper.spiIn, upper.spiOut]);
+      const esp = await L.responder.espSas();
+      assert.ok(esp.some((s) => s.spi === lower.spiOut), "the other child's inbound SA stays");
+      await pingBothWays(L);
+      await tearDown(L, "two", a.ike.initiatorSpi, [lower.spiIn, lower.spiOut]);
+    },
+  },
+  {
+    name: "ESP proposal mismatch: NO_PROPOSAL_CHOSEN, a log line naming both offers",
+    fn: async (L) => {
+      const r = await L.initiator.tryInitiate("badesp", 10);
+      assert.notEqual(r.code, 0, "the CHILD_SA must fail");
+      await L.initiator.waitForLog(/NO_PROPOSAL_CHOSEN/, { timeoutMs: 5000 });
+      if (L.responder.kind === "branchgate") {
+        const line = await L.responder.waitForLog(/aes256-sha512/, { timeoutMs: 5000 });
+        assert.match(line, /aes128gcm16/, `one line names the offer and the config: ${line}`);
+      }
+      assert.equal(
+        (await L.responder.espSas()).filter((s) => s.transform === "aes256-sha512").length,
+        0,
+      );
+      // IKEv2 keeps the IKE SA of a failed IKE_AUTH child (§1.2); remove it.
+      const ike = await initiatorIke(L.initiator, "badesp");
+      if (ike !== undefined) await tearDown(L, "badesp", ike.initiatorSpi, []);
+    },
+  },
+  {
+    name: "COOKIEs under a half-open flood: the real initiator still gets through",
+    fn: async (L) => {
+      const sent = await floodUntilCookie(L, 3000);
+      await L.initiator.initiate("gcm");
+      await assertAgreement(L.initiator, L.responder, {
+        connection: "gcm",
+        peer: PEER,
+        version: 2,
+        ike: "aes128gcm16-prfsha256-ecp256",
+        children: { gcm: { transform: "aes128gcm16" } },
+      });
+      // branchgate challenges every IKE_SA_INIT while the half-open count is over its
+      // threshold, so strongSwan had to retry with the COOKIE (§2.6). (The reference counts
+      // per source address and lets the other address through unchallenged.)
+      if (L.responder.kind === "branchgate") {
+        await L.initiator.waitForLog(/IKE_SA_INIT response 0 \[ N\(COOKIE\) \]/, {
+          timeoutMs: 2000,
+        }).catch(() => {
+          throw new Error(`after ${sent} half-open SAs the initiator got no COOKIE`);
+        });
+      }
+      await traffic(L);
+      await tearDownAll(L, "gcm");
+    },
+  },
+];
