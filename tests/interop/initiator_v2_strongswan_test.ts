@@ -5,12 +5,12 @@
  * the namespace. Covers INVALID_KE_PAYLOAD, NAT detection, IKE_AUTH with a PSK sent in RFC 7383
  * fragments and a fragmented response, SPIs and algorithms as `swanctl --list-sas` shows them,
  * CREATE_CHILD_SA (new child, rekey with and without PFS, IKE SA rekeys to AES-CBC/MODP-3072
- * and ChaCha20-Poly1305/Curve25519),
- * liveness, Deletes.
+ * and ChaCha20-Poly1305/Curve25519), liveness, Deletes; and answering charon's own requests: its
+ * CHILD_SA rekey with PFS, its Delete of the old CHILD_SA, its liveness checks.
  */
 
 import assert from "node:assert/strict";
-import { Exchange, Nt, Pt } from "../exchange/initiator_v2/consts.ts";
+import { Exchange, IdType, Nt, Pt } from "../exchange/initiator_v2/consts.ts";
 import { type Child, type Received, V2Initiator } from "../exchange/initiator_v2/initiator.ts";
 import { cidr4, hex, type Selector, tsText } from "../exchange/initiator_v2/wire.ts";
 import { type IkeSaInfo } from "./lib/list_sas.ts";
@@ -20,6 +20,7 @@ import { UdpLink } from "./lib/udp_link.ts";
 
 const ME = "192.0.2.1", CHARON = "192.0.2.2";
 const PSK = "initiator-v2 self check";
+const BUSY_ID = "busy.example.net";
 
 /** Sends `ds` and reads answers with `read` until it returns a value, retransmitting. */
 async function roundTrip<T>(
@@ -90,8 +91,30 @@ async function scenario(lab: Lab, t: Deno.TestContext): Promise<void> {
           remoteTs: ["198.51.100.0/24"],
           espProposals: ["aes128gcm16-modp3072", "aes128gcm16", "aes256-sha256"],
         }],
+      }, {
+        // charon, the IKE responder, rekeys this CHILD_SA itself after 3 s and checks
+        // liveness every second: the initiator has to answer its requests.
+        name: "busy",
+        version: 2,
+        localAddrs: [CHARON],
+        remoteAddrs: [ME],
+        localId: CHARON,
+        remoteId: BUSY_ID,
+        proposals: ["aes128gcm16-prfsha256-ecp256"],
+        dpdDelay: 1,
+        children: [{
+          name: "busy",
+          localTs: ["203.0.113.0/24"],
+          remoteTs: ["198.51.100.0/24"],
+          espProposals: ["aes128gcm16-modp3072"],
+          rekeyTime: 3,
+          randTime: 0,
+        }],
       }],
-      secrets: [{ name: "p", ids: [ME, CHARON], secret: PSK }],
+      secrets: [
+        { name: "p", ids: [ME, CHARON], secret: PSK },
+        { name: "q", ids: [BUSY_ID, CHARON], secret: PSK },
+      ],
     },
   });
   // charon routes the CHILD_SA's traffic from an address inside its local selector.
@@ -236,6 +259,59 @@ async function scenario(lab: Lab, t: Deno.TestContext): Promise<void> {
         await roundTrip(link, i.deleteIke(i.sa!), (d) => i.readResponse(d));
         const left = (await peer.listSas()).filter((s) => s.state === "ESTABLISHED");
         assert.deepEqual(left, []);
+      },
+    );
+
+    await step(
+      "answering charon's requests: its CHILD_SA rekey (PFS), Delete, liveness",
+      async () => {
+        const b = new V2Initiator({
+          psk: PSK,
+          self: { address: ME, port: 500 },
+          responder: { address: CHARON, port: 500 },
+          id: { type: IdType.FQDN, data: new TextEncoder().encode(BUSY_ID) },
+          esp: ["aes128gcm16"],
+          tsi: [cidr4("198.51.100.0/24")],
+          tsr: [cidr4("203.0.113.0/24")],
+        });
+        await roundTrip(link, [b.init()], (d) => b.readInit(d));
+        const a = await roundTrip(link, b.auth(), (d) => b.readAuth(d));
+        assert.deepEqual(a.errors, []);
+        const first = b.children[0]!;
+        // Serve charon until it rekeyed the child and deleted the old one.
+        const seen = new Set<number>();
+        const until = Date.now() + 20_000;
+        while (Date.now() < until) {
+          const got = await link.recv(until - Date.now());
+          if (got === undefined) break;
+          await link.send(CHARON, 500, b.respond(got.data));
+          seen.add(b.lastPeerRequest!.header.exchange);
+          const gone = !b.children.some((c) => hex(c.inSpi) === hex(first.inSpi));
+          if (gone && seen.has(Exchange.CREATE_CHILD_SA) && b.children.length === 1) break;
+        }
+        assert.ok(seen.has(Exchange.CREATE_CHILD_SA), "charon rekeyed the CHILD_SA");
+        assert.equal(b.children.length, 1, "the old CHILD_SA was deleted by charon");
+        assert.equal(b.children[0]!.pfs, 15);
+        const sas = (await peer.listSas()).filter((x) => x.name === "busy");
+        const theirs = sas.flatMap((x) => x.children).filter((c) => c.state === "INSTALLED");
+        assert.deepEqual(
+          theirs.map((c) => `${spi(c.spiIn)}/${spi(c.spiOut)}`),
+          [`${hex(b.children[0]!.outSpi)}/${hex(b.children[0]!.inSpi)}`],
+        );
+        // Liveness: charon's empty INFORMATIONAL requests, answered from our side.
+        const probe = await link.recv(5000);
+        assert.ok(probe !== undefined, "a liveness check arrives");
+        await link.send(CHARON, 500, b.respond(probe.data));
+        assert.equal(b.lastPeerRequest!.header.exchange, Exchange.INFORMATIONAL);
+        // A retransmitted request is answered with the same bytes (§2.1).
+        assert.deepEqual(b.respond(probe.data).map(hex), b.sa!.lastResponse.map(hex));
+        await roundTrip(link, b.deleteIke(b.sa!), (d) => {
+          try {
+            return b.readResponse(d);
+          } catch {
+            return undefined; // a crossing liveness request
+          }
+        });
       },
     );
   } finally {

@@ -125,7 +125,10 @@ export interface Child {
   readonly outSpi: Uint8Array;
   /** The chosen ESP suite. */
   readonly suite: Suite;
-  /** KEYMAT split per direction (RFC 7296 §2.17; i = from the exchange initiator). */
+  /**
+   * KEYMAT split per direction (RFC 7296 §2.17): `ei`/`ai` protect what we send to the
+   * responder, `er`/`ar` what it sends us, whichever side started the exchange.
+   */
   readonly keys: { ei: Uint8Array; ai: Uint8Array; er: Uint8Array; ar: Uint8Array };
   /** Narrowed TSi the responder answered. */
   readonly tsi: Selector[];
