@@ -278,6 +278,10 @@ Deno.test("codec: SA, TS and Delete bodies round trip; bad lengths throw", () =>
     "10.2.0.0-10.2.255.255",
     "10.2.1.5-10.2.1.5[6/80-80]",
   ]);
+  // RFC 7296 §3.13.1: only types 7 (4-byte) and 8 (16-byte addresses) exist.
+  const zeroType = tsBody([cidr4("10.2.0.0/16")]);
+  zeroType[4] = 0;
+  assert.throws(() => parseTs(zeroType), /selector of type 0/);
   const d = { protocol: 3, spis: [unhex("01020304"), unhex("0a0b0c0d")] };
   assert.deepEqual(parseDelete(deleteBody(d)), d);
   assert.throws(() => parseSa(saBody(props).subarray(0, 20)), WireError);

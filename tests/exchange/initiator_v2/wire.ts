@@ -405,8 +405,14 @@ export function parseTs(b: Uint8Array): Selector[] {
       throw new WireError(`selector length ${len}`);
     }
     const al = (len - 8) / 2;
+    const tsType = b[o]!;
+    // RFC 7296 §3.13.1: TS_IPV4_ADDR_RANGE (7) carries 4-byte addresses, TS_IPV6_ADDR_RANGE (8)
+    // 16-byte ones; nothing else is defined.
+    if (!((tsType === 7 && al === 4) || (tsType === 8 && al === 16))) {
+      throw new WireError(`selector of type ${tsType} with ${al}-byte addresses`);
+    }
     out.push({
-      tsType: b[o]!,
+      tsType,
       proto: b[o + 1]!,
       startPort: rd16(b, o + 4),
       endPort: rd16(b, o + 6),

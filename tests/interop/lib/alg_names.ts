@@ -71,16 +71,15 @@ function lookup(table: Readonly<Record<string, string>>, name: string): string {
 }
 
 /**
- * An IKE SA's algorithms as one proposal string, e.g. "aes256-sha256-modp2048"; an IKEv2 PRF
- * is named when it is not implied by the integrity algorithm ("aes128gcm16-prfsha256-ecp256").
+ * An IKE SA's algorithms as one proposal string, e.g. "aes256-sha256-modp2048"; IKEv2 SAs
+ * name their PRF ("aes128gcm16-prfsha256-ecp256", "aes256-sha256-prfsha256-modp3072").
  */
 export function ikeProposal(sa: IkeSaInfo): string {
   const parts = [encrKeyword(sa.encrAlg, sa.encrKeysize)];
   const integ = sa.integAlg === undefined ? undefined : lookup(INTEG, sa.integAlg);
   if (integ !== undefined) parts.push(integ);
   if (sa.version === 2 && sa.prfAlg !== undefined) {
-    const prf = lookup(PRF, sa.prfAlg);
-    if (prf !== integ) parts.push(`prf${prf}`);
+    parts.push(`prf${lookup(PRF, sa.prfAlg)}`);
   }
   if (sa.dhGroup !== undefined) parts.push(lookup(GROUP, sa.dhGroup));
   return parts.join("-");

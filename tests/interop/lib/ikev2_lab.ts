@@ -3,8 +3,7 @@
  * A (branchgate with `ike_version = 2`, or strongSwan as the reference) and strongSwan 5.9.8 as
  * the IKEv2 initiator on side B, holding one connection per scenario. One peer on the
  * responder offers every suite the scenarios need; the initiator picks one per connection.
- * Host A and B get a second address for the two-CHILD_SA case; side B's gateway a second
- * outer address for the half-open flood.
+ * Host A and B get a second address for the two-CHILD_SA case.
  * @module
  */
 
@@ -15,12 +14,15 @@ import type { Lab } from "./netns.ts";
 import { StrongswanResponder } from "./responder.ts";
 import { StrongswanPeer } from "./strongswan.ts";
 import type { SwanChild, SwanConnection } from "./swanctl_conf.ts";
-import { LAN_IF, OUTER_IF, twoSites } from "./topology.ts";
+import { LAN_IF, twoSites } from "./topology.ts";
 
 /** The initiator's outer address. */
 export const INITIATOR = "192.0.2.2";
-/** Where the half-open flood comes from (side B's gateway, second outer address). */
-export const FLOODER = "192.0.2.9";
+/**
+ * Where the half-open flood comes from: the initiator's address (the configured peer, as an
+ * attacker would spoof it) from another UDP port than charon's.
+ */
+export const FLOODER = { address: INITIATOR, port: 5500 } as const;
 /** The responder peer's name. */
 export const PEER = "v2";
 /** Test-only PSK. */
@@ -109,7 +111,6 @@ export async function startIkev2Lab(
   kind: "branchgate" | "strongswan",
 ): Promise<Ikev1Lab> {
   const sites = await twoSites(lab);
-  await lab.mustExec(sites.b.gw, ["ip", "addr", "add", `${FLOODER}/24`, "dev", OUTER_IF]);
   await lab.mustExec(sites.b.host, ["ip", "addr", "add", `${HOST_B_UPPER}/24`, "dev", LAN_IF]);
   await lab.mustExec(sites.a.host, ["ip", "addr", "add", `${HOST_A_UPPER}/24`, "dev", LAN_IF]);
   // kernel-libipsec routes a CHILD_SA only with a local address inside its local selector.

@@ -68,6 +68,7 @@ async function rekeyedChild(
   conn: string,
   child: string,
   oldSpiIn: number,
+  ike: string,
   exp: { transform: string; pfs?: string },
 ): Promise<Agreement> {
   await L.initiator.waitForSas(
@@ -81,17 +82,15 @@ async function rekeyedChild(
     connection: conn,
     peer: PEER,
     version: 2,
-    ike: "aes256-sha256-modp3072",
+    ike,
     children: { [child]: exp },
   });
 }
 
-const FLOOD_PORT = 5500;
-
 /** Sends IKE_SA_INITs from fresh initiators at FLOODER until one is answered with a COOKIE. */
 async function floodUntilCookie(L: Ikev1Lab, max: number): Promise<number> {
   // charon holds *:500 in that namespace; the flood comes from another port.
-  const link = await UdpLink.open(L.lab, L.sites.b.gw, FLOODER, FLOOD_PORT);
+  const link = await UdpLink.open(L.lab, L.sites.b.gw, FLOODER.address, FLOODER.port);
   try {
     for (let sent = 0; sent < max;) {
       const batch: Uint8Array[] = [];
@@ -99,7 +98,7 @@ async function floodUntilCookie(L: Ikev1Lab, max: number): Promise<number> {
         batch.push(
           new V2Initiator({
             psk: "none",
-            self: { address: FLOODER, port: FLOOD_PORT },
+            self: FLOODER,
             responder: { address: L.sites.a.outerAddress, port: 500 },
           }).init(),
         );
@@ -129,7 +128,7 @@ export const IKEV2: readonly Scenario[] = [
   simple(
     "aes256-sha256-curve25519, ESP aes256gcm16",
     "x25519",
-    "aes256-sha256-curve25519",
+    "aes256-sha256-prfsha256-curve25519",
     "aes256gcm16",
   ),
   simple(
@@ -155,18 +154,42 @@ export const IKEV2: readonly Scenario[] = [
     },
   },
   {
-    name: "aes256-sha256-modp3072: CHILD_SA rekey with PFS and IKE SA rekey under traffic",
+    name: "aes256-sha256-modp3072: CHILD_SA rekey with PFS (a MODP-3072 KE in CREATE_CHILD_SA)",
     fn: async (L) => {
+      const ike = "aes256-sha256-prfsha256-modp3072";
       await L.initiator.initiate("cbc");
       const first = await assertAgreement(L.initiator, L.responder, {
         connection: "cbc",
         peer: PEER,
         version: 2,
-        ike: "aes256-sha256-modp3072",
+        ike,
         children: { cbc: { transform: "aes256-sha256" } }, // no KE in IKE_AUTH (§1.2)
       });
       await traffic(L);
       const old = first.children.get("cbc")!;
+      await L.initiator.rekey({ child: "cbc" });
+      await rekeyedChild(L, "cbc", "cbc", old.spiIn, ike, {
+        transform: "aes256-sha256",
+        pfs: "modp3072",
+      });
+      await waitEspGone(L.responder, [old.spiIn, old.spiOut]);
+      await traffic(L);
+      await tearDownAll(L, "cbc");
+    },
+  },
+  {
+    name: "CHILD_SA rekey and IKE SA rekey under traffic: make-before-break, no pings lost",
+    fn: async (L) => {
+      const ike = "aes128gcm16-prfsha256-ecp256";
+      await L.initiator.initiate("gcm");
+      const first = await assertAgreement(L.initiator, L.responder, {
+        connection: "gcm",
+        peer: PEER,
+        version: 2,
+        ike,
+        children: { gcm: { transform: "aes128gcm16" } },
+      });
+      const old = first.children.get("gcm")!;
       const train = startPingTrain(L.lab, L.sites.a.host, L.sites.b.hostAddress, "v2rekey", {
         interval: 0.02,
         from: L.sites.a.hostAddress,
@@ -175,38 +198,33 @@ export const IKEV2: readonly Scenario[] = [
       let second: Agreement;
       try {
         await new Promise((r) => setTimeout(r, 500));
-        await L.initiator.rekey({ child: "cbc" });
-        second = await rekeyedChild(L, "cbc", "cbc", old.spiIn, {
-          transform: "aes256-sha256",
-          pfs: "modp3072",
-        });
+        await L.initiator.rekey({ child: "gcm" });
+        second = await rekeyedChild(L, "gcm", "gcm", old.spiIn, ike, { transform: "aes128gcm16" });
         await waitEspGone(L.responder, [old.spiIn, old.spiOut]);
-        await L.initiator.rekey({ ike: "cbc" });
+        await L.initiator.rekey({ ike: "gcm" });
         await waitFor(async () => {
-          const ike = await initiatorIke(L.initiator, "cbc");
-          return ike !== undefined && ike.initiatorSpi !== first.ike.initiatorSpi &&
-              ike.children.length > 0
+          const sa = await initiatorIke(L.initiator, "gcm");
+          return sa !== undefined && sa.initiatorSpi !== first.ike.initiatorSpi &&
+              sa.children.length > 0
             ? true
             : undefined;
-        }, { timeoutMs: 15_000, what: "a rekeyed cbc IKE SA holding the CHILD_SA" });
+        }, { timeoutMs: 15_000, what: "a rekeyed gcm IKE SA holding the CHILD_SA" });
         await new Promise((r) => setTimeout(r, 500));
       } finally {
         pings = await train.finish();
       }
-      const third = await rekeyedChild(L, "cbc", "cbc", old.spiIn, {
-        transform: "aes256-sha256",
-        pfs: "modp3072",
+      const third = await rekeyedChild(L, "gcm", "gcm", old.spiIn, ike, {
+        transform: "aes128gcm16",
       });
       assert.notEqual(third.ike.initiatorSpi, first.ike.initiatorSpi, "new IKE SA");
       assert.equal(
-        third.children.get("cbc")!.spiIn,
-        second.children.get("cbc")!.spiIn,
+        third.children.get("gcm")!.spiIn,
+        second.children.get("gcm")!.spiIn,
         "the CHILD_SA moved to the new IKE SA",
       );
-      // The old IKE SA is gone on the responder.
       await waitFor(async () => {
         const all = await L.responder.ikeSas();
-        return all.some((s) => s.initiatorSpi === first.ike.initiatorSpi) ? undefined : true;
+        return all.some((x) => x.initiatorSpi === first.ike.initiatorSpi) ? undefined : true;
       }, { what: "old IKE SA deleted", timeoutMs: 10_000 });
       assert.ok(pings.sent > 50, pings.output.slice(-300));
       assert.ok(
@@ -214,7 +232,7 @@ export const IKEV2: readonly Scenario[] = [
         `${pings.sent - pings.received} of ${pings.sent} pings lost across two rekeys`,
       );
       await traffic(L);
-      await tearDownAll(L, "cbc");
+      await tearDownAll(L, "gcm");
     },
   },
   {
