@@ -44,7 +44,7 @@ Deno.test("a bad config is refused with one line naming the file and key", async
   const dir = tempDir();
   Deno.writeTextFileSync(
     `${dir}/bad.toml`,
-    testConfig(testPort()).replace('remote = "127.0.0.1"', 'remote = "not-an-ip"'),
+    testConfig(testPort()).replace('remote = "127.0.0.1"', 'remote = "not an ip"'),
   );
   const d = DaemonProc.spawn(`${dir}/state`, { config: `${dir}/bad.toml` });
   try {
