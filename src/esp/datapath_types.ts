@@ -74,6 +74,8 @@ export interface DataPathStats {
   invalid: number;
   /** Packets the kernel refused to take (full queues, no route). */
   sendFailures: number;
+  /** ESP-in-UDP peers that moved to a new address/port (authenticated packets only). */
+  natMoves: number;
 }
 
 /** What one counters request returns. */

@@ -52,13 +52,16 @@ export type PumpIkeHandler = (
   to: Uint8Array,
 ) => void;
 
-/** Where an outbound SA's packets go; shared by SAs with the same outer endpoints. */
+/**
+ * Where an outbound SA's packets go; shared by SAs with the same outer endpoints. An
+ * ESP-in-UDP target follows the peer's NAT mapping (see {@link Pump.fromSocket}).
+ */
 interface Target {
-  readonly key: string;
+  key: string;
   readonly socketIndex: number;
   readonly family: 4 | 6;
   readonly address: Uint8Array; // 16 bytes, first 4 used for IPv4
-  readonly port: number;
+  port: number;
   readonly udp: boolean;
   /** Clock of the last packet sent to it (for NAT keepalives). */
   lastSent: number;
@@ -80,6 +83,7 @@ export function newStats(): DataPathStats {
     unknownSpi: 0,
     invalid: 0,
     sendFailures: 0,
+    natMoves: 0,
   };
 }
 
@@ -106,6 +110,7 @@ export class Pump {
   readonly #batch: number;
   readonly #targets = new Map<EspSaSpec, Target>();
   readonly #byEndpoint = new Map<string, Target>();
+  readonly #byChild = new Map<string, Target>();
   readonly #used: Uint8Array;
   readonly #local = new Uint8Array(16);
 
@@ -147,6 +152,7 @@ export class Pump {
     if (shared === undefined) this.#byEndpoint.set(t.key, t);
     t.refs++;
     this.#targets.set(spec, t);
+    this.#byChild.set(spec.childId, t);
   }
 
   /** Removes an SA; false when there was none. */
@@ -176,7 +182,12 @@ export class Pump {
     const t = this.#targets.get(spec);
     if (t === undefined) return;
     this.#targets.delete(spec);
-    if (--t.refs === 0) this.#byEndpoint.delete(t.key);
+    if (--t.refs === 0 && this.#byEndpoint.get(t.key) === t) this.#byEndpoint.delete(t.key);
+    if (this.#byChild.get(spec.childId) === t) {
+      const other = [...this.#targets].find(([s]) => s.childId === spec.childId);
+      if (other === undefined) this.#byChild.delete(spec.childId);
+      else this.#byChild.set(spec.childId, other[1]);
+    }
   }
 
   #targetFor(spec: EspSaSpec): Target {
@@ -283,7 +294,7 @@ export class Pump {
       }
       switch (classifyPort4500(b.data, at, len)) {
         case "esp":
-          this.#deliver(at, len);
+          if (this.#deliver(at, len)) this.#followMapping(index, i);
           break;
         case "ike": {
           st.ikeIn++;
@@ -304,14 +315,42 @@ export class Pump {
     return n;
   }
 
-  #deliver(at: number, len: number): void {
+  /** Decapsulates and writes to the TUN; true when the packet authenticated and was new. */
+  #deliver(at: number, len: number): boolean {
     const st = this.stats;
     st.espIn++;
     const b = this.#rx;
     const r = this.sad.decapsulate(b.data, at, len);
-    if (r === undefined) return;
+    if (r === undefined) return false;
     if (this.tun.writeAt(b.data, r.offset, r.length)) st.tunOut++;
     else st.sendFailures++;
+    return true;
+  }
+
+  /**
+   * RFC 3948 §2.2 / RFC 3947 §4: an ESP-in-UDP packet whose ICV verified and whose sequence
+   * number passed the replay window, arriving from a new address or port, moves its child's
+   * outbound target there (the peer's NAT mapping changed). Called only after
+   * {@link Pump.#deliver} accepted datagram `i` of socket `index`: forged or replayed packets
+   * never get here.
+   */
+  #followMapping(index: number, i: number): void {
+    const spec = this.sad.lastInbound;
+    const t = spec === undefined ? undefined : this.#byChild.get(spec.childId);
+    if (t === undefined || !t.udp || t.socketIndex !== index) return;
+    const b = this.#rx;
+    const family = b.family[i] === 6 ? 6 : 4;
+    if (family !== t.family) return;
+    const n = family === 6 ? 16 : 4;
+    const from = b.address.subarray(i * 16, i * 16 + n);
+    const port = b.port[i]!;
+    if (port === t.port && sameBytes(from, t.address.subarray(0, n))) return;
+    if (this.#byEndpoint.get(t.key) === t) this.#byEndpoint.delete(t.key);
+    t.address.set(from);
+    t.port = port;
+    t.key = `${index}|${[...from].join(".")}|${port}`;
+    if (!this.#byEndpoint.has(t.key)) this.#byEndpoint.set(t.key, t);
+    this.stats.natMoves++;
   }
 
   /**

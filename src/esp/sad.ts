@@ -75,6 +75,8 @@ export class SaDatabase {
   readonly #events: EspLifetimeEvent[] = [];
   /** Counters outside any SA. */
   readonly stats: SadStats = { unknownSpi: 0, noPolicy: 0, malformed: 0 };
+  /** The inbound SA of the last packet {@link SaDatabase.decapsulate} delivered. */
+  lastInbound: EspSaSpec | undefined;
 
   readonly #result: Encapsulated;
 
@@ -163,6 +165,7 @@ export class SaDatabase {
     e.sa.counters.packets++;
     e.sa.counters.bytes += r.length;
     this.#checkBytes(e);
+    this.lastInbound = e.spec;
     return r;
   }
 

@@ -382,3 +382,55 @@ Deno.test("start-up errors are typed and leave nothing behind", async () => {
   }
   await sleep(0);
 });
+
+Deno.test("ESP-in-UDP follows a new peer address only for packets that authenticated and were new", async () => {
+  await withDataPath(0, async (dp, tun, peer, port) => {
+    const ports = { mine: port, peer: peer.port };
+    const out = spec(0x3001, "out", ports, { childId: "child-nat" });
+    const inb = spec(0x3101, "in", ports, { childId: "child-nat" });
+    await dp.installSa(out);
+    await dp.installSa(inb);
+    peer.install(mirrored(out));
+    peer.install(mirrored(inb));
+    // The same peer behind a NAT whose mapping changed, or an attacker: another address.
+    const other = new FakePeer(new Uint8Array([127, 0, 0, 2]));
+    const gw = new Uint8Array([127, 0, 0, 1]);
+    try {
+      const toPeer = async (who: FakePeer, n: number) => {
+        assert.ok(tun.inject(udp4("198.51.100.5", "203.0.113.7", { payload: 100 + n })));
+        const got = await eventually(() => {
+          const r = who.receive();
+          return r.length > 0 ? r : undefined;
+        });
+        assert.equal(got.length, 1);
+      };
+      const delivered = async (n: number) =>
+        await eventually(() => (dp.stats().tunOut === n ? true : undefined));
+      const first = peer.encapsulate(udp4("203.0.113.7", "198.51.100.5"));
+      assert.ok(peer.send(first, port));
+      await delivered(1);
+      // Forged: right SPI, fresh sequence number, bad ICV. Replayed: the genuine packet again.
+      const forged = peer.encapsulate(udp4("203.0.113.7", "198.51.100.5"));
+      forged[forged.length - 1] = forged[forged.length - 1]! ^ 1;
+      assert.ok(other.socket.sendTo(forged, gw, port));
+      assert.ok(other.socket.sendTo(first, gw, port));
+      await eventually(() =>
+        dp.counters().some((c) => c.spi === 0x3101 && c.icvFailures === 1 && c.replayDrops === 1)
+          ? true
+          : undefined
+      );
+      assert.equal(dp.stats().natMoves, 0);
+      await toPeer(peer, 1);
+      assert.equal(other.receive().length, 0);
+      // A genuine packet with a new sequence number from the new address moves the SA there.
+      const genuine = peer.encapsulate(udp4("203.0.113.7", "198.51.100.5"));
+      assert.ok(other.socket.sendTo(genuine, gw, port));
+      await delivered(2);
+      assert.equal(dp.stats().natMoves, 1);
+      await toPeer(other, 2);
+      assert.equal(peer.receive().length, 0);
+    } finally {
+      other.close();
+    }
+  });
+});
