@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { dirname, resolve } from "node:path";
 import { Logger, type LogLevel, type LogSink, stderrSink, syslogSink } from "../log.ts";
 import { startDaemon, StartError } from "../daemon/daemon.ts";
 import { DEFAULT_STATE_DIR } from "../daemon/control_server.ts";
@@ -35,7 +36,11 @@ peer, stops the data path and exits 0. Log lines (logfmt) go to stderr, and to s
 the config sets gateway.syslog = true.`;
 
 /** Builds the services: the IKEv1 responder over the ESP data path. */
-async function buildServices(log: Logger, noTun: boolean): Promise<GatewayServices> {
+async function buildServices(
+  log: Logger,
+  noTun: boolean,
+  configFile: string | undefined,
+): Promise<GatewayServices> {
   const { createIkeV1Responder } = await import("../ike/responder.ts");
   const { IkeServices } = await import("../daemon/ike_services.ts");
   const { startDataPath } = await import("../esp/datapath.ts");
@@ -51,6 +56,7 @@ async function buildServices(log: Logger, noTun: boolean): Promise<GatewayServic
     startDataPath: (opts) => startDataPath(opts, { onWarning: (message) => espLog.warn(message) }),
     rawEsp: !noTun,
     ...(packetFd !== undefined ? { packetFd } : {}),
+    ...(configFile !== undefined ? { baseDir: dirname(resolve(configFile)) } : {}),
   });
 }
 
@@ -122,7 +128,7 @@ export async function run(args: string[]): Promise<number> {
     const daemon = await startDaemon({
       stateDir,
       log,
-      services: () => buildServices(log, values["no-tun"] === true),
+      services: () => buildServices(log, values["no-tun"] === true, values.config),
       onLogSettings,
       ...(values.config !== undefined ? { configFile: values.config } : {}),
       ...(minute !== undefined ? { minuteMs: minute } : {}),

@@ -22,6 +22,7 @@ import type {
   EspSaView,
   IkeSaView,
   PeerView,
+  PkiCertView,
   RevisionView,
   ShellHost,
 } from "../shell/host.ts";
@@ -401,6 +402,11 @@ export class Gateway implements ShellHost {
   /** {@inheritDoc ShellHost.logLines} */
   logLines(n: number): string[] {
     return this.#o.log.recent(n);
+  }
+
+  /** {@inheritDoc ShellHost.pki} */
+  pki(): readonly PkiCertView[] {
+    return this.#o.services.pkiView?.() ?? [];
   }
 
   /** {@inheritDoc ShellHost.version} */

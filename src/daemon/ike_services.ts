@@ -8,11 +8,12 @@
  */
 
 import { MemoryCredentials } from "../ike/auth/credentials.ts";
+import type { Authenticator } from "../ike/auth/authenticator.ts";
 import type { Config } from "../config/schema.ts";
 import type { DataPathHandle, DataPathOptions } from "../esp/datapath_types.ts";
 import type { IkePolicy, IkeResponder } from "../ike/actions.ts";
 import type { Logger } from "../log.ts";
-import type { EspSaView, IkeSaView, PeerView } from "../shell/host.ts";
+import type { EspSaView, IkeSaView, PeerView, PkiCertView } from "../shell/host.ts";
 import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
 import { IkeDriver } from "./ike_driver.ts";
 import { bindAddresses, IkeSockets } from "./ike_sockets.ts";
@@ -37,7 +38,14 @@ export interface IkeServicesOptions {
   readonly interfaces?: () => { address: string; family: string }[];
   /** How long shutdown waits for the last Deletes to leave (ms, default 200). */
   readonly drainMs?: number;
+  /** Directory relative certificate and key paths are taken from (default: the cwd). */
+  readonly baseDir?: string;
+  /** Wall clock for certificate expiry warnings (tests inject it; default Date.now). */
+  readonly now?: () => number;
 }
+
+/** How often loaded certificates are checked for coming expiry (ms). */
+export const EXPIRY_CHECK_MS = 12 * 3600_000;
 
 /** The parts running for one I/O configuration. */
 interface Running {
@@ -58,6 +66,8 @@ export class IkeServices implements GatewayServices {
   readonly #o: IkeServicesOptions;
   readonly #log: Logger;
   #run: Running | undefined;
+  #expiryTimer: ReturnType<typeof setInterval> | undefined;
+  #pki: (() => readonly PkiCertView[]) | undefined;
   #io = "";
   #down = "not started";
 
@@ -140,9 +150,46 @@ export class IkeServices implements GatewayServices {
     await r.dataPath.stop();
   }
 
+  /**
+   * Loads the pubkey peers' certificates (the PKI code is imported only when a peer uses it),
+   * logs what failed and what expires within 30 days, and keeps a periodic expiry check.
+   */
+  async #pubkeys(config: Config): Promise<Map<string, Authenticator & { fingerprint: string }>> {
+    if (this.#expiryTimer !== undefined) clearInterval(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    this.#pki = undefined;
+    if (!config.peer.some((p) => p.auth === "pubkey")) return new Map();
+    const m = await import("./pubkey_credentials.ts");
+    const loaded = m.loadPubkeys(config, this.#o.baseDir ?? Deno.cwd());
+    for (const [peer, why] of loaded.errors) {
+      this.#log.error("certificate credentials not loaded; the peer cannot authenticate", {
+        peer,
+        error: why,
+      });
+    }
+    const now = this.#o.now ?? Date.now;
+    const check = () => {
+      for (const w of m.pubkeyExpiryWarnings(loaded, new Date(now()))) {
+        this.#log.warn(w.line, { peer: w.peer });
+      }
+    };
+    check();
+    const timer = setInterval(check, EXPIRY_CHECK_MS);
+    Deno.unrefTimer(timer as unknown as number);
+    this.#expiryTimer = timer;
+    this.#pki = () => m.pkiViews(loaded, new Date(now()));
+    return loaded.authenticators;
+  }
+
+  /** `show pki`: loaded certificates with days to expiry (empty without pubkey peers). */
+  pkiView(): readonly PkiCertView[] {
+    return this.#pki?.() ?? [];
+  }
+
   /** {@inheritDoc GatewayServices.apply} */
   async apply(config: Config, secrets: PeerSecrets, changes: ConfigChanges): Promise<string[]> {
-    const policy: IkePolicy = { config, credentials: new MemoryCredentials(secrets) };
+    const pubkeys = await this.#pubkeys(config);
+    const policy: IkePolicy = { config, credentials: new MemoryCredentials(secrets, pubkeys) };
     const key = ioKey(config);
     const cur = this.#run;
     if (cur !== undefined && key === this.#io) {
@@ -256,6 +303,7 @@ export class IkeServices implements GatewayServices {
     const r = this.#run;
     this.#run = undefined;
     this.#down = "stopped";
+    if (this.#expiryTimer !== undefined) clearInterval(this.#expiryTimer);
     if (r !== undefined) await this.#stop(r);
   }
 }

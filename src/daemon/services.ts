@@ -5,7 +5,7 @@
  */
 
 import type { Config } from "../config/schema.ts";
-import type { EspSaView, IkeSaView, PeerView } from "../shell/host.ts";
+import type { EspSaView, IkeSaView, PeerView, PkiCertView } from "../shell/host.ts";
 import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
 
 /** The control plane and data path as the daemon sees them. */
@@ -27,6 +27,8 @@ export interface GatewayServices {
   refresh?(): Promise<void>;
   /** Deletes a peer's SAs (Delete notifications sent); a line of outcome. */
   clearIkeSa(peer: string): Promise<string>;
+  /** Loaded certificates for `show pki` (optional). */
+  pkiView?(): readonly PkiCertView[];
   /** Sends Deletes for every SA, stops sockets, data path and timers. */
   shutdown(): Promise<void>;
 }

@@ -31,7 +31,7 @@ export interface Phase1Algorithms {
   /** Diffie-Hellman group. */
   readonly group: DhGroupId;
   /** Authentication method. */
-  readonly auth: "psk";
+  readonly auth: "psk" | "pubkey";
   /** Lifetime in seconds (bounded by ike_lifetime). */
   readonly lifetimeSeconds: number;
   /** Lifetime in kilobytes when the peer offered one (0: none). */

@@ -40,6 +40,22 @@ export interface EspSaView {
   readonly ageSeconds: number;
 }
 
+/** One loaded certificate as `show pki` lists it (never key material). */
+export interface PkiCertView {
+  /** Peer name. */
+  readonly peer: string;
+  /** "local", "intermediate" or "anchor". */
+  readonly role: string;
+  /** Subject DN. */
+  readonly subject: string;
+  /** notAfter, ISO 8601. */
+  readonly notAfter: string;
+  /** Whole days until expiry (negative once expired). */
+  readonly daysLeft: number;
+  /** The file it came from. */
+  readonly file: string;
+}
+
 /** One configured peer as `show peers` lists it. */
 export interface PeerView {
   /** Config name. */
@@ -119,6 +135,8 @@ export interface ShellHost {
   logLines(n: number): readonly string[];
   /** Version lines. */
   version(): readonly string[];
+  /** Loaded certificates (`show pki`); absent or empty without pubkey peers. */
+  pki?(): readonly PkiCertView[];
   /** Runs the crypto self-test; the report lines. */
   selftest(): readonly string[];
 }

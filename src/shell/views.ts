@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { EspSaView, IkeSaView, PeerView } from "./host.ts";
+import type { EspSaView, IkeSaView, PeerView, PkiCertView } from "./host.ts";
 
 /** Lays out rows in columns (widths from the content, capped so lines fit 80 columns). */
 export function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
@@ -42,6 +42,22 @@ export function peersTable(peers: readonly PeerView[]): string[] {
       String(p.ikeSas),
       String(p.espSas),
       p.detail,
+    ]),
+  );
+}
+
+/** `show pki`: loaded certificates with days to expiry. */
+export function pkiTable(rows: readonly PkiCertView[]): string[] {
+  if (rows.length === 0) return ["no certificates loaded (no peer uses auth pubkey)"];
+  return table(
+    ["peer", "role", "subject", "expires", "days", "file"],
+    rows.map((r) => [
+      r.peer,
+      r.role,
+      r.subject,
+      r.notAfter.slice(0, 10),
+      r.daysLeft < 0 ? "EXPIRED" : String(r.daysLeft),
+      r.file,
     ]),
   );
 }

@@ -28,6 +28,23 @@ export interface V1Proof {
   readonly kind: "hash" | "sig";
   /** Payload data. */
   readonly data: Uint8Array;
+  /** DER certificates to send in CERT payloads before it (ours first, then intermediates). */
+  readonly certs?: readonly Uint8Array[];
+}
+
+/**
+ * What the peer presented beside its proof, for signature authentication (RFC 4945 §3): its
+ * ID payload, the X.509 certificates of its CERT payloads, and the time of the exchange.
+ */
+export interface PeerEvidence {
+  /** ID type (the same numbers in IKEv1 and IKEv2). */
+  readonly idType: number;
+  /** ID payload data. */
+  readonly idData: Uint8Array;
+  /** DER certificates received (end entity and intermediates, any order). */
+  readonly certs: readonly Uint8Array[];
+  /** The exchange's clock (ms since the epoch). */
+  readonly now: number;
 }
 
 /** IKEv2 AUTH payload contents (RFC 7296 §3.8). */
@@ -63,12 +80,30 @@ export interface Authenticator {
   ): Uint8Array | AuthFailure;
   /** IKEv1: our proof over HASH_R (RFC 2409 §5: HASH payload for PSK, SIG for signatures). */
   proveV1(hashR: Uint8Array): V1Proof | AuthFailure;
-  /** IKEv1: checks the peer's proof of HASH_I; `proof` is its HASH or SIG payload data. */
-  verifyV1(hashI: Uint8Array, proof: V1Proof | undefined): true | AuthFailure;
+  /**
+   * IKEv1: checks the peer's proof of HASH_I; `proof` is its HASH or SIG payload data,
+   * `evidence` its ID and certificates (used by signature methods).
+   */
+  verifyV1(
+    hashI: Uint8Array,
+    proof: V1Proof | undefined,
+    evidence?: PeerEvidence,
+  ): true | AuthFailure;
   /** IKEv2: our AUTH payload over our signed octets. */
   proveV2(c: KdfPrimitives, signed: V2SignedOctets): V2Proof | AuthFailure;
   /** IKEv2: checks the peer's AUTH payload over its signed octets. */
-  verifyV2(c: KdfPrimitives, signed: V2SignedOctets, auth: V2Proof): true | AuthFailure;
+  verifyV2(
+    c: KdfPrimitives,
+    signed: V2SignedOctets,
+    auth: V2Proof,
+    evidence?: PeerEvidence,
+  ): true | AuthFailure;
+  /** IKEv1 Authentication Method attribute values this authenticator can use (RFC 2409 A). */
+  readonly v1Methods?: readonly number[];
+  /** Our ID payload (type, data) when the method defines a default (a certificate's subject). */
+  localId?(configured: string | undefined): { type: number; data: Uint8Array } | undefined;
+  /** IKEv1 CR payload data (RFC 2408 §3.10): DER names of the CAs we trust. */
+  certRequestsV1?(): readonly Uint8Array[];
 }
 
 /** True when `x` is an {@link AuthFailure}. */
@@ -78,5 +113,11 @@ export function isAuthFailure(x: unknown): x is AuthFailure {
 
 /** The authenticator for `peer` (its `auth` setting) over `store`. */
 export function authenticatorFor(peer: PeerConfig, store: CredentialStore): Authenticator {
+  if (peer.auth === "pubkey") {
+    // Certificate peers: loaded by the daemon (src/ike/auth/pubkey.ts, imported only then).
+    return store.pubkey?.(peer.name) ?? new PskAuthenticator(undefined, NO_CERTS);
+  }
   return new PskAuthenticator(store.sharedKey(peer.name));
 }
+
+const NO_CERTS = "no usable certificate credentials loaded for this peer";

@@ -7,10 +7,14 @@
  * @module
  */
 
+import type { Authenticator } from "./authenticator.ts";
+
 /** Credentials by peer name. */
 export interface CredentialStore {
   /** The peer's pre-shared key, if it has one. */
   sharedKey(peer: string): Uint8Array | undefined;
+  /** The peer's certificate authenticator (auth = "pubkey"), if its credentials loaded. */
+  pubkey?(peer: string): Authenticator | undefined;
   /**
    * True when `other` holds the same credentials for `peer` (a commit that changes a peer's
    * key drops its SAs). Compares in constant time per key; never reveals the keys.
@@ -30,10 +34,20 @@ function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
 /** A store over in-memory keys (peer name → PSK bytes). */
 export class MemoryCredentials implements CredentialStore {
   readonly #psk: ReadonlyMap<string, Uint8Array>;
+  readonly #pubkey: ReadonlyMap<string, Authenticator & { readonly fingerprint: string }>;
 
-  /** A store holding a copy of `psks`. */
-  constructor(psks: ReadonlyMap<string, Uint8Array> = new Map()) {
+  /** A store holding a copy of `psks` and the certificate authenticators `pubkeys`. */
+  constructor(
+    psks: ReadonlyMap<string, Uint8Array> = new Map(),
+    pubkeys: ReadonlyMap<string, Authenticator & { readonly fingerprint: string }> = new Map(),
+  ) {
     this.#psk = new Map([...psks].map(([k, v]) => [k, v.slice()]));
+    this.#pubkey = pubkeys;
+  }
+
+  /** {@inheritDoc CredentialStore.pubkey} */
+  pubkey(peer: string): (Authenticator & { readonly fingerprint: string }) | undefined {
+    return this.#pubkey.get(peer);
   }
 
   /** {@inheritDoc CredentialStore.sharedKey} */
@@ -43,6 +57,8 @@ export class MemoryCredentials implements CredentialStore {
 
   /** {@inheritDoc CredentialStore.sameFor} */
   sameFor(peer: string, other: CredentialStore): boolean {
-    return same(this.sharedKey(peer), other.sharedKey(peer));
+    const a = this.pubkey(peer), b = other.pubkey?.(peer);
+    const fp = (x: unknown) => (x as { fingerprint?: string } | undefined)?.fingerprint;
+    return same(this.sharedKey(peer), other.sharedKey(peer)) && fp(a) === fp(b);
   }
 }

@@ -36,10 +36,12 @@ export class PskAuthenticator implements Authenticator {
   /** {@inheritDoc Authenticator.name} */
   readonly name = "psk";
   readonly #psk: Uint8Array | undefined;
+  readonly #none: AuthFailure;
 
-  /** An authenticator for `psk`. */
-  constructor(psk: Uint8Array | undefined) {
+  /** An authenticator for `psk`; `missing` says why everything fails without one. */
+  constructor(psk: Uint8Array | undefined, missing?: string) {
     this.#psk = psk !== undefined && psk.length > 0 ? psk : undefined;
+    this.#none = missing === undefined ? NO_KEY : { ok: false, reason: missing };
   }
 
   /** {@inheritDoc Authenticator.skeyidV1} */
@@ -50,7 +52,7 @@ export class PskAuthenticator implements Authenticator {
     nr: Uint8Array,
     _gxy: Uint8Array,
   ): Uint8Array | AuthFailure {
-    if (this.#psk === undefined) return NO_KEY;
+    if (this.#psk === undefined) return this.#none;
     return skeyidPsk(c, prf, this.#psk, ni, nr);
   }
 
@@ -70,7 +72,7 @@ export class PskAuthenticator implements Authenticator {
   }
 
   #mic(c: KdfPrimitives, signed: V2SignedOctets): Uint8Array | AuthFailure {
-    if (this.#psk === undefined) return NO_KEY;
+    if (this.#psk === undefined) return this.#none;
     return c.prf(signed.prf, c.prf(signed.prf, this.#psk, KEY_PAD), signed.octets);
   }
 

@@ -22,6 +22,7 @@ import {
   established,
   floatTo,
   one,
+  ourCertRequests,
   ourId,
   ourNatD,
   ourProof,
@@ -111,7 +112,8 @@ export function aggressiveMode1(
     { kind: "ke", data: sa.exchange!.dh!.publicValue },
     { kind: "nonce", data: sa.exchange!.nr! },
     mine.payload,
-    ourProof(ctx, sa, mine.body),
+    ...ourProof(ctx, sa, mine.body),
+    ...ourCertRequests(ctx, sa),
     ...ourNatD(ctx, sa),
     ...ourVendorIds(vids).map((v) => ({ kind: "vid" as const, data: v })),
   ];
@@ -151,7 +153,7 @@ export function aggressiveMode3(ctx: ExchangeContext, sa: IkeSa, msg: MessageV1,
     ctx.event("warn", peer, "Aggressive Mode message 3 without one HASH; dropped");
     return;
   }
-  const refused = verifyPeer(ctx, sa, idiB, proof);
+  const refused = verifyPeer(ctx, sa, idiB, proof, payloads);
   if (refused !== undefined) {
     ctx.event("warn", peer, `AUTHENTICATION_FAILED: ${refused}`);
     ctx.failure(peer, "authentication failed (wrong PSK?)");

@@ -93,7 +93,13 @@ export function describeTransform(t: TransformV1): string {
   const group = n(IkeAttrV1.GROUP_DESCRIPTION);
   const groupWord = group !== undefined ? groupName(group) : `group#${group}`;
   const auth = n(IkeAttrV1.AUTHENTICATION_METHOD);
-  const authName = auth === AuthMethodV1.PRE_SHARED_KEY ? "psk" : `auth#${auth}`;
+  const authName = auth === AuthMethodV1.PRE_SHARED_KEY
+    ? "psk"
+    : auth === AuthMethodV1.RSA_SIGNATURES
+    ? "rsasig"
+    : auth !== undefined && auth >= 9 && auth <= 11
+    ? "ecdsa"
+    : `auth#${auth}`;
   return `${encName}-${hashName}-${groupWord}/${authName}`;
 }
 
@@ -124,7 +130,7 @@ interface Parsed {
   readonly kilobytes: number | undefined;
 }
 
-function parseTransform(t: TransformV1): Parsed | string {
+function parseTransform(t: TransformV1, methods: readonly number[]): Parsed | string {
   if (t.id !== IsakmpTransformV1.KEY_IKE) return `transform id ${t.id} is not KEY_IKE`;
   let enc: number | undefined, len: number | undefined, hash: number | undefined;
   let auth: number | undefined, group: number | undefined;
@@ -163,7 +169,12 @@ function parseTransform(t: TransformV1): Parsed | string {
         return `unsupported attribute ${a.type}`;
     }
   }
-  if (auth !== AuthMethodV1.PRE_SHARED_KEY) return `authentication method ${auth} is not PSK`;
+  if (auth === undefined || !methods.includes(auth)) {
+    const want = methods.includes(AuthMethodV1.PRE_SHARED_KEY)
+      ? "PSK"
+      : `one of ${methods.join("/")}`;
+    return `authentication method ${auth} is not ${want}`;
+  }
   let cipher: CipherAlg | undefined;
   if (enc === IkeEncryptionV1.AES_CBC) {
     const bits = len ?? 128;
@@ -194,7 +205,11 @@ function allowed(p: Parsed, configured: readonly ConfiguredIke[]): ConfiguredIke
  * Picks the first offered transform (in the peer's order of preference, RFC 2408 §4.2) that
  * one of the peer's configured proposals allows.
  */
-export function selectIke(sa: SaPayloadV1, peer: PeerConfig): IkeSelection | IkeMismatch {
+export function selectIke(
+  sa: SaPayloadV1,
+  peer: PeerConfig,
+  methods: readonly number[] = [AuthMethodV1.PRE_SHARED_KEY],
+): IkeSelection | IkeMismatch {
   const configured = parseIkeProposals(peer.ike_proposals);
   const offered: string[] = [];
   let reason = "no offered transform matches";
@@ -205,7 +220,7 @@ export function selectIke(sa: SaPayloadV1, peer: PeerConfig): IkeSelection | Ike
     }
     for (const t of prop.transforms) {
       offered.push(describeTransform(t));
-      const p = parseTransform(t);
+      const p = parseTransform(t, methods);
       if (typeof p === "string") {
         reason = p;
         continue;
@@ -224,7 +239,7 @@ export function selectIke(sa: SaPayloadV1, peer: PeerConfig): IkeSelection | Ike
           hash: p.hash,
           prf: `hmac-${p.hash}` as PrfAlg,
           group: p.group as DhGroupId,
-          auth: "psk",
+          auth: peer.auth,
           lifetimeSeconds: Math.max(1, lifetimeSeconds),
           lifetimeKilobytes: p.kilobytes ?? 0,
           text,

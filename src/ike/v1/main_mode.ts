@@ -22,6 +22,7 @@ import {
   established,
   floatTo,
   one,
+  ourCertRequests,
   ourId,
   ourNatD,
   ourProof,
@@ -102,6 +103,7 @@ export function mainModeNext(
     const out: PayloadV1[] = [
       { kind: "ke", data: sa.exchange!.dh!.publicValue },
       { kind: "nonce", data: sa.exchange!.nr! },
+      ...ourCertRequests(ctx, sa),
       ...ourNatD(ctx, sa),
     ];
     sa.state = "MM_KEY_SENT";
@@ -148,7 +150,7 @@ export function mainModeNext(
     ctx.failure(peer, "wrong PSK or malformed message 5");
     return;
   }
-  const refused = verifyPeer(ctx, sa, id.body, proof);
+  const refused = verifyPeer(ctx, sa, id.body, proof, payloads);
   if (refused !== undefined) {
     ctx.event("warn", peer, `AUTHENTICATION_FAILED: ${refused}`, { id: describeId(id) });
     ctx.failure(peer, "authentication failed (wrong PSK?)");
@@ -174,7 +176,7 @@ export function mainModeNext(
   sa.iv = nextIv;
   floatTo(ctx, sa, a);
   const mine = ourId(ctx, sa);
-  const out: PayloadV1[] = [mine.payload, ourProof(ctx, sa, mine.body)];
+  const out: PayloadV1[] = [mine.payload, ...ourProof(ctx, sa, mine.body)];
   sa.lastRequest = a.datagram.slice();
   sa.lastResponse = ctx.sendPhase1Encrypted(sa, MM, out);
   sa.lastPhase1Block = sa.iv;

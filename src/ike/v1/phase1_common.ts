@@ -8,8 +8,9 @@
 import { CIPHER_BLOCK } from "../../crypto/params.ts";
 import { deriveSkeyids, encryptionKey, phase1Hash, phase1Iv } from "../../crypto/kdf/ikev1.ts";
 import { encodeV1Payloads } from "../message/v1/chain.ts";
-import { NotifyTypeV1, PayloadTypeV1 } from "../message/v1/registry.ts";
+import { CertEncodingV1, NotifyTypeV1, PayloadTypeV1 } from "../message/v1/registry.ts";
 import type {
+  CertPayloadV1,
   DataPayloadV1,
   DecodedPayloadV1,
   DeletePayloadV1,
@@ -46,6 +47,10 @@ export interface PayloadsByKind {
   id: IdPayloadV1;
   /** Notify. */
   n: NotifyPayloadV1;
+  /** Certificate. */
+  cert: CertPayloadV1;
+  /** Certificate request. */
+  cr: CertPayloadV1;
   /** Delete. */
   d: DeletePayloadV1;
 }
@@ -177,27 +182,52 @@ export function verifyPeer(
   sa: IkeSa,
   idBody: Uint8Array,
   proof: V1Proof | undefined,
+  payloads: readonly DecodedPayloadV1[],
 ): string | undefined {
   if (sa.peer === undefined) return "no peer";
+  // RFC 2408 §3.9: CERT payloads with X.509 signature certificates are the peer's evidence.
+  const certs = all(payloads, "cert").filter((c) => c.encoding === CertEncodingV1.X509_SIGNATURE)
+    .map((c) => c.data);
+  // IDii_b (RFC 2407 §4.6.2): type, protocol, port, then the identification data.
+  const evidence = { idType: idBody[0] ?? 0, idData: idBody.subarray(4), certs, now: ctx.now };
   const r = authenticatorFor(sa.peer, ctx.policy.credentials)
-    .verifyV1(authHash(ctx, sa, idBody, false), proof);
+    .verifyV1(authHash(ctx, sa, idBody, false), proof, evidence);
   return r === true ? undefined : r.reason;
 }
 
-/** Our proof payload over HASH_R (RFC 2409 §5) from the peer's authenticator. */
-export function ourProof(ctx: ExchangeContext, sa: IkeSa, idBody: Uint8Array): PayloadV1 {
+/** CR payloads naming the CAs we trust (RFC 2408 §3.10), for signature authentication. */
+export function ourCertRequests(ctx: ExchangeContext, sa: IkeSa): PayloadV1[] {
+  if (sa.peer === undefined) return [];
+  const names = authenticatorFor(sa.peer, ctx.policy.credentials).certRequestsV1?.() ?? [];
+  return names.map((data) => ({ kind: "cr", encoding: CertEncodingV1.X509_SIGNATURE, data }));
+}
+
+/**
+ * Our proof over HASH_R (RFC 2409 §5) from the peer's authenticator: a HASH payload, or CERT
+ * payloads (our certificate, then intermediates) and a SIG payload (§5.1).
+ */
+export function ourProof(ctx: ExchangeContext, sa: IkeSa, idBody: Uint8Array): PayloadV1[] {
   if (sa.peer === undefined) throw new Phase1Error("no peer");
   const p = authenticatorFor(sa.peer, ctx.policy.credentials)
     .proveV1(authHash(ctx, sa, idBody, true));
   if (isAuthFailure(p)) throw new Phase1Error(p.reason);
-  return { kind: p.kind, data: p.data };
+  const certs: PayloadV1[] = (p.certs ?? []).map((data) => ({
+    kind: "cert",
+    encoding: CertEncodingV1.X509_SIGNATURE,
+    data,
+  }));
+  return [...certs, { kind: p.kind, data: p.data }];
 }
 
 /** Our ID payload and its body (IDir_b). */
 export function ourId(ctx: ExchangeContext, sa: IkeSa): { payload: IdPayloadV1; body: Uint8Array } {
   const peer = sa.peer;
   if (peer === undefined) throw new Phase1Error("no peer");
-  const payload = idPayload(localIdentity(ctx.policy.config, peer, sa.local.address));
+  const configured = peer.local_id ?? ctx.policy.config.gateway.local_id;
+  const fromAuth = authenticatorFor(peer, ctx.policy.credentials).localId?.(configured);
+  const payload: IdPayloadV1 = fromAuth === undefined
+    ? idPayload(localIdentity(ctx.policy.config, peer, sa.local.address))
+    : { kind: "id", idType: fromAuth.type, protocol: 0, port: 0, data: fromAuth.data };
   return { payload, body: encodeV1Payloads([payload]).slice(4) };
 }
 

@@ -74,7 +74,9 @@ export function idAcceptable(peer: PeerConfig, id: IdPayloadV1): boolean {
   const portOk = (id.protocol === 0 && id.port === 0) ||
     (id.protocol === 17 && (id.port === 500 || id.port === 4500 || id.port === 0));
   if (!portOk) return false;
-  if (peer.remote_id === undefined) return true;
+  // With certificates the authenticator matches remote_id patterns (DN, '*.') against the ID
+  // the certificate proves (src/ike/auth/pubkey.ts).
+  if (peer.remote_id === undefined || peer.auth === "pubkey") return true;
   const want = idPayload(peer.remote_id);
   if (want.idType !== id.idType) return false;
   if (want.idType === IdTypeV1.FQDN || want.idType === IdTypeV1.USER_FQDN) {

@@ -26,6 +26,7 @@ import type {
   PayloadV1,
   TransformV1,
 } from "../../../src/ike/message/v1/mod.ts";
+import { signRaw, type SigOptions, verifyRaw } from "./signatures.ts";
 
 /** Concatenation. */
 export function cat(...parts: Uint8Array[]): Uint8Array {
@@ -51,10 +52,12 @@ export interface Ep {
 export interface InitiatorOptions {
   /** The pre-shared key. */
   readonly psk: string;
+  /** Signature authentication instead (RFC 2409 §5.1): key, certificates, method. */
+  readonly sig?: SigOptions;
   /** Transforms offered in the single ISAKMP proposal (default: AES-128/SHA-256/MODP-2048/PSK). */
   readonly transforms?: readonly (readonly DataAttribute[])[];
   /** Our ID payload: FQDN text or an IPv4 address (default: our address). */
-  readonly id?: { readonly type: 1 | 2 | 3 | 11; readonly data: Uint8Array };
+  readonly id?: { readonly type: 1 | 2 | 3 | 9 | 11; readonly data: Uint8Array };
   /** NAT-T vendor ID flavour to announce. */
   readonly natt?: "rfc" | "draft";
   /** Announce DPD. */
@@ -176,7 +179,9 @@ export class Phase1Initiator {
   }
 
   #sa(): PayloadV1 {
-    const ts = this.o.transforms ?? [DEFAULT_TRANSFORM];
+    const method = this.o.sig?.method ?? 1;
+    const ts = this.o.transforms ??
+      [DEFAULT_TRANSFORM.map((x) => x.type === 3 ? { type: 3, value: method } : x)];
     const sa: PayloadV1 = {
       kind: "sa",
       doi: 1,
@@ -264,7 +269,10 @@ export class Phase1Initiator {
     this.gxr = ke.data.slice();
     this.nr = nr.data.slice();
     const gxy = pad256(this.#dh.computeSecret(this.gxr));
-    this.skeyid = this.#prf(new TextEncoder().encode(this.o.psk), this.ni, this.nr);
+    // RFC 2409 §5: signatures use SKEYID = prf(Ni_b | Nr_b, g^xy).
+    this.skeyid = this.o.sig === undefined
+      ? this.#prf(new TextEncoder().encode(this.o.psk), this.ni, this.nr)
+      : this.#prf(cat(this.ni, this.nr), gxy);
     this.skeyidD = this.#prf(this.skeyid, gxy, this.ckyI, this.ckyR, Uint8Array.of(0));
     this.skeyidA = this.#prf(
       this.skeyid,
@@ -311,9 +319,7 @@ export class Phase1Initiator {
   /** Main Mode message 5: IDii, HASH_I [, INITIAL-CONTACT], encrypted. */
   mm5(opts: { initialContact?: boolean; corruptHash?: boolean } = {}): Uint8Array {
     const id = this.#idPayload();
-    const h = this.hashI();
-    if (opts.corruptHash === true) h[0] = h[0]! ^ 1;
-    const payloads: PayloadV1[] = [id, { kind: "hash", data: h }];
+    const payloads: PayloadV1[] = [id, ...this.#proof(opts.corruptHash === true)];
     if (opts.initialContact === true) {
       payloads.push({
         kind: "n",
@@ -334,6 +340,38 @@ export class Phase1Initiator {
     );
   }
 
+  /** HASH_I, or CERTs and SIG_I (its signature flipped when `corrupt`). */
+  #proof(corrupt: boolean): PayloadV1[] {
+    const h = this.hashI();
+    const sig = this.o.sig;
+    if (sig === undefined) {
+      if (corrupt) h[0] = h[0]! ^ 1;
+      return [{ kind: "hash", data: h }];
+    }
+    const s = signRaw(sig.key, h);
+    if (corrupt) s[s.length - 1] = s[s.length - 1]! ^ 1;
+    return [
+      ...sig.certs.map((data) => ({ kind: "cert" as const, encoding: 4, data })),
+      { kind: "sig", data: s },
+    ];
+  }
+
+  /** Checks the responder's HASH_R or (with signatures) its CERT and SIG_R. */
+  #checkProof(p: readonly DecodedPayloadV1[], msg: string): void {
+    const id = p.find((x) => x.kind === "id");
+    if (id === undefined) throw new Error(`${msg} lacks ID`);
+    if (this.o.sig !== undefined) {
+      const sig = p.find((x) => x.kind === "sig");
+      const cert = p.find((x) => x.kind === "cert");
+      if (sig?.kind !== "sig" || cert?.kind !== "cert") throw new Error(`${msg} lacks CERT/SIG`);
+      if (!verifyRaw(cert.data, this.hashR(id.body), sig.data)) throw new Error("SIG_R wrong");
+      return;
+    }
+    const hash = p.find((x) => x.kind === "hash");
+    if (hash?.kind !== "hash") throw new Error(`${msg} lacks ID/HASH`);
+    if (Buffer.compare(this.hashR(id.body), hash.data) !== 0) throw new Error("HASH_R wrong");
+  }
+
   /** Reads message 6 and checks HASH_R; throws when it does not verify. */
   readMm6(datagram: Uint8Array): readonly DecodedPayloadV1[] {
     const m = decodeV1Message(datagram);
@@ -343,10 +381,7 @@ export class Phase1Initiator {
     const d = decodeV1Payloads(m.value.header.nextPayload, plain);
     if (!d.ok) throw new Error(`message 6 does not decode: ${d.error.message}`);
     this.last = d.value.payloads;
-    const id = this.last.find((p) => p.kind === "id");
-    const hash = this.last.find((p) => p.kind === "hash");
-    if (id === undefined || hash?.kind !== "hash") throw new Error("message 6 lacks ID/HASH");
-    if (Buffer.compare(this.hashR(id.body), hash.data) !== 0) throw new Error("HASH_R wrong");
+    this.#checkProof(this.last, "message 6");
     return this.last;
   }
 
@@ -365,18 +400,13 @@ export class Phase1Initiator {
   readAm2(datagram: Uint8Array): readonly DecodedPayloadV1[] {
     const p = this.readPlain(datagram);
     this.#keys(p);
-    const id = p.find((x) => x.kind === "id");
-    const hash = p.find((x) => x.kind === "hash");
-    if (id === undefined || hash?.kind !== "hash") throw new Error("message 2 lacks ID/HASH");
-    if (Buffer.compare(this.hashR(id.body), hash.data) !== 0) throw new Error("HASH_R wrong");
+    this.#checkProof(p, "message 2");
     return p;
   }
 
   /** Aggressive Mode message 3: HASH_I [, NAT-D], encrypted. */
   am3(opts: { corruptHash?: boolean } = {}): Uint8Array {
-    const h = this.hashI();
-    if (opts.corruptHash === true) h[0] = h[0]! ^ 1;
-    const chain = encodeV1Chain([{ kind: "hash", data: h }, ...this.#natD()]);
+    const chain = encodeV1Chain([...this.#proof(opts.corruptHash === true), ...this.#natD()]);
     const ct = this.#encrypt(this.iv, chain.bytes);
     this.iv = ct.slice(ct.length - 16);
     return encodeV1EncryptedMessage(
