@@ -35,13 +35,13 @@ no backend that passes its known-answer tests. SIGTERM or SIGINT sends Deletes t
 peer, stops the data path and exits 0. Log lines (logfmt) go to stderr, and to syslog when
 the config sets gateway.syslog = true.`;
 
-/** Builds the services: the IKEv1 responder over the ESP data path. */
+/** Builds the services: the IKE engine (IKEv1 and IKEv2) over the ESP data path. */
 async function buildServices(
   log: Logger,
   noTun: boolean,
   configFile: string | undefined,
 ): Promise<GatewayServices> {
-  const { createIkeV1Responder } = await import("../ike/responder.ts");
+  const { createIkeEngine } = await import("../ike/engine.ts");
   const { IkeServices } = await import("../daemon/ike_services.ts");
   const { startDataPath } = await import("../esp/datapath.ts");
   let packetFd: number | undefined;
@@ -52,7 +52,7 @@ async function buildServices(
   const espLog = log.child("esp");
   return new IkeServices({
     log,
-    createResponder: (policy) => createIkeV1Responder(policy),
+    createResponder: (policy) => createIkeEngine(policy),
     startDataPath: (opts) => startDataPath(opts, { onWarning: (message) => espLog.warn(message) }),
     rawEsp: !noTun,
     ...(packetFd !== undefined ? { packetFd } : {}),

@@ -49,12 +49,20 @@ function checkPeer(p: PeerConfig, i: number, out: CheckIssue[]): void {
   if (p.start_action !== "none" && p.remote === "%any") {
     at("start_action", `'${p.start_action}' needs a remote address or DNS name, not %any`);
   }
+  if (p.ike_version === 2 && p.mode !== "main") {
+    at("mode", "mode is for IKEv1 only; remove it for an IKEv2 peer");
+  }
   if (p.dpd_delay > 0 && p.dpd_timeout <= p.dpd_delay) {
     at("dpd_timeout", `must be greater than dpd_delay (${p.dpd_delay})`);
   }
   for (const kind of ["ike_proposals", "esp_proposals"] as const) {
     p[kind].forEach((text, j) => {
-      const problem = proposalProblem(kind === "ike_proposals" ? "ike" : "esp", text, p.profile);
+      const problem = proposalProblem(
+        kind === "ike_proposals" ? "ike" : "esp",
+        text,
+        p.profile,
+        p.ike_version,
+      );
       if (problem !== undefined) {
         out.push({ path: ["peer", i, kind, j], message: `'${text}': ${problem}` });
       }
@@ -83,7 +91,7 @@ export function checkConfig(config: Config): CheckIssue[] {
     names.set(p.name, i);
     // RFC 2409 §5.4: in Main Mode with pre-shared keys the responder must pick the key before
     // it sees the initiator's identity, i.e. by the peer's address alone.
-    if (p.mode === "main" && p.auth === "psk") {
+    if (p.ike_version === 1 && p.mode === "main" && p.auth === "psk") {
       const other = mainRemotes.get(p.remote);
       if (other !== undefined) {
         out.push({

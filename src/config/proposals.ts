@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ALGORITHMS, type AlgRole } from "../ike/algorithms.ts";
+import { algorithm, ALGORITHMS, type AlgRole } from "../ike/algorithms.ts";
 
 type Role = AlgRole;
 
@@ -33,11 +33,15 @@ export function proposalProblem(
   kind: "ike" | "esp",
   text: string,
   profile: "default" | "legacy",
+  version: 1 | 2 = 1,
 ): string | undefined {
   const seen = new Map<Role, string[]>();
   for (const word of text.split("-")) {
     const role = KEYWORDS.get(word);
     if (role === undefined) return `unknown algorithm '${word}'`;
+    if (version === 2 && algorithm(word)?.v2 === undefined) {
+      return `'${word}' has no IKEv2 form`;
+    }
     if (LEGACY_KEYWORDS.has(word) && profile !== "legacy") {
       return `'${word}' is a legacy algorithm; set profile legacy for this peer to allow it`;
     }
@@ -46,6 +50,17 @@ export function proposalProblem(
     seen.set(role, list);
   }
   const has = (r: Role) => (seen.get(r)?.length ?? 0) > 0;
+  if (kind === "ike" && version === 2) {
+    // RFC 7296 §3.3.3: ENCR, PRF, INTEG (none with an AEAD, RFC 5282 §8) and D-H.
+    if (has("esn")) return "esn applies to ESP proposals only";
+    if (has("aead") && has("encr")) return "mixes an AEAD with a plain cipher";
+    if (!has("aead") && !has("encr")) return "needs an encryption algorithm (or an AEAD)";
+    if (has("aead") && has("integ")) return "an AEAD needs no integrity algorithm";
+    if (has("aead") && !has("prf")) return "an AEAD needs a PRF, e.g. aes128gcm16-prfsha256-ecp256";
+    if (!has("aead") && !has("integ")) return "needs an integrity algorithm";
+    if (!has("dh")) return "needs a Diffie-Hellman group";
+    return undefined;
+  }
   if (kind === "ike") {
     if (has("aead")) return "IKEv1 has no AEAD ciphers for the IKE SA; use e.g. aes256-sha256";
     if (has("esn")) return "esn applies to ESP proposals only";

@@ -140,7 +140,7 @@ export const PeerSchema = v.strictObject({
   ),
   ike_version: v.optional(
     v.pipe(
-      v.literal(1, "must be 1 (IKEv1; IKEv2 is not supported yet)"),
+      v.picklist([1, 2], "must be 1 (IKEv1) or 2 (IKEv2)"),
       v.description("IKE version"),
     ),
     1,
@@ -148,7 +148,7 @@ export const PeerSchema = v.strictObject({
   mode: v.optional(
     v.pipe(
       v.picklist(["main", "aggressive"], "must be main or aggressive"),
-      v.description("IKEv1 phase 1 mode"),
+      v.description("IKEv1 phase 1 mode (IKEv1 only)"),
     ),
     "main",
   ),

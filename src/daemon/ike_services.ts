@@ -230,7 +230,7 @@ export class IkeServices implements GatewayServices {
       return {
         name: p.name,
         remote: p.remote,
-        mode: p.mode,
+        mode: p.ike_version === 2 ? "ikev2" : p.mode,
         state: s?.state ?? "down",
         ikeSas: s?.ikeSas ?? 0,
         espSas: (s?.childSas ?? 0) * 2,

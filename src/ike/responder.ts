@@ -188,6 +188,11 @@ export class IkeV1Responder implements IkeResponder {
     );
   }
 
+  /** The earliest deadline (ms), for the engine that keeps one timer for both versions. */
+  nextDeadline(): number | undefined {
+    return this.#nextDeadline();
+  }
+
   // ---- plumbing ----
 
   #run(now: number, body: (ctx: ExchangeContext) => void): IkeAction[] {

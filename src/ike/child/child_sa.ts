@@ -20,8 +20,9 @@ export interface ChildSa {
   readonly childId: string;
   /** Peer name. */
   readonly peer: string;
-  /** The IKE SA that negotiated it (opaque key, e.g. the cookie pair in hex). */
-  readonly ikeSa: string;
+  /** The IKE SA it belongs to (opaque key, e.g. the cookie pair in hex); an IKEv2 IKE SA
+   * rekey moves it to the new SA (RFC 7296 §2.18). */
+  ikeSa: string;
   /** The inbound SA (our SPI). */
   readonly inbound: EspSaSpec;
   /** The outbound SA (the peer's SPI). */
@@ -165,6 +166,23 @@ export class ChildSaTable {
     if (direction === "in") c.hasInbound = false;
     else c.hasOutbound = false;
     return { child: c, actions: this.remove(childId) };
+  }
+
+  /** Children of one IKE SA. */
+  forIkeSa(ikeSa: string): ChildSa[] {
+    return [...this.#children.values()].filter((c) => c.ikeSa === ikeSa);
+  }
+
+  /** Moves every child of IKE SA `from` to `to` (IKEv2 IKE SA rekey, RFC 7296 §2.18). */
+  moveIkeSa(from: string, to: string): number {
+    let n = 0;
+    for (const c of this.#children.values()) {
+      if (c.ikeSa === from) {
+        c.ikeSa = to;
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Children of one peer. */

@@ -8,20 +8,15 @@
  * @module
  */
 
-import { AEAD_KEY_LENGTH, CIPHER_KEY_LENGTH, MAC_PARAMS } from "../../crypto/params.ts";
 import type { PrfAlg } from "../../crypto/types.ts";
 import { quickModeKeymat } from "../../crypto/kdf/ikev1.ts";
 import type { KdfPrimitives } from "../../crypto/kdf/primitives.ts";
 import type { EspTransform } from "../../esp/sa_spec.ts";
 import { ProtocolV1 } from "../message/v1/registry.ts";
 import { spiBytes } from "../child/spi.ts";
+import { keyMaterialLength } from "../child/spec.ts";
 
-/** Bytes of key material an SA with `t` needs (the `keyMaterial` of its EspSaSpec). */
-export function keyMaterialLength(t: EspTransform): number {
-  return t.kind === "aead"
-    ? AEAD_KEY_LENGTH[t.alg] + 4
-    : CIPHER_KEY_LENGTH[t.cipher] + MAC_PARAMS[t.mac].keyLength;
-}
+export { keyMaterialLength } from "../child/spec.ts";
 
 /** What KEYMAT for one child needs. */
 export interface ChildKeyInput {

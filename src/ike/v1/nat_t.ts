@@ -7,24 +7,11 @@
  */
 
 import type { KdfPrimitives } from "../../crypto/kdf/primitives.ts";
-import { concat } from "../../crypto/kdf/primitives.ts";
 import type { HashAlg } from "../../crypto/types.ts";
-import { parseIp } from "../../net/addr.ts";
 import type { Endpoint } from "../actions.ts";
+import { natDHash } from "../nat.ts";
 
-/** NAT-D hash of one endpoint, or undefined when the address text is not an IP address. */
-export function natDHash(
-  c: KdfPrimitives,
-  hash: HashAlg,
-  ckyI: Uint8Array,
-  ckyR: Uint8Array,
-  ep: Endpoint,
-): Uint8Array | undefined {
-  const ip = parseIp(ep.address);
-  if (ip === undefined) return undefined;
-  const port = Uint8Array.of(ep.port >> 8, ep.port & 0xff);
-  return c.hash(hash, concat(ckyI, ckyR, ip, port));
-}
+export { natDHash } from "../nat.ts";
 
 /** Outcome of comparing the peer's NAT-D payloads with what we see. */
 export interface NatDetection {

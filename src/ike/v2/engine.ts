@@ -1,0 +1,612 @@
+/**
+ * The IKEv2 engine (sans-I/O, src/ike/actions.ts), responder side: routes each datagram by
+ * SPIs and exchange type to its task (ike_sa_init.ts, ike_auth.ts, create_child_sa.ts,
+ * informational.ts), keeps the IKE SA table, enforces message IDs with a window of one and
+ * answers retransmitted requests from the stored response (RFC 7296 §2.1–§2.3), verifies and
+ * decrypts SK/SKF payloads before anything moves (protect.ts, fragments.ts), follows the NAT
+ * mapping only after a message authenticated (§2.23), and runs the timers: half-open expiry,
+ * IKE SA lifetime, liveness checks (§1.4, a dead peer's SAs are removed) and retransmissions of
+ * our own requests. Children live in the store shared with IKEv1.
+ * @module
+ */
+
+import { getCrypto } from "../../crypto/registry.ts";
+import type { EspLifetimeEvent } from "../../esp/sa_spec.ts";
+import type { LogFields, LogLevel } from "../../log.ts";
+import type { Endpoint, IkeAction, IkeEngine, IkePolicy } from "../actions.ts";
+import type { ChildStore } from "../child/store.ts";
+import { newChildStore } from "../child/store.ts";
+import { spiBytes, spiHex } from "../child/spi.ts";
+import { decodeHeader, FlagV2 } from "../message/header.ts";
+import { decodeV2Message, encodeV2Message, type MessageV2 } from "../message/v2/message.ts";
+import { nameOf } from "../message/names.ts";
+import { ExchangeTypeV2, NotifyTypeV2, ProtocolV2 } from "../message/v2/registry.ts";
+import type { DecodedPayloadV2, PayloadV2 } from "../message/v2/types.ts";
+import { hex } from "../sa.ts";
+import type { ChildSaView, IkeSaView, PeerStateView } from "../views.ts";
+import { type AnswerV2, notify, type RequestV2, type V2Context, type V2Crypto } from "./context.ts";
+import { CookieJar } from "./cookie.ts";
+import { respondCreateChildSa } from "./create_child_sa.ts";
+import { Reassembly } from "./fragments.ts";
+import { respondIkeAuth } from "./ike_auth.ts";
+import { respondIkeSaInit } from "./ike_sa_init.ts";
+import { respondInformational } from "./informational.ts";
+import { decodeInner } from "./protect.ts";
+import type { IkeSaV2 } from "./sa.ts";
+import { ikeSaViewV2 } from "./views.ts";
+
+/** Half-open IKE SAs are dropped after this long (ms). */
+export const HALF_OPEN_MS = 30_000;
+/** Default number of half-open SAs from which IKE_SA_INIT needs a COOKIE (RFC 7296 §2.6). */
+export const COOKIE_THRESHOLD = 64;
+/** At most this many half-open SAs in all (beyond it IKE_SA_INIT is dropped). */
+export const MAX_HALF_OPEN = 1024;
+/** Largest datagram we send before fragmenting (RFC 7383 §2.5.1: 1280 minus IP/UDP). */
+export const MAX_DATAGRAM = 1232;
+/** First retransmission of our own requests (ms); doubles each time (RFC 7296 §2.1). */
+const RETRANSMIT_MS = 2_000;
+
+/** Optional collaborators. */
+export interface V2Deps {
+  /** Crypto; the process registry by default. */
+  readonly crypto?: V2Crypto;
+  /** Child SAs and SPIs shared with IKEv1; a private store by default. */
+  readonly children?: ChildStore;
+  /** Half-open SAs from which a COOKIE is required. */
+  readonly cookieThreshold?: number;
+}
+
+/** The IKEv2 engine. */
+export class IkeV2Engine implements IkeEngine {
+  #policy: IkePolicy;
+  readonly #crypto: V2Crypto;
+  readonly #store: ChildStore;
+  readonly #cookieThreshold: number;
+  #cookies: CookieJar | undefined;
+  readonly #sas = new Map<string, IkeSaV2>();
+  /** Half-open SAs by "SPIi|address:port" (IKE_SA_INIT retransmissions). */
+  readonly #init = new Map<string, IkeSaV2>();
+  readonly #frags = new Map<string, Reassembly>();
+  readonly #failures = new Map<string, string>();
+  #out: IkeAction[] = [];
+
+  /** An engine for the IKEv2 peers of `policy`. */
+  constructor(policy: IkePolicy, deps: V2Deps = {}) {
+    this.#policy = policy;
+    this.#crypto = deps.crypto ?? getCrypto();
+    const crypto = this.#crypto;
+    this.#store = deps.children ?? newChildStore((n) => crypto.randomBytes(n));
+    this.#cookieThreshold = deps.cookieThreshold ?? COOKIE_THRESHOLD;
+  }
+
+  // ---- IkeEngine ----
+
+  /** {@inheritDoc IkeEngine.handle} */
+  handle(datagram: Uint8Array, local: Endpoint, remote: Endpoint, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => this.#handle(ctx, datagram, local, remote));
+  }
+
+  /** {@inheritDoc IkeEngine.tick} */
+  tick(now: number): IkeAction[] {
+    return this.#run(now, (ctx) => this.#tick(ctx));
+  }
+
+  /** {@inheritDoc IkeEngine.espLifetime} */
+  espLifetime(event: EspLifetimeEvent, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => {
+      const child = this.#store.children.get(event.childId);
+      if (child === undefined) return;
+      if (event.kind === "soft") {
+        ctx.event("info", child.peer, "CHILD_SA soft lifetime reached; the initiator rekeys", {
+          childId: child.childId,
+          spi: spiHex(event.spi),
+        });
+        return;
+      }
+      const r = this.#store.children.expired(event.childId, event.spi, event.direction);
+      if (r.child === undefined) return;
+      for (const a of r.actions) ctx.emit(a);
+      ctx.event("info", child.peer, "CHILD_SA expired (hard lifetime)", { childId: child.childId });
+      const sa = this.#sas.get(child.ikeSa);
+      if (sa !== undefined) {
+        this.#request(ctx, sa, [{
+          kind: "d",
+          protocol: ProtocolV2.ESP,
+          spiSize: 4,
+          spis: [spiBytes(child.inbound.spi)],
+        }], "delete-child");
+      }
+    });
+  }
+
+  /** {@inheritDoc IkeEngine.setPolicy} */
+  setPolicy(policy: IkePolicy, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => {
+      const old = this.#policy;
+      const gwKey = (p: IkePolicy) => {
+        const g = p.config.gateway;
+        return JSON.stringify([g.listen, g.ike_port, g.natt_port, g.local_id ?? ""]);
+      };
+      const gwChanged = gwKey(old) !== gwKey(policy);
+      this.#policy = policy;
+      for (const sa of [...this.#sas.values()]) {
+        const name = sa.peer?.name;
+        if (name === undefined) {
+          if (gwChanged) this.#remove(ctx, sa, "gateway settings changed", false);
+          continue;
+        }
+        const before = old.config.peer.find((p) => p.name === name);
+        const after = policy.config.peer.find((p) => p.name === name);
+        const changed = after === undefined || gwChanged ||
+          JSON.stringify(before) !== JSON.stringify(after) ||
+          !old.credentials.sameFor(name, policy.credentials);
+        if (changed) {
+          ctx.event(
+            "info",
+            name,
+            after === undefined ? "peer removed: SAs deleted" : "peer changed: SAs deleted",
+          );
+          this.#remove(ctx, sa, "configuration changed", true);
+        } else if (sa.state.kind === "established") {
+          sa.state = { ...sa.state, peer: after };
+        }
+      }
+    });
+  }
+
+  /** {@inheritDoc IkeEngine.deletePeer} */
+  deletePeer(peer: string, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => {
+      for (const sa of [...this.#sas.values()]) {
+        if (sa.peer?.name === peer) this.#remove(ctx, sa, "deleted locally", true);
+      }
+    });
+  }
+
+  /** {@inheritDoc IkeEngine.shutdown} */
+  shutdown(now: number): IkeAction[] {
+    return this.#run(now, (ctx) => {
+      for (const sa of [...this.#sas.values()]) this.#remove(ctx, sa, "shutdown", true);
+    });
+  }
+
+  /** {@inheritDoc IkeEngine.ikeSas} */
+  ikeSas(now: number): IkeSaView[] {
+    return [...this.#sas.values()].map((sa) => ikeSaViewV2(sa, now));
+  }
+
+  /** {@inheritDoc IkeEngine.childSas} */
+  childSas(now: number): ChildSaView[] {
+    const mine = new Set(this.#policy.config.peer.map((p) => p.name));
+    return this.#store.children.views(now).filter((c) => mine.has(c.peer));
+  }
+
+  /** {@inheritDoc IkeEngine.peerStates} */
+  peerStates(_now: number): PeerStateView[] {
+    const sas = [...this.#sas.values()];
+    return this.#policy.config.peer.map((p) => {
+      const mine = sas.filter((s) => s.peer?.name === p.name);
+      const children = this.#store.children.forPeer(p.name).length;
+      const up = mine.some((s) => s.state.kind === "established") && children > 0;
+      return {
+        name: p.name,
+        state: up ? "up" : mine.length > 0 ? "connecting" : "down",
+        ikeSas: mine.length,
+        childSas: children,
+        detail: up ? "" : this.#failures.get(p.name) ?? "",
+      };
+    });
+  }
+
+  /** The earliest deadline (ms) of this engine, for the dispatcher's one timer. */
+  nextDeadline(): number | undefined {
+    let at: number | undefined;
+    const take = (t: number | undefined) => {
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    };
+    for (const sa of this.#sas.values()) {
+      if (sa.state.kind !== "established") {
+        take(sa.created + HALF_OPEN_MS);
+        continue;
+      }
+      take(sa.expiresAt);
+      take(sa.outstanding?.nextAt);
+      const d = sa.state.peer.dpd_delay;
+      if (d > 0 && sa.outstanding === undefined) take(sa.lastSeen + d * 1000);
+    }
+    return at;
+  }
+
+  // ---- plumbing ----
+
+  #run(now: number, body: (ctx: V2Context) => void): IkeAction[] {
+    this.#out = [];
+    const ctx = this.#context(now);
+    try {
+      body(ctx);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      ctx.event("error", "-", `internal error in the IKEv2 engine: ${msg}`);
+    }
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  #context(now: number): V2Context {
+    const emit = (a: IkeAction) => void this.#out.push(a);
+    const event = (level: LogLevel, peer: string, message: string, fields: LogFields = {}) =>
+      emit({ kind: "event", level, peer, message, fields });
+    const ctx: V2Context = {
+      now,
+      policy: this.#policy,
+      crypto: this.#crypto,
+      store: this.#store,
+      emit,
+      event,
+      failure: (peer, why) => void this.#failures.set(peer, why),
+      allSas: () => [...this.#sas.values()],
+      addSa: (sa) => void this.#sas.set(sa.key, sa),
+      removeSa: (sa, why, notify) => this.#remove(ctx, sa, why, notify),
+    };
+    return ctx;
+  }
+
+  #remove(ctx: V2Context, sa: IkeSaV2, why: string, notifyPeer: boolean): void {
+    if (!this.#sas.has(sa.key)) return;
+    if (notifyPeer && sa.state.kind === "established") {
+      // RFC 7296 §1.4.1: deleting the IKE SA deletes its children implicitly.
+      this.#request(
+        ctx,
+        sa,
+        [{ kind: "d", protocol: ProtocolV2.IKE, spiSize: 0, spis: [] }],
+        "delete-ike",
+        true,
+      );
+    }
+    this.#sas.delete(sa.key);
+    this.#frags.delete(sa.key);
+    for (const [k, v] of this.#init) if (v === sa) this.#init.delete(k);
+    for (const c of this.#store.children.forIkeSa(sa.key)) {
+      for (const a of this.#store.children.remove(c.childId)) ctx.emit(a);
+      ctx.event("info", c.peer, "CHILD_SA removed with its IKE SA", { childId: c.childId });
+    }
+    const wasUp = sa.state.kind === "established";
+    sa.state = { kind: "deleted" };
+    ctx.event(wasUp ? "info" : "debug", sa.peerName, `IKE SA removed: ${why}`, {
+      spis: `${hex(sa.spiI)}:${hex(sa.spiR)}`,
+    });
+  }
+
+  /** Sends datagrams for `sa` on its current endpoints. */
+  #send(ctx: V2Context, sa: IkeSaV2, datagrams: readonly Uint8Array[]): void {
+    for (const d of datagrams) {
+      ctx.emit({ kind: "send", datagram: d, local: sa.local, remote: sa.remote });
+    }
+  }
+
+  /**
+   * Sends a request of ours on `sa` (Delete, liveness check): window 1, so while one is
+   * outstanding a new one is not sent (a Delete on removal is sent without waiting).
+   */
+  #request(
+    ctx: V2Context,
+    sa: IkeSaV2,
+    payloads: readonly PayloadV2[],
+    purpose: "liveness" | "delete-child" | "delete-ike",
+    force = false,
+  ): void {
+    if (sa.outstanding !== undefined && !force) {
+      ctx.event("debug", sa.peerName, `${purpose} request deferred: a request is outstanding`);
+      return;
+    }
+    const messageId = sa.nextOwnMid++;
+    const datagrams = sa.sk.seal(
+      {
+        spiI: sa.spiI,
+        spiR: sa.spiR,
+        exchangeType: ExchangeTypeV2.INFORMATIONAL,
+        flags: 0,
+        messageId,
+      },
+      payloads,
+      MAX_DATAGRAM,
+      sa.fragmentation,
+    );
+    this.#send(ctx, sa, datagrams);
+    if (purpose === "delete-ike") return;
+    sa.outstanding = {
+      messageId,
+      purpose: purpose === "liveness" ? "liveness" : "delete",
+      datagrams,
+      firstSent: ctx.now,
+      tries: 0,
+      nextAt: ctx.now + RETRANSMIT_MS,
+    };
+  }
+
+  // ---- input ----
+
+  #handle(ctx: V2Context, datagram: Uint8Array, local: Endpoint, remote: Endpoint): void {
+    const from = remote.address;
+    const h = decodeHeader(datagram);
+    if (!h.ok) {
+      ctx.event("warn", from, `IKE datagram dropped: ${h.error.message}`);
+      return;
+    }
+    const decoded = decodeV2Message(datagram);
+    if (!decoded.ok) {
+      const e = decoded.error;
+      ctx.event("warn", from, `IKEv2 message dropped: ${e.message}`, {
+        exchange: nameOf(ExchangeTypeV2, h.value.exchangeType),
+      });
+      const isInit = h.value.exchangeType === ExchangeTypeV2.IKE_SA_INIT &&
+        (h.value.flags & FlagV2.RESPONSE) === 0;
+      if (isInit && e.code === "unsupported-critical" && e.payloadType !== undefined) {
+        // RFC 7296 §2.5: name the critical payload type we do not support.
+        ctx.emit({
+          kind: "send",
+          datagram: encodeV2Message({
+            spiI: h.value.spiI,
+            spiR: new Uint8Array(8),
+            exchangeType: ExchangeTypeV2.IKE_SA_INIT,
+            flags: FlagV2.RESPONSE,
+            messageId: 0,
+          }, [notify(NotifyTypeV2.UNSUPPORTED_CRITICAL_PAYLOAD, Uint8Array.of(e.payloadType))]),
+          local,
+          remote,
+        });
+      }
+      return;
+    }
+    const msg = decoded.value;
+    const hd = msg.header;
+    const isResponse = (hd.flags & FlagV2.RESPONSE) !== 0;
+    if (hd.exchangeType === ExchangeTypeV2.IKE_SA_INIT) {
+      if (isResponse) {
+        ctx.event("debug", from, "IKE_SA_INIT response dropped (nothing initiated)");
+        return;
+      }
+      this.#init1(ctx, datagram, msg, local, remote);
+      return;
+    }
+    const sa = this.#sas.get(`${hex(hd.spiI)}:${hex(hd.spiR)}`);
+    if (sa === undefined) {
+      ctx.event("debug", from, "IKEv2 message for an unknown IKE SA dropped", {
+        exchange: nameOf(ExchangeTypeV2, hd.exchangeType),
+      });
+      return;
+    }
+    if (isResponse) {
+      this.#response(ctx, sa, datagram, msg);
+      return;
+    }
+    const mid = hd.messageId;
+    if (
+      sa.lastResponse !== undefined && mid === sa.lastResponse.messageId && mid < sa.expectedMid
+    ) {
+      // RFC 7296 §2.1: a retransmitted request gets the same answer (RFC 7383 §2.6.1: the
+      // whole answer again, once per retransmission of the first fragment).
+      const enc = msg.encrypted;
+      if (enc === undefined || enc.kind === "sk" || enc.fragmentNumber === 1) {
+        this.#send(ctx, sa, sa.lastResponse.datagrams);
+        ctx.event("debug", sa.peerName, "retransmitted request answered again", { messageId: mid });
+      }
+      return;
+    }
+    if (mid !== sa.expectedMid) {
+      ctx.event(
+        "debug",
+        sa.peerName,
+        `request with message ID ${mid} dropped (expected ${sa.expectedMid})`,
+      );
+      return;
+    }
+    const payloads = this.#open(ctx, sa, datagram, msg);
+    if (payloads === undefined) return;
+    // Authenticated: now the peer may move (RFC 7296 §2.23: follow the NAT mapping).
+    sa.lastSeen = ctx.now;
+    this.#follow(ctx, sa, local, remote);
+    const req: RequestV2 = { exchange: hd.exchangeType, messageId: mid, payloads, local, remote };
+    const answer = this.#dispatch(ctx, sa, req);
+    if (answer === undefined) return;
+    const datagrams = sa.sk.seal(
+      {
+        spiI: sa.spiI,
+        spiR: sa.spiR,
+        exchangeType: hd.exchangeType,
+        flags: FlagV2.RESPONSE,
+        messageId: mid,
+      },
+      answer.payloads,
+      MAX_DATAGRAM,
+      sa.fragmentation,
+    );
+    sa.lastResponse = { messageId: mid, datagrams };
+    sa.expectedMid = mid + 1;
+    this.#send(ctx, sa, datagrams);
+    answer.after?.();
+  }
+
+  #init1(ctx: V2Context, datagram: Uint8Array, msg: MessageV2, local: Endpoint, remote: Endpoint) {
+    const idx = `${hex(msg.header.spiI)}|${remote.address}:${remote.port}`;
+    const known = this.#init.get(idx);
+    if (known !== undefined && known.state.kind === "half-open") {
+      const same = known.state.initRequest.length === datagram.length &&
+        known.state.initRequest.every((b, k) => b === datagram[k]);
+      if (same && known.lastResponse !== undefined) {
+        this.#send(ctx, known, known.lastResponse.datagrams);
+        ctx.event("debug", remote.address, "IKE_SA_INIT retransmitted; answered again");
+        return;
+      }
+    }
+    let halfOpen = 0;
+    for (const s of this.#sas.values()) if (s.state.kind === "half-open") halfOpen++;
+    if (halfOpen >= MAX_HALF_OPEN) {
+      ctx.event("warn", remote.address, "IKE_SA_INIT dropped: too many half-open IKE SAs");
+      return;
+    }
+    this.#cookies ??= new CookieJar((n) => this.#crypto.randomBytes(n), ctx.now);
+    const sa = respondIkeSaInit(ctx, {
+      datagram,
+      msg,
+      local,
+      remote,
+      cookies: this.#cookies,
+      halfOpen,
+      cookieThreshold: this.#cookieThreshold,
+    });
+    if (sa !== undefined) this.#init.set(idx, sa);
+  }
+
+  /** Verifies and decrypts a request; undefined (logged) when it cannot be trusted. */
+  #open(
+    ctx: V2Context,
+    sa: IkeSaV2,
+    datagram: Uint8Array,
+    msg: MessageV2,
+  ): readonly DecodedPayloadV2[] | undefined {
+    const enc = msg.encrypted;
+    if (enc === undefined) {
+      ctx.event("warn", sa.peerName, "unprotected request on an IKE SA dropped", {
+        exchange: nameOf(ExchangeTypeV2, msg.header.exchangeType),
+      });
+      return undefined;
+    }
+    if (enc.kind === "sk") {
+      const r = sa.sk.open(datagram, enc);
+      if (!r.ok) {
+        ctx.event("warn", sa.peerName, `protected message dropped: ${r.reason}`);
+        return undefined;
+      }
+      return r.payloads;
+    }
+    if (!sa.fragmentation) {
+      ctx.event("warn", sa.peerName, "IKE fragment dropped: fragmentation was not negotiated");
+      return undefined;
+    }
+    const raw = sa.sk.openRaw(datagram, enc);
+    if (!raw.ok) {
+      ctx.event("warn", sa.peerName, `IKE fragment dropped: ${raw.reason}`);
+      return undefined;
+    }
+    let re = this.#frags.get(sa.key);
+    if (re === undefined) this.#frags.set(sa.key, re = new Reassembly());
+    const r = re.add(
+      msg.header.messageId,
+      enc.fragmentNumber,
+      enc.totalFragments,
+      enc.next,
+      raw.inner,
+    );
+    if (r.kind === "incomplete") return undefined;
+    if (r.kind === "refused") {
+      ctx.event("warn", sa.peerName, `IKE fragments dropped: ${r.reason}`);
+      return undefined;
+    }
+    const inner = decodeInner(r.first, r.inner);
+    if (!inner.ok) {
+      ctx.event("warn", sa.peerName, `reassembled message dropped: ${inner.reason}`);
+      return undefined;
+    }
+    ctx.event("debug", sa.peerName, "fragmented message reassembled", {
+      fragments: enc.totalFragments,
+    });
+    return inner.payloads;
+  }
+
+  /** RFC 7296 §2.23: after NAT detection, the SA follows the peer's latest address and port. */
+  #follow(ctx: V2Context, sa: IkeSaV2, local: Endpoint, remote: Endpoint): void {
+    if (
+      sa.local.address === local.address && sa.local.port === local.port &&
+      sa.remote.address === remote.address && sa.remote.port === remote.port
+    ) return;
+    if (!sa.natt && local.port !== this.#policy.config.gateway.natt_port) return;
+    sa.local = local;
+    sa.remote = remote;
+    ctx.event("info", sa.peerName, "IKE SA follows the peer's address and port", {
+      remote: `${remote.address}:${remote.port}`,
+    });
+  }
+
+  #dispatch(ctx: V2Context, sa: IkeSaV2, req: RequestV2): AnswerV2 | undefined {
+    const st = sa.state;
+    switch (req.exchange) {
+      case ExchangeTypeV2.IKE_AUTH:
+        if (st.kind === "half-open") return respondIkeAuth(ctx, sa, st, req);
+        break;
+      case ExchangeTypeV2.CREATE_CHILD_SA:
+        if (st.kind === "established") return respondCreateChildSa(ctx, sa, st.peer, req);
+        break;
+      case ExchangeTypeV2.INFORMATIONAL:
+        if (st.kind === "established") return respondInformational(ctx, sa, st.peer, req);
+        break;
+    }
+    ctx.event(
+      "warn",
+      sa.peerName,
+      `${nameOf(ExchangeTypeV2, req.exchange)} in state ${sa.stateName} dropped`,
+    );
+    return undefined;
+  }
+
+  /** A response to our request (liveness check, Delete). */
+  #response(ctx: V2Context, sa: IkeSaV2, datagram: Uint8Array, msg: MessageV2): void {
+    const o = sa.outstanding;
+    if (o === undefined || msg.header.messageId !== o.messageId) {
+      ctx.event("debug", sa.peerName, "response to no outstanding request dropped");
+      return;
+    }
+    const enc = msg.encrypted;
+    if (enc === undefined || enc.kind !== "sk") return;
+    const r = sa.sk.open(datagram, enc);
+    if (!r.ok) {
+      ctx.event("warn", sa.peerName, `protected response dropped: ${r.reason}`);
+      return;
+    }
+    sa.outstanding = undefined;
+    sa.lastSeen = ctx.now;
+  }
+
+  // ---- timers ----
+
+  #tick(ctx: V2Context): void {
+    const now = ctx.now;
+    for (const sa of [...this.#sas.values()]) {
+      const st = sa.state;
+      if (st.kind !== "established") {
+        if (now >= sa.created + HALF_OPEN_MS) this.#remove(ctx, sa, "half-open timeout", false);
+        continue;
+      }
+      if (now >= sa.expiresAt) {
+        this.#remove(ctx, sa, "lifetime expired (the initiator did not rekey)", true);
+        continue;
+      }
+      const o = sa.outstanding;
+      if (o !== undefined) {
+        const timeout = Math.max(st.peer.dpd_timeout, 30) * 1000;
+        if (now - o.firstSent >= timeout) {
+          ctx.event(
+            "warn",
+            st.peer.name,
+            `dead peer: no answer for ${Math.round((now - o.firstSent) / 1000)} s; SAs deleted`,
+          );
+          ctx.failure(st.peer.name, "dead peer detected");
+          this.#remove(ctx, sa, "dead peer", false);
+          continue;
+        }
+        if (now >= o.nextAt) {
+          o.tries++;
+          o.nextAt = now + RETRANSMIT_MS * 2 ** Math.min(o.tries, 5);
+          this.#send(ctx, sa, o.datagrams);
+        }
+        continue;
+      }
+      const d = st.peer.dpd_delay;
+      if (d > 0 && now >= sa.lastSeen + d * 1000) {
+        // RFC 7296 §1.4: an empty INFORMATIONAL request checks that the peer is alive.
+        this.#request(ctx, sa, [], "liveness");
+      }
+    }
+  }
+}
