@@ -20,7 +20,7 @@ LOG := $(CURDIR)/build/test-logs
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
 .PHONY: all deno deps check fmt lint types unit integration test run bench bench-crypto \
-        selftest image image-measure compile clean apt bench-iperf fuzz
+        selftest image image-measure compile clean apt bench-iperf fuzz bench-memory bench-ike
 
 all: check
 
@@ -80,6 +80,14 @@ bench: deps
 # iperf3 between the LANs through strongSwan<->strongSwan and branchgate<->strongSwan (root).
 bench-iperf: deps apt
 	@$(DENO) run --frozen --allow-all tests/bench/iperf.ts both
+
+# The image's RSS (idle, 1 and 100 tunnels, after TCP, after a flood) and the responder's CPU per
+# IKEv1 setup, each vs strongSwan in the same run (root; tests/bench/memory.ts, ike_setup.ts).
+bench-memory: image apt
+	@$(DENO) run --frozen --allow-all tests/bench/memory.ts both
+
+bench-ike: image apt
+	@$(DENO) run --frozen --allow-all tests/bench/ike_setup.ts both
 
 run: deps apt
 	@bash tests/interop/demo.sh "$(DENO)"

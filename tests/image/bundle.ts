@@ -14,6 +14,7 @@ import {
   launcherScript,
   rewriteWorkers,
   taskPermissions,
+  taskV8Flags,
 } from "./bundle_lib.ts";
 
 /** Runs `deno bundle` with `args` (output options and entry last). */
@@ -107,10 +108,12 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    const permissions = taskPermissions(await Deno.readTextFile("deno.json"));
+    const denoJson = await Deno.readTextFile("deno.json");
+    const permissions = taskPermissions(denoJson);
+    const v8Flags = taskV8Flags(denoJson);
     await Deno.mkdir(`${slotDir}/bin`, { recursive: true });
     const files = await bundleTree(deno, slotDir, "src/main.ts", "branchgate.js", true);
-    await Deno.writeTextFile(`${slotDir}/bin/branchgate`, launcherScript(permissions), {
+    await Deno.writeTextFile(`${slotDir}/bin/branchgate`, launcherScript(permissions, v8Flags), {
       mode: 0o755,
     });
     await Deno.chmod(`${slotDir}/bin/branchgate`, 0o755);

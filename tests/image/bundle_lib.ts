@@ -40,6 +40,22 @@ export function taskPermissions(denoJsonText: string): string[] {
   return flags;
 }
 
+/**
+ * The `--v8-flags=…` words of deno.json's `tasks.branchgate` (the heap limits the gateway runs
+ * with; README "Performance"), in their order. Throws {@link ImageError} on a malformed one.
+ */
+export function taskV8Flags(denoJsonText: string): string[] {
+  taskPermissions(denoJsonText); // the same checks of the task itself
+  const task = (JSON.parse(denoJsonText) as { tasks: { branchgate: string } }).tasks.branchgate;
+  const flags = task.split(/\s+/).filter((w) => w.startsWith("--v8-flags"));
+  for (const f of flags) {
+    if (!/^--v8-flags=--[a-z-]+(=[\w.]+)?(,--[a-z-]+(=[\w.]+)?)*$/.test(f)) {
+      throw new ImageError(`tasks.branchgate: unexpected V8 flags '${f}'`);
+    }
+  }
+  return flags;
+}
+
 /** One `new Worker(new URL("./x.ts", import.meta.url)…)` found in a bundle. */
 export interface WorkerRef {
   /** Offset of the quoted specifier (including its opening quote) in the bundle text. */
@@ -125,16 +141,20 @@ export function rewriteWorkers(bundle: string, refs: readonly WorkerRef[]): stri
 
 /**
  * The slot's `bin/branchgate`: runs the slot's `deno` on the slot's `branchgate.js` with exactly
- * `permissions`, ignoring any deno.json of the working directory. POSIX sh (busybox on routers).
+ * `permissions` (and the task's `v8Flags`) in one process (`exec`), ignoring any deno.json of the working directory. POSIX sh (busybox on routers).
  */
-export function launcherScript(permissions: readonly string[]): string {
+export function launcherScript(
+  permissions: readonly string[],
+  v8Flags: readonly string[] = [],
+): string {
+  const flags = [...v8Flags, ...permissions].join(" ");
   return [
     "#!/bin/sh",
     "# branchgate launcher of one image slot: the slot's deno runs the slot's bundle with the",
     "# permissions of deno.json tasks.branchgate (written by tests/image/build.sh).",
     'slot=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd) || exit 1',
     "export DENO_NO_UPDATE_CHECK=1",
-    `exec "$slot/deno" run --no-config --no-lock --no-prompt ${permissions.join(" ")} \\`,
+    `exec "$slot/deno" run --no-config --no-lock --no-prompt ${flags} \\`,
     '  "$slot/branchgate.js" "$@"',
     "",
   ].join("\n");

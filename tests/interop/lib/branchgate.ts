@@ -38,6 +38,11 @@ export interface DaemonOptions {
   readonly config: BgConfig;
   /** How long start-up may take (default 30 s: the crypto self-test runs first). */
   readonly startTimeoutMs?: number;
+  /**
+   * The program to start instead of the source task, e.g. the image launcher
+   * `build/image-x86_64/current/bin/branchgate` (benchmarks measure what ships).
+   */
+  readonly command?: readonly string[];
 }
 
 /** A running branchgate daemon. */
@@ -83,7 +88,7 @@ export class BranchgateDaemon {
     await Deno.writeTextFile(configPath, renderBranchgateToml(opts.config), { mode: 0o600 });
     await Deno.mkdir(stateDir, { mode: 0o700 });
     const argv = [
-      ...await branchgateArgv(),
+      ...opts.command ?? await branchgateArgv(),
       "run",
       "--config",
       configPath,

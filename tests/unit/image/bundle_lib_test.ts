@@ -95,7 +95,8 @@ Deno.test("launcher: runs the slot's deno on the slot's bundle with exactly the 
   try {
     await Deno.mkdir(`${slot}/bin`);
     const flags = ["--allow-read", "--allow-net=0.0.0.0:500"];
-    await Deno.writeTextFile(`${slot}/bin/branchgate`, launcherScript(flags), { mode: 0o755 });
+    const v8 = ["--v8-flags=--max-semi-space-size=1"];
+    await Deno.writeTextFile(`${slot}/bin/branchgate`, launcherScript(flags, v8), { mode: 0o755 });
     // A stand-in deno that prints its arguments, one per line.
     await Deno.writeTextFile(`${slot}/deno`, '#!/bin/sh\nprintf "%s\\n" "$@"\n', { mode: 0o755 });
     const out = await new Deno.Command(`${slot}/bin/branchgate`, {
@@ -109,6 +110,7 @@ Deno.test("launcher: runs the slot's deno on the slot's bundle with exactly the 
       "--no-config",
       "--no-lock",
       "--no-prompt",
+      ...v8,
       ...flags,
       `${real}/branchgate.js`,
       "config",
