@@ -2,9 +2,10 @@
  * Thin FFI glue to libc: one symbol table, opened on first use (never at import). Only
  * synchronous calls on non-blocking fds; callers drain fds in batches and then `poll`.
  *
- * The packet path passes memory inside its pooled buffers as raw addresses (`usize`, as bigint:
- * measured ~45 ns per call against ~100 ns for a fresh subarray and ~260 ns for a number,
- * which leaves V8's fast call path); whole buffers go as `buffer`.
+ * The packet path passes memory inside its pooled buffers as raw addresses written into fixed
+ * structures (iovec, mmsghdr) that go as `buffer`, with `i32` counts and results, so a packet
+ * allocates neither a bigint (a `usize` argument or `isize` result is one) nor a subarray;
+ * whole buffers go as `buffer`.
  * @module
  */
 
@@ -13,8 +14,11 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  readAt: { name: "read", parameters: ["i32", "usize", "usize"], result: "isize" },
-  writeAt: { name: "write", parameters: ["i32", "usize", "usize"], result: "isize" },
+  // The packet path's TUN I/O: one iovec laid out in a fixed buffer, so a call passes no bigint
+  // and gets none back (the ssize_t result read as its low 32 bits: a packet is < 64 KiB, and
+  // -1 stays -1).
+  readv: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  writev: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // ioctl is variadic; its third argument is passed as a pointer, as on every Linux ABI.
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
@@ -31,6 +35,7 @@ const SYMBOLS = {
   recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  if_nametoindex: { parameters: ["buffer"], result: "u32" },
   socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
@@ -87,10 +92,12 @@ export class PollSet {
   readonly #fds: readonly number[];
   readonly #buf: Uint8Array;
   readonly #view: DataView;
+  readonly #count: bigint;
 
   /** Watches `fds` for readability. */
   constructor(fds: readonly number[]) {
     this.#fds = [...fds];
+    this.#count = BigInt(fds.length);
     this.#buf = new Uint8Array(8 * Math.max(fds.length, 1));
     this.#view = new DataView(this.#buf.buffer);
     fds.forEach((fd, i) => {
@@ -102,7 +109,7 @@ export class PollSet {
   /** Waits up to `timeoutMs` (-1: forever); returns how many fds are ready (0 on timeout). */
   wait(timeoutMs: number): number {
     for (let i = 0; i < this.#fds.length; i++) this.#view.setInt16(8 * i + 6, 0, true);
-    const n = libc().poll(this.#buf, BigInt(this.#fds.length), timeoutMs);
+    const n = libc().poll(this.#buf, this.#count, timeoutMs);
     if (n < 0 && errno() !== EINTR) throw new Error(`poll: ${errnoMessage(errno())}`);
     return Math.max(n, 0);
   }

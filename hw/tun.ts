@@ -31,6 +31,7 @@ const IFF_UP = 0x1;
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
+const TWO_32 = 0x1_0000_0000;
 
 /** An open TUN queue. */
 export interface Tun {
@@ -137,6 +138,16 @@ export function packetDevice(
     }
     return lastAddr;
   };
+  // One struct iovec { void *base; size_t len; } rewritten per packet: no allocation per call.
+  const iov = new Uint8Array(16);
+  const iov32 = new Uint32Array(iov.buffer);
+  const point = (address: number, length: number): Uint8Array => {
+    iov32[0] = address % TWO_32;
+    iov32[1] = Math.floor(address / TWO_32);
+    iov32[2] = length;
+    iov32[3] = 0;
+    return iov;
+  };
   const fail = (what: string): never => {
     throw new Error(`${what} ${name}: ${errnoMessage(errno())}`);
   };
@@ -156,7 +167,7 @@ export function packetDevice(
       let i = 0;
       while (i < count) {
         const at = i * slots.slotSize + offset;
-        const n = Number(c.readAt(fd, BigInt(addr + at), BigInt(room)));
+        const n = c.readv(fd, point(addr + at, room), 1);
         if (n <= 0) {
           if (n === 0) break;
           const e = errno();
@@ -174,7 +185,7 @@ export function packetDevice(
     },
     writeAt(data, start, length) {
       if (start < 0 || length <= 0 || start + length > data.length) return false;
-      return Number(c.writeAt(fd, BigInt(base(data) + start), BigInt(length))) === length;
+      return c.writev(fd, point(base(data) + start, length), 1) === length;
     },
     up(mtu) {
       if (up === undefined) throw new Error(`${name} is not a network device`);

@@ -16,7 +16,7 @@ import {
   type UdpEndpoint,
 } from "./datapath_types.ts";
 import { newStats } from "./pump.ts";
-import { ipRouteCommands, type RouteCommands, RouteTable } from "./routes.ts";
+import { netlinkRouteCommands, type RouteCommands, RouteTable } from "./routes.ts";
 import type { EspLifetimeEvent, EspSaCounters, EspSaSpec } from "./sa_spec.ts";
 import { checkOptions } from "./worker_io.ts";
 import type { FromWorker, ToWorker } from "./worker_protocol.ts";
@@ -26,7 +26,7 @@ export { DataPathError } from "./datapath_types.ts";
 
 /** Extra knobs for tests. */
 export interface StartExtras {
-  /** Route commands to use instead of `ip route` (with `manageRoutes`). */
+  /** Route commands to use instead of rtnetlink (with `manageRoutes`). */
   readonly routeCommands?: RouteCommands;
   /** Called with warnings (routes that could not be set or removed). */
   readonly onWarning?: (message: string) => void;
@@ -96,7 +96,9 @@ export function startDataPath(
       const m = e.data;
       switch (m.t) {
         case "ready":
-          if (manage) routes = new RouteTable(m.tunName, extras.routeCommands ?? ipRouteCommands());
+          if (manage) {
+            routes = new RouteTable(m.tunName, extras.routeCommands ?? netlinkRouteCommands());
+          }
           resolve(handle(m.endpoints, m.tunName));
           break;
         case "failed":

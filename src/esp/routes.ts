@@ -9,10 +9,11 @@
  * @module
  */
 
+import { NetlinkRoutes } from "../../hw/netlink.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
 import type { EspSaSpec } from "./sa_spec.ts";
 
-/** How routes are changed (`ip route` in production, a recorder in tests). */
+/** How routes are changed (rtnetlink in production, a recorder in tests). */
 export interface RouteCommands {
   /** Adds or replaces the route for `prefix` ("203.0.113.0/24") through device `dev`. */
   add(prefix: string, dev: string): Promise<void>;
@@ -20,22 +21,31 @@ export interface RouteCommands {
   remove(prefix: string, dev: string): Promise<void>;
 }
 
-/** Route commands through iproute2 (`ip route replace|del PREFIX dev DEV`). */
-export function ipRouteCommands(): RouteCommands {
-  const ip = async (verb: string, prefix: string, dev: string) => {
-    const r = await new Deno.Command("ip", {
-      args: ["route", verb, prefix, "dev", dev],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (r.code !== 0) {
-      const why = new TextDecoder().decode(r.stderr).trim();
-      throw new Error(`ip route ${verb} ${prefix} dev ${dev}: ${why}`);
+/**
+ * Route commands through an rtnetlink socket (hw/netlink.ts): the same changes as
+ * `ip route replace|del PREFIX dev DEV`, without a process per route.
+ */
+export function netlinkRouteCommands(): RouteCommands {
+  const nl = new NetlinkRoutes();
+  const run = (verb: "replace" | "remove", prefix: string, dev: string) => {
+    const [text, len] = prefix.split("/");
+    const address = parseIp(text ?? "");
+    if (address === undefined || len === undefined || !/^\d{1,3}$/.test(len)) {
+      return Promise.reject(new Error(`bad prefix ${prefix}`));
+    }
+    try {
+      nl[verb](address, Number(len), dev);
+      return Promise.resolve();
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return Promise.reject(new Error(`route ${verb} ${prefix} dev ${dev}: ${why}`));
+    } finally {
+      nl.close(); // routes change per SA, rarely: no socket held between changes
     }
   };
   return {
-    add: (prefix, dev) => ip("replace", prefix, dev),
-    remove: (prefix, dev) => ip("del", prefix, dev),
+    add: (prefix, dev) => run("replace", prefix, dev),
+    remove: (prefix, dev) => run("remove", prefix, dev),
   };
 }
 

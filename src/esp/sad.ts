@@ -26,6 +26,7 @@ import {
   newInnerHeader,
   parseInnerHeader,
 } from "./selectors.ts";
+import { SelectorIndex } from "./selector_index.ts";
 
 export type { SaCrypto } from "./sa_factory.ts";
 
@@ -71,6 +72,7 @@ export const MAX_ESP_TRAILER = 15 + 2 + 32;
 export class SaDatabase {
   readonly #inbound = new Map<number, Entry<InboundSa>>();
   #outbound: Entry<OutboundSa>[] = []; // newest first
+  readonly #index = new SelectorIndex<Entry<OutboundSa>>();
   readonly #header: InnerHeader = newInnerHeader();
   readonly #events: EspLifetimeEvent[] = [];
   /** Counters outside any SA. */
@@ -103,6 +105,7 @@ export class SaDatabase {
       }
       const sa = createOutboundSa(spec, this.crypto);
       this.#outbound.unshift({ spec, sa, local, remote, installedAt: now, softSent: false });
+      this.#index.rebuild(this.#outbound);
     }
   }
 
@@ -131,6 +134,7 @@ export class SaDatabase {
     if (i < 0) return false;
     this.#outbound[i]!.sa.dispose();
     this.#outbound.splice(i, 1);
+    this.#index.rebuild(this.#outbound);
     return true;
   }
 
@@ -186,7 +190,10 @@ export class SaDatabase {
       this.stats.malformed++; // no room to encapsulate in place
       return undefined;
     }
-    for (const e of this.#outbound) {
+    // The newest SA whose selectors cover the packet; the index narrows the scan by destination.
+    const candidates = this.#index.candidates(buf, h.dst, h.addrLength);
+    for (let i = 0; i < candidates.length; i++) {
+      const e = candidates[i]!;
       if (!matchesSelectors(buf, h, e.local, e.remote)) continue;
       const next = h.addrLength === 4 ? NEXT_IPV4 : NEXT_IPV6;
       const length = e.sa.encapsulate(buf, innerOffset, innerLength, next);

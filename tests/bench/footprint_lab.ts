@@ -171,6 +171,13 @@ export async function startFootprintLab(
   };
 }
 
+/** The responders a benchmark's first argument names ("both" when absent); [] when unknown. */
+export function respondersFrom(arg: string | undefined): Responder[] {
+  const which = arg ?? "both";
+  if (which === "both") return ["strongswan", "branchgate"];
+  return which === "branchgate" || which === "strongswan" ? [which] : [];
+}
+
 /** One reading of a process from /proc. */
 export interface ProcSample {
   /** Resident set size, KiB (VmRSS: every thread of the process). */

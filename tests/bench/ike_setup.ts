@@ -14,6 +14,7 @@ import { twoSites } from "../interop/lib/topology.ts";
 import {
   type FootprintLab,
   type Responder,
+  respondersFrom,
   sampleProcess,
   startFootprintLab,
 } from "./footprint_lab.ts";
@@ -64,12 +65,7 @@ async function measure(responder: Responder): Promise<SetupCost> {
 }
 
 if (import.meta.main) {
-  const which = Deno.args[0] ?? "both";
-  const sides: Responder[] = which === "both"
-    ? ["strongswan", "branchgate"]
-    : which === "branchgate" || which === "strongswan"
-    ? [which]
-    : [];
+  const sides = respondersFrom(Deno.args[0]);
   if (sides.length === 0 || Deno.uid() !== 0 || !(CYCLES >= 5)) {
     console.error("usage (root): ike_setup.ts [branchgate|strongswan|both]  (CYCLES ≥ 5)");
     Deno.exit(2);

@@ -19,6 +19,7 @@ import {
   MAX_TUNNELS,
   mib,
   type Responder,
+  respondersFrom,
   settledRss,
   startFootprintLab,
 } from "./footprint_lab.ts";
@@ -137,13 +138,8 @@ function report(rows: Map<Responder, Figures>): string {
 }
 
 if (import.meta.main) {
-  const which = Deno.args[0] ?? "both";
+  const sides = respondersFrom(Deno.args[0]);
   const tunnels = Number(Deno.args[1] ?? MAX_TUNNELS);
-  const sides: Responder[] = which === "both"
-    ? ["strongswan", "branchgate"]
-    : which === "branchgate" || which === "strongswan"
-    ? [which]
-    : [];
   if (sides.length === 0 || Deno.uid() !== 0 || !(tunnels >= 2 && tunnels <= MAX_TUNNELS)) {
     console.error(`usage (root): memory.ts [branchgate|strongswan|both] [2..${MAX_TUNNELS}]`);
     Deno.exit(2);
