@@ -3,7 +3,8 @@
  * IKE_SA_INIT with AES-GCM/PRF-SHA256/ECP-256, IKE_AUTH with PSK chosen by the initiator's
  * FQDN identity on a `%any` peer, the first CHILD_SA (aes128gcm16); both sides agree on SPIs
  * and algorithms (`swanctl --list-sas` against `show ike sa`/`show esp sa`), ping crosses the
- * tunnel both ways, and the initiator's Delete removes everything on our side.
+ * tunnel both ways, a CHILD_SA rekey and an IKE SA rekey (children moved) keep it up, and the
+ * initiator's Delete removes everything on our side.
  */
 
 import assert from "node:assert/strict";
@@ -101,8 +102,39 @@ Deno.test({
         size: 1200,
       });
       assert.equal(back.received, 3, back.output);
-      await initiator.terminate({ ike: "v2" });
+      // CHILD_SA rekey (RFC 7296 §1.3.3), then IKE SA rekey (§1.3.2): the child moves along.
+      await initiator.rekey({ child: "net" });
       await waitEspGone(responder, [child.spiIn, child.spiOut]);
+      await initiator.rekey({ ike: "v2" });
+      const rekeyed = await waitFor(async () => {
+        const sas = (await initiator.listSas()).filter((s) => s.name === "v2");
+        const one = sas.length === 1 ? sas[0] : undefined;
+        return one?.state === "ESTABLISHED" && one.initiatorSpi !== ike.initiatorSpi &&
+            one.children.some((c) => c.state === "INSTALLED")
+          ? one
+          : undefined;
+      }, { what: "strongSwan's rekeyed IKE SA", timeoutMs: 15_000 });
       await waitIkeGone(responder, ike.initiatorSpi);
+      const next = await waitFor(
+        async () => (await responder.ikeSas()).find((s) => s.initiatorSpi === rekeyed.initiatorSpi),
+        {
+          what: "branchgate's rekeyed IKE SA",
+          timeoutMs: 5000,
+        },
+      );
+      assert.equal(next.responderSpi, rekeyed.responderSpi);
+      const kid = rekeyed.children.find((c) => c.state === "INSTALLED")!;
+      const esp2 = await responder.espSas();
+      assert.ok(
+        esp2.some((s) => s.direction === "in" && s.spi === kid.spiOut),
+        "rekeyed inbound SA",
+      );
+      const again = await ping(lab, sites.a.host, sites.b.hostAddress, {
+        from: sites.a.hostAddress,
+      });
+      assert.equal(again.received, 3, again.output);
+      await initiator.terminate({ ike: "v2" });
+      await waitEspGone(responder, [kid.spiIn, kid.spiOut]);
+      await waitIkeGone(responder, rekeyed.initiatorSpi);
     }),
 });
