@@ -47,6 +47,7 @@ export function startDataPath(
     return Promise.reject(e);
   }
   const eventFd = createEventFd();
+  const ikeTaken = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
   let nextId = 1;
   const pending = new Map<number, { ok(v: unknown): void; fail(e: Error): void }>();
@@ -124,7 +125,11 @@ export function startDataPath(
           lifetimeCb(m.event);
           break;
         case "ike":
-          ikeCb(m.data, m.local, m.remote);
+          try {
+            ikeCb(m.data, m.local, m.remote);
+          } finally {
+            Atomics.add(ikeTaken, 0, 1);
+          }
           break;
         case "fatal":
           die(new DataPathError(`data path stopped: ${m.message}`));
@@ -133,7 +138,7 @@ export function startDataPath(
           break;
       }
     };
-    send({ t: "init", opts, eventFd });
+    send({ t: "init", opts, eventFd, ikeTaken });
   });
 
   function handle(endpoints: UdpEndpoint[], tunName: string): DataPathHandle {

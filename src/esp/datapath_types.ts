@@ -76,6 +76,8 @@ export interface DataPathStats {
   sendFailures: number;
   /** ESP-in-UDP peers that moved to a new address/port (authenticated packets only). */
   natMoves: number;
+  /** IKE datagrams dropped because too many were already waiting for the main thread. */
+  ikeQueueDrops: number;
 }
 
 /** What one counters request returns. */

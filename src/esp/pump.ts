@@ -84,6 +84,7 @@ export function newStats(): DataPathStats {
     invalid: 0,
     sendFailures: 0,
     natMoves: 0,
+    ikeQueueDrops: 0,
   };
 }
 

@@ -17,7 +17,7 @@ import type { DataPathOptions } from "./datapath_types.ts";
 import { Pump } from "./pump.ts";
 import { SaDatabase } from "./sad.ts";
 import { checkOptions, openWorkerIo, type WorkerIo } from "./worker_io.ts";
-import type { FromWorker, ToWorker } from "./worker_protocol.ts";
+import { type FromWorker, IKE_IN_FLIGHT_MAX, type ToWorker } from "./worker_protocol.ts";
 
 /** Housekeeping (lifetimes, keepalives, counters to the main thread) at least this often. */
 const TICK_MS = 1000;
@@ -38,6 +38,8 @@ let keepaliveMs = 20_000;
 let handled = 0; // control messages taken
 let signalled = 0; // eventfd signals seen
 let stopId = -1;
+let ikePosted = 0; // IKE datagrams posted to the main thread (wraps like ikeTaken)
+let ikeTaken: Int32Array = new Int32Array(1);
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(m, transfer);
@@ -57,10 +59,11 @@ const ESP_ALGORITHMS = DEFAULT_ALGORITHMS.filter((a) =>
   a.startsWith("aead:") || a.startsWith("cipher:") || a.startsWith("mac:")
 );
 
-async function start(opts: DataPathOptions, fd: number): Promise<void> {
+async function start(opts: DataPathOptions, fd: number, taken: Int32Array): Promise<void> {
   try {
     checkOptions(opts);
     eventFd = fd;
+    ikeTaken = taken;
     keepaliveMs = (opts.keepaliveSeconds ?? 20) * 1000;
     const crypto = await initCrypto({ needed: ESP_ALGORITHMS });
     io = openWorkerIo(opts);
@@ -68,6 +71,11 @@ async function start(opts: DataPathOptions, fd: number): Promise<void> {
     const sockets = io.sockets;
     pump = new Pump(sad, io.tun, sockets, opts.mtu, (data, index, from, fromPort, to) => {
       const s = sockets[index]!;
+      if (((ikePosted - Atomics.load(ikeTaken, 0)) | 0) >= IKE_IN_FLIGHT_MAX) {
+        pump!.stats.ikeQueueDrops++;
+        return;
+      }
+      ikePosted = (ikePosted + 1) | 0;
       post({
         t: "ike",
         data,
@@ -123,7 +131,7 @@ function sendIke(m: Extract<ToWorker, { t: "ike" }>): void {
 function control(m: ToWorker): void {
   handled++; // every message, init included, comes with one eventfd signal
   if (m.t === "init") {
-    void start(m.opts, m.eventFd);
+    void start(m.opts, m.eventFd, m.ikeTaken);
     return;
   }
   if (pump === undefined) return;

@@ -8,9 +8,22 @@
 import type { DataPathOptions, DataPathStats, UdpEndpoint } from "./datapath_types.ts";
 import type { EspLifetimeEvent, EspSaCounters, EspSaSpec } from "./sa_spec.ts";
 
+/**
+ * IKE datagrams posted by the Worker and not yet taken by the main thread, at most: more are
+ * dropped and counted (`ikeQueueDrops`), so a flood on the NAT-T port cannot queue without
+ * bound between the threads. IKE retransmits; a real peer gets through once the flood ebbs.
+ */
+export const IKE_IN_FLIGHT_MAX = 64;
+
 /** Main thread → Worker. */
 export type ToWorker =
-  | { readonly t: "init"; readonly opts: DataPathOptions; readonly eventFd: number }
+  | {
+    readonly t: "init";
+    readonly opts: DataPathOptions;
+    readonly eventFd: number;
+    /** [0]: IKE datagrams the main thread has taken (see `IKE_IN_FLIGHT_MAX`). */
+    readonly ikeTaken: Int32Array;
+  }
   | { readonly t: "install"; readonly id: number; readonly spec: EspSaSpec }
   | {
     readonly t: "delete";

@@ -11,6 +11,7 @@ import { DataPathError, type DataPathHandle, startDataPath } from "../../../src/
 import type { EspLifetimeEvent, EspSaSpec } from "../../../src/esp/sa_spec.ts";
 import { udp4 } from "../../fakes/packets.ts";
 import { parseIp } from "../../../src/net/addr.ts";
+import { IKE_IN_FLIGHT_MAX } from "../../../src/esp/worker_protocol.ts";
 import { eventually, FakePeer, FakeTun, rangeSelector, sleep } from "../../fakes/esp_peer.ts";
 
 const BRANCH = rangeSelector("198.51.100.0", "198.51.100.255");
@@ -432,5 +433,28 @@ Deno.test("ESP-in-UDP follows a new peer address only for packets that authentic
     } finally {
       other.close();
     }
+  });
+});
+
+Deno.test("a flood of IKE datagrams on the NAT-T port queues at most IKE_IN_FLIGHT_MAX for the main thread", async () => {
+  await withDataPath(0, async (dp, _tun, peer, port) => {
+    let seen = 0;
+    dp.onIkePacket(() => seen++);
+    const N = 500;
+    const ike = new Uint8Array([0, 0, 0, 0, ...Array.from({ length: 40 }, (_, i) => i + 1)]);
+    for (let i = 0; i < N; i++) assert.ok(peer.send(ike, port));
+    // Keep the main thread busy while the Worker takes the datagrams in.
+    const until = performance.now() + 500;
+    while (performance.now() < until) { /* busy */ }
+    const total = await eventually(() => {
+      const s = dp.stats();
+      return seen + s.ikeQueueDrops === N ? s : undefined;
+    }, 10_000);
+    assert.ok(total.ikeQueueDrops >= N - 2 * IKE_IN_FLIGHT_MAX, `dropped ${total.ikeQueueDrops}`);
+    assert.ok(seen <= 2 * IKE_IN_FLIGHT_MAX && seen >= IKE_IN_FLIGHT_MAX, `seen ${seen}`);
+    // Once drained, IKE flows again.
+    const before = seen;
+    assert.ok(peer.send(ike, port));
+    await eventually(() => (seen === before + 1 ? true : undefined));
   });
 });
