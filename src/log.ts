@@ -216,27 +216,62 @@ const SEVERITY: Record<LogLevel, number> = { debug: 7, info: 6, warn: 4, error: 
 /** Facility "daemon" (RFC 5424 §6.2.1). */
 const FACILITY_DAEMON = 3;
 
+/** Lines handed to the system logger and not yet taken by it, at most (then lines drop). */
+export const SYSLOG_MAX_PENDING = 256;
+
+/** A syslog sink with its drop counter. */
+export interface SyslogSink extends LogSink {
+  /** Lines dropped because the logger process did not keep up (or went away). */
+  readonly dropped: () => number;
+}
+
 /**
  * A sink handing each line to the system logger through `logger --prio-prefix`, which reads
- * `<PRI>message` lines on its stdin (facility daemon, severity per level).
+ * `<PRI>message` lines on its stdin (facility daemon, severity per level). Never queues without
+ * bound: while {@link SYSLOG_MAX_PENDING} lines wait for a slow logger, further lines are
+ * dropped and counted, and one line saying how many went missing follows when it catches up.
+ * `command` replaces `logger` (tests).
  */
-export function syslogSink(tag = "branchgate"): LogSink {
-  const child = new Deno.Command("logger", {
-    args: ["--prio-prefix", "-t", tag],
+export function syslogSink(
+  tag = "branchgate",
+  command: readonly string[] = ["logger", "--prio-prefix", "-t", tag],
+): SyslogSink {
+  const child = new Deno.Command(command[0]!, {
+    args: command.slice(1),
     stdin: "piped",
     stdout: "null",
     stderr: "null",
   }).spawn();
   const writer = child.stdin.getWriter();
   let broken = false;
+  let pending = 0;
+  let dropped = 0;
+  let unreported = 0;
+  const send = (level: LogLevel, line: string) => {
+    pending++;
+    const pri = FACILITY_DAEMON * 8 + SEVERITY[level];
+    writer.write(encoder.encode(`<${pri}>${line}\n`)).then(
+      () => void pending--,
+      () => {
+        pending--;
+        broken = true;
+      },
+    );
+  };
   return {
     write(level, line) {
-      if (broken) return;
-      const pri = FACILITY_DAEMON * 8 + SEVERITY[level];
-      writer.write(encoder.encode(`<${pri}>${line}\n`)).catch(() => {
-        broken = true;
-      });
+      if (broken || pending >= SYSLOG_MAX_PENDING) {
+        dropped++;
+        unreported++;
+        return;
+      }
+      if (unreported > 0) {
+        send("warn", `level=warn comp=log msg="syslog too slow: ${unreported} lines dropped"`);
+        unreported = 0;
+      }
+      send(level, line);
     },
+    dropped: () => dropped,
     async close() {
       try {
         await writer.close();

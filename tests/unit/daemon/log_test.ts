@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { Logger, type LogLevel, type LogSink, MASK } from "../../../src/log.ts";
+import {
+  Logger,
+  type LogLevel,
+  type LogSink,
+  MASK,
+  SYSLOG_MAX_PENDING,
+  syslogSink,
+} from "../../../src/log.ts";
 
 function capture(): { sink: LogSink; lines: [LogLevel, string][] } {
   const lines: [LogLevel, string][] = [];
@@ -60,4 +67,28 @@ Deno.test("the ring keeps the newest lines for show log", () => {
   assert.ok(log.recent(1)[0]?.includes("event 4"));
   assert.deepEqual(log.recent(0), []);
   assert.deepEqual(log.recent(-5), []);
+});
+
+Deno.test("the syslog sink never queues more than SYSLOG_MAX_PENDING lines for a stalled logger", async () => {
+  const out = await Deno.makeTempFile();
+  // A logger that reads nothing for a while, then everything: the pipe fills, lines queue.
+  const sink = syslogSink("t", ["sh", "-c", `sleep 1; cat > ${out}`]);
+  const line = "x".repeat(200);
+  const N = 5_000; // 1 MB: far beyond a 64 KiB pipe
+  for (let i = 0; i < N; i++) sink.write("info", `${line} ${i}`);
+  assert.ok(sink.dropped() >= N - SYSLOG_MAX_PENDING - 400, `dropped ${sink.dropped()}`);
+  // Once the logger reads, the queue drains and the next line says how many went missing.
+  const deadline = Date.now() + 20_000;
+  let text = "";
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    sink.write("info", "after the stall");
+    text = await Deno.readTextFile(out);
+    if (text.includes("lines dropped")) break;
+  }
+  await sink.close();
+  text = await Deno.readTextFile(out);
+  await Deno.remove(out);
+  assert.match(text, /syslog too slow: \d+ lines dropped/);
+  assert.match(text, /after the stall/);
 });
