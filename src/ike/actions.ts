@@ -142,6 +142,8 @@ export interface IkeEngine {
   childSas(now: number): ChildSaView[];
   /** Per configured peer state for `show peers`. */
   peerStates(now: number): PeerStateView[];
+  /** Unauthenticated input dropped since start, by reason (`show drops`). */
+  drops?(): ReadonlyMap<string, number>;
 }
 
 /** The engine under its former name (callers written before the IKEv2 core). */

@@ -47,13 +47,17 @@ import { Phase2 } from "./v1/phase2.ts";
 import { dispatchQuickMode, followNatMapping, invalidPayloadType } from "./v1/dispatch_helpers.ts";
 import { dpdDeadline, dpdStep, startProbe } from "./v1/dpd.ts";
 import { ikeSaView, peerStateView } from "./v1/views.ts";
+import { DropCounters, type DropReason, TokenBucket } from "./v1/drops.ts";
+import { HalfOpenTable } from "./v1/half_open.ts";
+import { formatIp, parseIp } from "../net/addr.ts";
 import type { QmHost, QmIkeSa } from "./v1/phase2_host.ts";
 import type { ChildStore } from "./child/store.ts";
 
 /** Half-open Phase 1 exchanges are dropped after this long (ms). */
 export const HALF_OPEN_MS = 30_000;
-/** At most this many half-open Phase 1 SAs (cookie-less flood bound). */
-export const MAX_HALF_OPEN = 512;
+export { MAX_HALF_OPEN } from "./v1/half_open.ts";
+/** Largest message 1 accepted (bytes): it costs state before return routability. */
+export const MAX_MESSAGE_1 = 4096;
 
 /** Optional collaborators (tests inject crypto and randomness). */
 export interface ResponderDeps {
@@ -80,8 +84,14 @@ export class IkeV1Responder implements IkeResponder {
   readonly #phase2: Phase2;
   readonly #cookies: CookieMaker;
   readonly #sas = new Map<string, IkeSa>();
-  readonly #halfOpen = new Map<string, IkeSa>();
+  readonly #halfOpen = new HalfOpenTable();
   readonly #failures = new Map<string, string>();
+  readonly #drops = new DropCounters();
+  /** Unprotected notifies (they answer unauthenticated input). */
+  readonly #notifies = new TokenBucket(20, 40);
+  /** Aggressive Mode message 1 costs a DH before return routability. */
+  readonly #aggressive = new TokenBucket(10, 20);
+  #arrivalLength = 0;
   #out: IkeAction[] = [];
   #now = 0;
   #timerAt: number | undefined;
@@ -146,7 +156,10 @@ export class IkeV1Responder implements IkeResponder {
         const np = policy.config.peer.find((x) => x.name === sa.peer?.name);
         if (np !== undefined) sa.peer = np;
       }
-      for (const sa of [...this.#halfOpen.values()]) {
+      for (const [name] of this.#failures) {
+        if (!policy.config.peer.some((x) => x.name === name)) this.#failures.delete(name);
+      }
+      for (const sa of this.#halfOpen.values()) {
         if (sa.peer !== undefined && !policy.config.peer.some((x) => x.name === sa.peer!.name)) {
           this.#removeSa(ctx, sa, "peer removed");
         }
@@ -178,6 +191,11 @@ export class IkeV1Responder implements IkeResponder {
   /** {@inheritDoc IkeResponder.childSas} */
   childSas(now: number): ChildSaView[] {
     return this.#phase2.childSas(now);
+  }
+
+  /** Unauthenticated input dropped since start, by reason (for `show drops`). */
+  drops(): ReadonlyMap<string, number> {
+    return this.#drops.totals();
   }
 
   /** {@inheritDoc IkeResponder.peerStates} */
@@ -243,10 +261,15 @@ export class IkeV1Responder implements IkeResponder {
       host,
       emit,
       event,
-      failure: (peer, why) => void this.#failures.set(peer, why),
+      drop: (reason, who, message, fields) =>
+        this.#drops.drop({ event }, now, reason, who, message, fields),
+      // Only configured peers have a failure reason (keys never come from the wire).
+      failure: (peer, why) => {
+        if (this.#policy.config.peer.some((p) => p.name === peer)) this.#failures.set(peer, why);
+      },
       addSa: (sa, idx) => {
         this.#sas.set(sa.key, sa);
-        this.#halfOpen.set(idx, sa);
+        this.#halfOpen.add(idx, sa, sa.remote.address, this.#isPeerAddress(sa.remote.address));
       },
       removeSa: (sa, why) => this.#removeSa(this.#context(now), sa, why),
       allSas: () => this.#allSas(),
@@ -271,6 +294,7 @@ export class IkeV1Responder implements IkeResponder {
         return datagram;
       },
       notifyPlain: (sa, notifyType) => {
+        if (!this.#notifies.take(now)) return;
         const datagram = encodeV1Message(
           {
             spiI: sa.ckyI,
@@ -288,6 +312,8 @@ export class IkeV1Responder implements IkeResponder {
             data: new Uint8Array(0),
           }],
         );
+        // Never answer a source that matches no peer with more bytes than it sent.
+        if (sa.peer === undefined && datagram.length > this.#arrivalLength) return;
         emit({ kind: "send", datagram, local: sa.local, remote: sa.remote });
       },
       sendInformational: (sa, payload, mid) => this.#sendInformational(sa, payload, mid),
@@ -314,7 +340,7 @@ export class IkeV1Responder implements IkeResponder {
   #removeSa(ctx: ExchangeContext, sa: IkeSa, why: string): void {
     if (!this.#sas.has(sa.key)) return;
     this.#sas.delete(sa.key);
-    for (const [k, v] of this.#halfOpen) if (v === sa) this.#halfOpen.delete(k);
+    this.#halfOpen.remove(sa);
     const wasUp = sa.state === "ESTABLISHED";
     sa.state = "DELETED";
     sa.exchange = undefined;
@@ -384,24 +410,53 @@ export class IkeV1Responder implements IkeResponder {
 
   // ---- dispatch ----
 
+  /** Counts and logs (at debug) one unauthenticated drop. */
+  #drop(ctx: ExchangeContext, reason: DropReason, who: string, message: string, fields = {}) {
+    this.#drops.drop(ctx, ctx.now, reason, who, message, fields);
+  }
+
+  #isPeerAddress(address: string): boolean {
+    return this.#policy.config.peer.some((p) => {
+      const ip = parseIp(p.remote);
+      return ip !== undefined && formatIp(ip) === address;
+    });
+  }
+
   #handle(ctx: ExchangeContext, a: Arrival): void {
+    this.#arrivalLength = a.datagram.length;
     const h = decodeHeader(a.datagram);
     const from = a.remote.address;
     if (!h.ok) {
-      ctx.event("warn", from, `IKE datagram dropped: ${h.error.message}`);
+      this.#drop(ctx, "undecodable", from, `IKE datagram dropped: ${h.error.message}`);
       return;
     }
     const header = h.value;
     if (header.majorVersion !== 1) {
-      ctx.event("debug", from, `IKE version ${header.majorVersion} datagram dropped (IKEv1 only)`);
+      this.#drop(
+        ctx,
+        "not-ikev1",
+        from,
+        `IKE version ${header.majorVersion} datagram dropped (IKEv1 only)`,
+      );
+      return;
+    }
+    const zeroR = header.spiR.every((b) => b === 0);
+    if (zeroR && a.datagram.length > MAX_MESSAGE_1) {
+      this.#drop(ctx, "oversize", from, `message 1 of ${a.datagram.length} bytes dropped`);
       return;
     }
     const decoded = decodeV1Message(a.datagram);
     if (!decoded.ok) {
       const sa = this.#sas.get(saKey(header.spiI, header.spiR));
-      ctx.event("warn", sa?.peerName ?? from, `IKE message dropped: ${decoded.error.message}`, {
-        exchange: nameOf(ExchangeTypeV1, header.exchangeType),
-      });
+      this.#drop(
+        ctx,
+        "malformed",
+        sa?.peerName ?? from,
+        `IKE message dropped: ${decoded.error.message}`,
+        {
+          exchange: nameOf(ExchangeTypeV1, header.exchangeType),
+        },
+      );
       return;
     }
     const msg = decoded.value;
@@ -409,16 +464,19 @@ export class IkeV1Responder implements IkeResponder {
       const bad = invalidPayloadType(msg);
       if (bad !== undefined) {
         const sa = this.#sas.get(saKey(header.spiI, header.spiR));
-        ctx.event(
-          "warn",
+        this.#drop(
+          ctx,
+          "invalid-payload-type",
           sa?.peerName ?? from,
           `INVALID_PAYLOAD_TYPE: payload ${bad.type} in a Phase 1 message; dropped`,
         );
-        ctx.emit({ kind: "send", datagram: bad.notify, local: a.local, remote: a.remote });
+        // Answered only within the notify rate and never with more bytes than received.
+        if (bad.notify.length <= a.datagram.length && this.#notifies.take(ctx.now)) {
+          ctx.emit({ kind: "send", datagram: bad.notify, local: a.local, remote: a.remote });
+        }
         return;
       }
     }
-    const zeroR = header.spiR.every((b) => b === 0);
     if (zeroR) {
       const idx = `${from}|${a.remote.port}|${hex(header.spiI)}`;
       const known = this.#halfOpen.get(idx);
@@ -426,26 +484,35 @@ export class IkeV1Responder implements IkeResponder {
         if (known.lastRequest !== undefined && sameBytes(known.lastRequest, a.datagram)) {
           this.#resend(ctx, known);
         } else {
-          ctx.event(
-            "warn",
+          this.#drop(
+            ctx,
+            "duplicate-message-1",
             known.peerName,
             "second message 1 with the same initiator cookie; dropped",
           );
         }
         return;
       }
-      if (this.#halfOpen.size >= MAX_HALF_OPEN) {
-        ctx.event("warn", from, "too many half-open IKE SAs; message 1 dropped");
+      const admit = this.#halfOpen.admit(from, this.#isPeerAddress(from));
+      if (!admit.ok) {
+        this.#drop(ctx, admit.reason, from, "too many half-open IKE SAs; message 1 dropped");
         return;
       }
       let sa: IkeSa | undefined;
       if (header.exchangeType === ExchangeTypeV1.IDENTITY_PROTECTION) {
+        if (admit.evict !== undefined) this.#removeSa(ctx, admit.evict, "replaced (source full)");
         sa = mainMode1(ctx, header, msg, a);
       } else if (header.exchangeType === ExchangeTypeV1.AGGRESSIVE) {
+        if (!this.#aggressive.take(ctx.now)) {
+          this.#drop(ctx, "aggressive-rate", from, "Aggressive Mode rate limit; message 1 dropped");
+          return;
+        }
+        if (admit.evict !== undefined) this.#removeSa(ctx, admit.evict, "replaced (source full)");
         sa = aggressiveMode1(ctx, header, msg, a);
       } else {
-        ctx.event(
-          "warn",
+        this.#drop(
+          ctx,
+          "no-cookie",
           from,
           `exchange ${
             nameOf(ExchangeTypeV1, header.exchangeType)
@@ -458,7 +525,7 @@ export class IkeV1Responder implements IkeResponder {
     }
     const sa = this.#sas.get(saKey(header.spiI, header.spiR));
     if (sa === undefined) {
-      ctx.event("warn", from, "INVALID_COOKIE: no IKE SA for these cookies; dropped", {
+      this.#drop(ctx, "no-sa", from, "INVALID_COOKIE: no IKE SA for these cookies; dropped", {
         exchange: nameOf(ExchangeTypeV1, header.exchangeType),
       });
       return;
@@ -473,8 +540,9 @@ export class IkeV1Responder implements IkeResponder {
     if (
       a.remote.address !== sa.remote.address && a.local.port !== ctx.policy.config.gateway.natt_port
     ) {
-      ctx.event(
-        "warn",
+      this.#drop(
+        ctx,
+        "wrong-address",
         sa.peerName,
         `message for this IKE SA from another address ${from}; dropped`,
       );
@@ -484,10 +552,12 @@ export class IkeV1Responder implements IkeResponder {
       case ExchangeTypeV1.IDENTITY_PROTECTION:
         if (sa.mode !== "main" || header.messageId !== 0) break;
         mainModeNext(ctx, sa, msg, a);
+        if (sa.state === "ESTABLISHED") this.#halfOpen.remove(sa);
         return;
       case ExchangeTypeV1.AGGRESSIVE:
         if (sa.mode !== "aggressive" || header.messageId !== 0) break;
         aggressiveMode3(ctx, sa, msg, a);
+        if (sa.state === "ESTABLISHED") this.#halfOpen.remove(sa);
         return;
       case ExchangeTypeV1.INFORMATIONAL:
         // RFC 3947 §4: the mapping follows only an authenticated, fresh message.
@@ -521,6 +591,7 @@ export class IkeV1Responder implements IkeResponder {
 
   #tick(ctx: ExchangeContext): void {
     const now = ctx.now;
+    this.#drops.summarize(ctx, now);
     for (const sa of this.#allSas()) {
       if (sa.state !== "ESTABLISHED") {
         if (now - sa.created >= HALF_OPEN_MS) {
@@ -580,6 +651,7 @@ export class IkeV1Responder implements IkeResponder {
       take(dpdDeadline(sa));
     }
     take(this.#phase2.nextDeadline());
+    take(this.#drops.summaryDue);
     return at;
   }
 }

@@ -15,6 +15,7 @@ import type { Phase2 } from "./phase2.ts";
 import type { QmCrypto } from "./phase2_host.ts";
 import type { QmHost } from "./phase2_host.ts";
 import type { CookieMaker } from "./cookies.ts";
+import type { DropReason } from "./drops.ts";
 
 /** Crypto the IKEv1 responder needs (the registry satisfies it). */
 export type V1Crypto = QmCrypto & CipherProvider;
@@ -47,6 +48,8 @@ export interface ExchangeContext {
   emit(action: IkeAction): void;
   /** One log line naming the peer; never secrets. */
   event(level: LogLevel, peer: string, message: string, fields?: LogFields): void;
+  /** Counts and logs (at debug) input dropped before it authenticated (drops.ts). */
+  drop(reason: DropReason, who: string, message: string, fields?: LogFields): void;
   /** Records why a peer is down (for `show peers`). */
   failure(peer: string, why: string): void;
   /** Adds a new SA to the table (half-open index included). */

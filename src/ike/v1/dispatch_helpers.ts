@@ -65,7 +65,7 @@ export function dispatchQuickMode(
     nextIv = d.nextIv;
   } catch (e) {
     const why = e instanceof Error ? e.message : "undecodable";
-    ctx.event("debug", peer, `Quick Mode message dropped: ${why}`, { messageId: mid });
+    ctx.drop("unauthenticated", peer, `Quick Mode message dropped: ${why}`, { messageId: mid });
     return;
   }
   const accepted = () => {

@@ -76,11 +76,11 @@ export function handleInformational(
     if (!sameBytes(infoHash(ctx, sa, mid, rest), first.data)) throw new Error("HASH(1) mismatch");
   } catch (e) {
     const why = e instanceof Error ? e.message : "undecodable";
-    ctx.event("debug", peer, `Informational dropped: ${why}`, { messageId: mid });
+    ctx.drop("unauthenticated", peer, `Informational dropped: ${why}`, { messageId: mid });
     return false;
   }
   if (!firstSighting(sa.seenInformational, mid)) {
-    ctx.event("debug", peer, "replayed Informational dropped", { messageId: mid });
+    ctx.drop("replay", peer, "replayed Informational dropped", { messageId: mid });
     return false;
   }
   sa.messages.set(mid, {

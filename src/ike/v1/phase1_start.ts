@@ -51,7 +51,15 @@ export function startPhase1(
     );
   }
   if (candidates.length === 0) {
-    return fail(`no peer is configured for ${a.remote.address}`);
+    ctx.drop(
+      "no-peer",
+      who,
+      `Phase 1 (${mode} mode) refused: no peer is configured for ${a.remote.address}`,
+      {
+        remote: `${a.remote.address}:${a.remote.port}`,
+      },
+    );
+    return undefined;
   }
   let mismatch: { offered: string; configured: string; reason: string } | undefined;
   for (const peer of candidates) {
