@@ -59,7 +59,11 @@ Deno.test("CREATE_CHILD_SA: rekey without PFS, new pair first, old pair gone aft
   assert.equal(views[0]!.inboundSpi, spiNum(fresh.outSpi));
 });
 
-Deno.test("CREATE_CHILD_SA: rekey with PFS (KE in the rekey), keys from the new g^ir", () => {
+/**
+ * An IKE SA whose peer wants MODP-3072 PFS in rekeys (none in IKE_AUTH, §1.2), and the answer
+ * to a rekey of its first CHILD_SA with a KE of `group` offering `esp`.
+ */
+function pfsRekey(group: number, esp: string) {
   const s = new V2Setup(v2Policy({ esp_proposals: ["aes128gcm16-modp3072"] }), {
     esp: ["aes128gcm16"],
   });
@@ -67,9 +71,14 @@ Deno.test("CREATE_CHILD_SA: rekey with PFS (KE in the rekey), keys from the new 
   const old = s.i.children[0]!;
   const mark = s.log.length;
   const r = s.answer(
-    s.i.createChild({ rekey: old, pfs: 15, esp: ["aes128gcm16-modp3072"] }),
+    s.i.createChild({ rekey: old, pfs: group, esp: [esp] }),
     (d) => s.i.readCreateChild(d),
   );
+  return { s, old, mark, r };
+}
+
+Deno.test("CREATE_CHILD_SA: rekey with PFS (KE in the rekey), keys from the new g^ir", () => {
+  const { s, mark, r } = pfsRekey(15, "aes128gcm16-modp3072");
   assert.deepEqual(r.errors, []);
   assert.ok(r.first(Pt.KE) !== undefined, "KEr present");
   const fresh = s.i.children[1]!;
@@ -80,16 +89,7 @@ Deno.test("CREATE_CHILD_SA: rekey with PFS (KE in the rekey), keys from the new 
 });
 
 Deno.test("CREATE_CHILD_SA: a PFS rekey with the wrong KE group gets INVALID_KE_PAYLOAD, then works", () => {
-  const s = new V2Setup(v2Policy({ esp_proposals: ["aes128gcm16-modp3072"] }), {
-    esp: ["aes128gcm16"],
-  });
-  s.establish();
-  const old = s.i.children[0]!;
-  const mark = s.log.length;
-  const r = s.answer(
-    s.i.createChild({ rekey: old, pfs: 14, esp: ["aes128gcm16-modp2048-modp3072"] }),
-    (d) => s.i.readCreateChild(d),
-  );
+  const { s, old, mark, r } = pfsRekey(14, "aes128gcm16-modp2048-modp3072");
   assert.deepEqual(r.errors, [Nt.INVALID_KE_PAYLOAD]);
   assert.equal(hex(r.notify(Nt.INVALID_KE_PAYLOAD)!.data), "000f");
   assert.equal(s.installs(mark).length, 0);

@@ -6,44 +6,12 @@
 import assert from "node:assert/strict";
 import type { IkeAction } from "../../src/ike/actions.ts";
 import { BRANCH, GW, mainMode, oneSend, policy, sends, setup } from "./initiator/p1_harness.ts";
+import { mutateBytes, xorshift32 } from "./mutate.ts";
 
-/** xorshift32, seeded: the same mutations every run. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+const rng = xorshift32;
 
 function mutate(msg: Uint8Array, r: () => number, structural = false): Uint8Array {
-  const m = msg.slice();
-  switch (structural ? 1 + 2 * (r() % 2) : r() % 4) {
-    case 0: // bit flips, avoiding the cookies so the message reaches the SA
-      for (let k = 0; k < 1 + (r() % 4); k++) {
-        const i = 16 + (r() % (m.length - 16));
-        m[i] = m[i]! ^ (1 << (r() % 8));
-      }
-      return m;
-    case 1: // truncation
-      return m.subarray(0, r() % m.length);
-    case 2: { // a payload length lie
-      const i = 28 + 2 + (r() % Math.max(1, m.length - 30));
-      m[i] = r() & 0xff;
-      return m;
-    }
-    default: { // random tail
-      const extra = Uint8Array.from({ length: 1 + (r() % 40) }, () => r() & 0xff);
-      const out = new Uint8Array(m.length + extra.length);
-      out.set(m);
-      out.set(extra, m.length);
-      return out;
-    }
-  }
+  return mutateBytes(msg, r, structural ? 1 + 2 * (r() % 2) : r() % 4);
 }
 
 function noInternalError(actions: readonly IkeAction[], what: string): void {

@@ -11,6 +11,7 @@ import type { IkeAction, IkeEngine, IkePolicy, InstallSaAction } from "../../../
 import { createIkeEngine } from "../../../src/ike/engine.ts";
 import { events, hasEvent, oneSend, policy, PSK, sends } from "../initiator/p1_harness.ts";
 import { type Ep, type Received, V2Initiator, type V2Options } from "./initiator.ts";
+import { xorshift32 } from "../mutate.ts";
 
 export { events, hasEvent, oneSend, PSK, sends };
 
@@ -108,18 +109,7 @@ export function seededRng(name: string): { seed: number; next: () => number } {
   const env = Deno.env.get("BRANCHGATE_TEST_SEED");
   const seed = env === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(env) >>> 0;
   console.log(`${name}: seed ${seed} (BRANCHGATE_TEST_SEED=${seed} to repeat)`);
-  let x = seed >>> 0 || 1;
-  return {
-    seed,
-    next: () => {
-      x ^= x << 13;
-      x >>>= 0;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      x >>>= 0;
-      return x;
-    },
-  };
+  return { seed, next: xorshift32(seed) };
 }
 
 /** Random bytes from a seeded generator (for the initiator's `random`). */
