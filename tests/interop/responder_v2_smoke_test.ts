@@ -3,7 +3,8 @@
  * IKE_SA_INIT with AES-GCM/PRF-SHA256/ECP-256, IKE_AUTH with PSK chosen by the initiator's
  * FQDN identity on a `%any` peer, the first CHILD_SA (aes128gcm16); both sides agree on SPIs
  * and algorithms (`swanctl --list-sas` against `show ike sa`/`show esp sa`), ping crosses the
- * tunnel both ways, a CHILD_SA rekey and an IKE SA rekey (children moved) keep it up, and the
+ * tunnel both ways, a CHILD_SA rekey with PFS (MODP-3072) and an IKE SA rekey (children moved)
+ * keep it up, and the
  * initiator's Delete removes everything on our side.
  */
 
@@ -40,7 +41,8 @@ Deno.test({
           psk: PSK,
           remoteId: BRANCH,
           ikeProposals: ["aes128gcm16-prfsha256-ecp256"],
-          espProposals: ["aes128gcm16"],
+          // PFS in CREATE_CHILD_SA (RFC 7296 §1.3.1); none in IKE_AUTH (§1.2).
+          espProposals: ["aes128gcm16-modp3072"],
           localTs: [LAN_A],
           remoteTs: [LAN_B],
         }],
@@ -64,7 +66,7 @@ Deno.test({
               name: "net",
               localTs: [LAN_B],
               remoteTs: [LAN_A],
-              espProposals: ["aes128gcm16"],
+              espProposals: ["aes128gcm16-modp3072"],
             }],
           }],
           secrets: [{ name: "hq", ids: [BRANCH, us], secret: PSK }],
@@ -124,6 +126,7 @@ Deno.test({
       );
       assert.equal(next.responderSpi, rekeyed.responderSpi);
       const kid = rekeyed.children.find((c) => c.state === "INSTALLED")!;
+      assert.equal(kid.dhGroup, "MODP_3072", "the child rekey used PFS");
       const esp2 = await responder.espSas();
       assert.ok(
         esp2.some((s) => s.direction === "in" && s.spi === kid.spiOut),

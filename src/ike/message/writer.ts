@@ -41,7 +41,10 @@ export class Writer {
   /** One octet. */
   u8(v: number, what = "octet"): this {
     Writer.#check(v, 0xff, what);
-    this.#buf[this.#room(1)] = v;
+    // #room may replace #buf: take the offset first (`this.#buf[this.#room(1)]` would read the
+    // old buffer before #room runs and write the octet into it).
+    const at = this.#room(1);
+    this.#buf[at] = v;
     return this;
   }
 

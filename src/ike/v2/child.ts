@@ -56,8 +56,6 @@ export type ChildOutcome =
     readonly ts: readonly PayloadV2[];
     /** Installs the pair (after the answer is sent). */
     readonly install: () => void;
-    /** Gives the SPI back when the answer is not sent after all. */
-    readonly abandon: () => void;
   }
   | {
     readonly ok: false;
@@ -214,6 +212,5 @@ export function negotiateChild(ctx: V2Context, r: ChildRequest): ChildOutcome {
         },
       );
     },
-    abandon: () => ctx.store.spis.release(inboundSpi),
   };
 }

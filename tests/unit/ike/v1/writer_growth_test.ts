@@ -23,3 +23,11 @@ Deno.test("encodeV1Chain of a KE past 512 bytes", () => {
   assert.equal(enc.bytes.length, 4 + 300 + 4 + 256);
   assert.deepEqual(enc.bytes.subarray(308), ke);
 });
+
+Deno.test("Writer.u8 that makes the buffer grow lands in the new buffer", () => {
+  // Found by an IKEv2 CREATE_CHILD_SA answer with a MODP-3072 KE: a TS type octet written at
+  // the growth boundary was lost (read back as 0).
+  const w = new Writer(2);
+  w.u16(0x0102).u8(0xab).u8(0xcd);
+  assert.deepEqual([...w.finish()], [1, 2, 0xab, 0xcd]);
+});
