@@ -4,8 +4,7 @@
  * FQDN identity on a `%any` peer, the first CHILD_SA (aes128gcm16); both sides agree on SPIs
  * and algorithms (`swanctl --list-sas` against `show ike sa`/`show esp sa`), ping crosses the
  * tunnel both ways, a CHILD_SA rekey with PFS (MODP-3072) and an IKE SA rekey (children moved)
- * keep it up, and the
- * initiator's Delete removes everything on our side.
+ * keep it up, and the initiator's Delete removes everything on our side.
  */
 
 import assert from "node:assert/strict";
