@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Endpoint, IkeAction, IkeResponder } from "../ike/actions.ts";
+import type { ConnectionAction, Endpoint, IkeAction, IkeResponder } from "../ike/actions.ts";
 import type { EspLifetimeEvent, EspSaSpec } from "../esp/sa_spec.ts";
 import type { Logger } from "../log.ts";
 
@@ -41,6 +41,8 @@ export interface IkeDriverOptions {
   readonly log: Logger;
   /** Monotonic milliseconds (default `performance.now`). */
   readonly now?: () => number;
+  /** Receives the engine's connection reports (the dialler). */
+  readonly onConnection?: (a: ConnectionAction) => void;
 }
 
 /** Counters of what the driver did, for `show version` style diagnostics and tests. */
@@ -179,6 +181,10 @@ export class IkeDriver {
         return;
       case "event":
         log.log(a.level, a.message, { peer: a.peer, ...a.fields });
+        return;
+      case "connection":
+        log.debug(`connection ${a.event}`, { peer: a.peer, reason: a.reason });
+        this.#o.onConnection?.(a);
         return;
     }
   }

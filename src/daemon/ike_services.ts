@@ -16,8 +16,10 @@ import type { Logger } from "../log.ts";
 import type { EspSaView, IkeSaView, PeerView, PkiCertView } from "../shell/host.ts";
 import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
 import { IkeDriver } from "./ike_driver.ts";
+import { Dialer, type Resolver } from "./dialer.ts";
 import { bindAddresses, IkeSockets } from "./ike_sockets.ts";
 import type { GatewayServices } from "./services.ts";
+import type { ConnView } from "../ike/initiator/connections.ts";
 
 /** `[gateway]` keys whose change restarts the sockets and the data path. */
 export const IO_KEYS: readonly string[] = ["listen", "ike_port", "natt_port", "tun_name", "mtu"];
@@ -42,6 +44,8 @@ export interface IkeServicesOptions {
   readonly baseDir?: string;
   /** Wall clock for certificate expiry warnings (tests inject it; default Date.now). */
   readonly now?: () => number;
+  /** DNS for peers whose `remote` is a name (default Deno.resolveDns). */
+  readonly resolve?: Resolver;
 }
 
 /** How often loaded certificates are checked for coming expiry (ms). */
@@ -53,6 +57,7 @@ interface Running {
   readonly sockets: IkeSockets;
   readonly responder: IkeResponder;
   readonly driver: IkeDriver;
+  readonly dialer: Dialer;
   readonly description: string;
 }
 
@@ -118,8 +123,23 @@ export class IkeServices implements GatewayServices {
     }
     const responder = this.#o.createResponder(policy);
     const natPort = dataPath.endpoints[0]?.port ?? g.natt_port;
-    const d = new IkeDriver({ responder, dataPath, ike: sockets, natPort, log: this.#log });
+    const dref: { dialer?: Dialer } = {};
+    const d = new IkeDriver({
+      responder,
+      dataPath,
+      ike: sockets,
+      natPort,
+      log: this.#log,
+      onConnection: (a) => dref.dialer?.connection(a),
+    });
     ref.driver = d;
+    const dialer = new Dialer({
+      driver: d,
+      log: this.#log,
+      listen: g.listen,
+      ...(this.#o.resolve === undefined ? {} : { resolve: this.#o.resolve }),
+    });
+    dref.dialer = dialer;
     dataPath.onIkePacket((data, local, remote) => d.datagram(data, local, remote));
     dataPath.onLifetime((ev) => {
       espLog.info(`ESP SA ${ev.kind} lifetime reached`, {
@@ -139,10 +159,12 @@ export class IkeServices implements GatewayServices {
       tun: dataPath.tunName,
       raw_esp: this.#o.rawEsp,
     });
-    return { dataPath, sockets, responder, driver: d, description };
+    dialer.configure(config.peer);
+    return { dataPath, sockets, responder, driver: d, dialer, description };
   }
 
   async #stop(r: Running): Promise<void> {
+    r.dialer.stop();
     await r.driver.input((resp, now) => resp.shutdown(now));
     r.driver.stop();
     await new Promise((res) => setTimeout(res, this.#o.drainMs ?? 200));
@@ -194,6 +216,7 @@ export class IkeServices implements GatewayServices {
     const cur = this.#run;
     if (cur !== undefined && key === this.#io) {
       await cur.driver.input((r, now) => r.setPolicy(policy, now));
+      cur.dialer.configure(config.peer);
       return [];
     }
     const out: string[] = [];
@@ -225,16 +248,22 @@ export class IkeServices implements GatewayServices {
   peers(config: Config): PeerView[] {
     const r = this.#run;
     const states = new Map((r?.responder.peerStates(r.driver.now()) ?? []).map((s) => [s.name, s]));
+    const dial = new Map((r?.dialer.views() ?? []).map((v) => [v.name, v]));
     return config.peer.map((p) => {
       const s = states.get(p.name);
+      const state = s?.state ?? "down";
+      const c = dial.get(p.name);
+      const shown = state !== "up" && c !== undefined
+        ? dialState(c, r!.dialer.now(), { state, detail: s?.detail ?? "" })
+        : { state, detail: s?.detail ?? "" };
       return {
         name: p.name,
         remote: p.remote,
         mode: p.ike_version === 2 ? "ikev2" : p.mode,
-        state: s?.state ?? "down",
+        state: shown.state,
         ikeSas: s?.ikeSas ?? 0,
         espSas: (s?.childSas ?? 0) * 2,
-        detail: r === undefined ? this.#down : s?.detail ?? "",
+        detail: r === undefined ? this.#down : shown.detail,
       };
     });
   }
@@ -295,7 +324,11 @@ export class IkeServices implements GatewayServices {
     const child = r.responder.childSas(now).filter((s) => s.peer === peer).length;
     await r.driver.input((resp, t) => resp.deletePeer(peer, t));
     this.#log.info("SAs cleared by the operator", { peer, ike_sas: ike, child_sas: child });
-    return `peer ${peer}: ${ike} IKE SA(s) and ${child} ESP SA pair(s) deleted, Deletes sent`;
+    r.dialer.clear(peer);
+    const again = r.dialer.views().find((v) => v.name === peer)?.state === "connecting"
+      ? "; dialling again"
+      : "";
+    return `peer ${peer}: ${ike} IKE SA(s) and ${child} ESP SA pair(s) deleted, Deletes sent${again}`;
   }
 
   /** {@inheritDoc GatewayServices.shutdown} */
@@ -305,5 +338,36 @@ export class IkeServices implements GatewayServices {
     this.#down = "stopped";
     if (this.#expiryTimer !== undefined) clearInterval(this.#expiryTimer);
     if (r !== undefined) await this.#stop(r);
+  }
+}
+
+/**
+ * A dialled peer that is not up, as `show peers` prints it: "connecting", "backing off" with
+ * when the next attempt is due (wall clock, UTC) and the last error, "trap" (waits for
+ * traffic), else the responder's view (`start_action = none`, or up).
+ */
+export function dialState(
+  c: ConnView,
+  now: number,
+  responder: { state: string; detail: string },
+): { state: string; detail: string } {
+  switch (c.state) {
+    case "connecting":
+      return {
+        state: "connecting",
+        detail: c.failures > 0 ? `attempt ${c.failures + 1}; last error: ${c.lastError}` : "",
+      };
+    case "backoff": {
+      const ms = Math.max(0, (c.until ?? now) - now);
+      const at = new Date(Date.now() + ms).toISOString().slice(11, 19);
+      return {
+        state: "backing off",
+        detail: `until ${at} UTC (${Math.ceil(ms / 1000)} s): ${c.lastError}`,
+      };
+    }
+    case "trapped":
+      return { state: "trap", detail: c.lastError || "waits for traffic to remote_ts" };
+    default:
+      return { state: responder.state, detail: responder.detail || c.lastError };
   }
 }

@@ -91,13 +91,30 @@ export interface EventAction {
   readonly fields: LogFields;
 }
 
+/**
+ * For the connection manager (src/ike/initiator/connections.ts): a tunnel we dialled came up
+ * (IKE SA and a child), our attempt failed, or an established peer was lost (dead, deleted,
+ * expired without a successor).
+ */
+export interface ConnectionAction {
+  /** Discriminant. */
+  readonly kind: "connection";
+  /** Peer name. */
+  readonly peer: string;
+  /** What happened. */
+  readonly event: "up" | "failed" | "down";
+  /** Why (failed, down), or "". */
+  readonly reason: string;
+}
+
 /** Everything the responder asks its caller to do. */
 export type IkeAction =
   | SendAction
   | InstallSaAction
   | DeleteSaAction
   | TimerAction
-  | EventAction;
+  | EventAction
+  | ConnectionAction;
 
 /**
  * What the engine answers from: the validated config with defaults applied and the credential
@@ -132,6 +149,12 @@ export interface IkeEngine {
    * changed peers' SAs are deleted (Delete notifications sent).
    */
   setPolicy(policy: IkePolicy, now: number): IkeAction[];
+  /**
+   * Dial `peer` (its config's mode and proposals) at `remote` (an address the caller resolved
+   * from the peer's `remote`), port 500. The outcome comes back as a {@link ConnectionAction}.
+   * Optional: an engine that cannot dial (yet) leaves it out and the caller reports that.
+   */
+  initiate?(peer: string, remote: string, now: number): IkeAction[];
   /** `clear ike sa NAME`: Deletes for the peer's ESP and ISAKMP SAs, state dropped. */
   deletePeer(peer: string, now: number): IkeAction[];
   /** Shutdown: Deletes to every peer, all state dropped. */

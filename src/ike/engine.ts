@@ -92,6 +92,21 @@ export class DualEngine implements IkeEngine {
     return this.#merge(engine.espLifetime(event, now));
   }
 
+  /** {@inheritDoc IkeEngine.initiate} */
+  initiate(peer: string, remote: string, now: number): IkeAction[] {
+    const v = this.#versionOf(peer);
+    const engine: IkeEngine = v === 2 ? this.#v2 : this.#v1;
+    if (engine.initiate === undefined) {
+      return [{
+        kind: "connection",
+        peer,
+        event: "failed",
+        reason: `this gateway cannot initiate IKEv${v} yet`,
+      }];
+    }
+    return this.#merge(engine.initiate(peer, remote, now));
+  }
+
   /** {@inheritDoc IkeEngine.setPolicy} */
   setPolicy(policy: IkePolicy, now: number): IkeAction[] {
     this.#policy = policy;

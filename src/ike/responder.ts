@@ -49,6 +49,8 @@ import { dpdDeadline, dpdStep, startProbe } from "./v1/dpd.ts";
 import { ikeSaView, peerStateView } from "./v1/views.ts";
 import { DropCounters, type DropReason, TokenBucket } from "./v1/drops.ts";
 import { HalfOpenTable } from "./v1/half_open.ts";
+import { phase1InitiatorNext, startPhase1Initiator } from "./v1/phase1_initiator.ts";
+import { retransmitStep } from "./initiator/retransmit.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
 import type { QmHost, QmIkeSa } from "./v1/phase2_host.ts";
 import type { ChildStore } from "./child/store.ts";
@@ -58,6 +60,15 @@ export const HALF_OPEN_MS = 30_000;
 export { MAX_HALF_OPEN } from "./v1/half_open.ts";
 /** Largest message 1 accepted (bytes): it costs state before return routability. */
 export const MAX_MESSAGE_1 = 4096;
+
+/** Why an established SA went away that makes a dialled peer dial again. */
+const LOSSES: ReadonlySet<string> = new Set([
+  "deleted by the peer",
+  "dead peer",
+  "lifetime expired",
+  "INITIAL-CONTACT",
+  "INITIAL-CONTACT from the peer",
+]);
 
 /** Optional collaborators (tests inject crypto and randomness). */
 export interface ResponderDeps {
@@ -120,7 +131,12 @@ export class IkeV1Responder implements IkeResponder {
 
   /** {@inheritDoc IkeResponder.espLifetime} */
   espLifetime(event: EspLifetimeEvent, now: number): IkeAction[] {
-    return this.#run(now, (ctx) => this.#phase2.espLifetime(ctx.host, event));
+    return this.#run(now, (ctx) => this.#phase2.espLifetime(ctx.host, event, now));
+  }
+
+  /** {@inheritDoc IkeResponder.initiate} */
+  initiate(peer: string, remote: string, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => this.#initiate(ctx, peer, remote));
   }
 
   /** {@inheritDoc IkeResponder.setPolicy} */
@@ -219,6 +235,7 @@ export class IkeV1Responder implements IkeResponder {
     const ctx = this.#context(now);
     try {
       body(ctx);
+      this.#qmOutcomes(ctx);
     } catch (e) {
       // A bug or an unexpected crypto failure must not take the daemon down: report and go on.
       const msg = e instanceof Error ? e.message : String(e);
@@ -272,6 +289,11 @@ export class IkeV1Responder implements IkeResponder {
         this.#halfOpen.add(idx, sa, sa.remote.address, this.#isPeerAddress(sa.remote.address));
       },
       removeSa: (sa, why) => this.#removeSa(this.#context(now), sa, why),
+      rekeySa: (sa, oldKey) => {
+        if (this.#sas.get(oldKey) !== sa) return;
+        this.#sas.delete(oldKey);
+        this.#sas.set(sa.key, sa);
+      },
       allSas: () => this.#allSas(),
       sendPlain: (sa, type, payloads) => {
         const datagram = encodeV1Message(
@@ -344,10 +366,18 @@ export class IkeV1Responder implements IkeResponder {
     const wasUp = sa.state === "ESTABLISHED";
     sa.state = "DELETED";
     sa.exchange = undefined;
+    sa.request = undefined;
     this.#phase2.ikeSaDeleted(sa.key);
     ctx.event(wasUp ? "info" : "debug", sa.peerName, `IKE SA removed: ${why}`, {
       spis: `${hex(sa.ckyI)}:${hex(sa.ckyR)}`,
     });
+    const peer = sa.peer?.name;
+    if (peer === undefined) return;
+    if (!wasUp && sa.role === "initiator") {
+      ctx.emit({ kind: "connection", peer, event: "failed", reason: why });
+    } else if (wasUp && LOSSES.has(why) && this.#liveSa(peer) === undefined) {
+      ctx.emit({ kind: "connection", peer, event: "down", reason: why });
+    }
   }
 
   #deletePeer(ctx: ExchangeContext, peer: string): void {
@@ -477,6 +507,16 @@ export class IkeV1Responder implements IkeResponder {
         return;
       }
     }
+    const ours = this.#initiating(header.spiI, header.spiR);
+    if (ours !== undefined) {
+      if (header.exchangeType === ExchangeTypeV1.INFORMATIONAL) {
+        handleInformational(ctx, ours, msg);
+      } else if (header.messageId === 0) {
+        phase1InitiatorNext(ctx, ours, msg, a);
+        this.#afterPhase1(ctx, ours);
+      }
+      return;
+    }
     if (zeroR) {
       const idx = `${from}|${a.remote.port}|${hex(header.spiI)}`;
       const known = this.#halfOpen.get(idx);
@@ -581,6 +621,81 @@ export class IkeV1Responder implements IkeResponder {
     );
   }
 
+  /** Our own SA still in Phase 1 that a message with these cookies belongs to, if any. */
+  #initiating(spiI: Uint8Array, spiR: Uint8Array): IkeSa | undefined {
+    const mine = (sa: IkeSa | undefined) =>
+      sa !== undefined && sa.role === "initiator" && sa.state !== "ESTABLISHED" ? sa : undefined;
+    return mine(this.#sas.get(saKey(spiI, spiR))) ??
+      mine(this.#sas.get(saKey(spiI, new Uint8Array(8))));
+  }
+
+  // ---- initiator ----
+
+  #initiate(ctx: ExchangeContext, name: string, remote: string): void {
+    const peer = this.#policy.config.peer.find((p) => p.name === name);
+    const ip = parseIp(remote);
+    const fail = (why: string) => {
+      ctx.event("warn", name, `cannot initiate: ${why}`);
+      ctx.emit({ kind: "connection", peer: name, event: "failed", reason: why });
+    };
+    if (peer === undefined) return fail("no such peer");
+    if (ip === undefined) return fail(`'${remote}' is not an IP address`);
+    const v6 = ip.length === 16;
+    const listen = this.#policy.config.gateway.listen;
+    const local = listen.find((l) => (parseIp(l)?.length === 16) === v6);
+    if (local === undefined) return fail(`no listen address of ${v6 ? "IPv6" : "IPv4"}`);
+    const busy = this.#allSas().some((s) =>
+      s.peer?.name === name && s.role === "initiator" && s.state !== "ESTABLISHED"
+    );
+    if (busy) return;
+    const port = this.#policy.config.gateway.ike_port;
+    const sa = startPhase1Initiator(
+      ctx,
+      peer,
+      { address: local, port },
+      { address: remote, port: 500 },
+      this.#liveSa(name) === undefined,
+    );
+    this.#sas.set(sa.key, sa);
+  }
+
+  /**
+   * Our Phase 1 just completed: when re-authenticating, the children stay and the peer is up;
+   * otherwise (INITIAL-CONTACT sent: the peer dropped whatever it had) our old children of the
+   * peer go and a Quick Mode starts. The IKE SA is re-authenticated before it expires.
+   */
+  #afterPhase1(ctx: ExchangeContext, sa: IkeSa): void {
+    if (sa.state !== "ESTABLISHED" || sa.role !== "initiator" || sa.peer === undefined) return;
+    const peer = sa.peer;
+    const life = sa.alg!.lifetimeSeconds;
+    const margin = Math.min(peer.rekey_margin, Math.floor(life / 2));
+    const jitter = (this.#random(1)[0]! / 256) * (margin / 4);
+    sa.rekeyAt = sa.established + (life - margin - jitter) * 1000;
+    if (!sa.initialContact && this.#phase2.childCount(peer.name) > 0) {
+      ctx.emit({ kind: "connection", peer: peer.name, event: "up", reason: "" });
+      return;
+    }
+    if (sa.initialContact) this.#phase2.deletePeer(ctx.host, peer.name, false);
+    this.#phase2.initiate(ctx.host, qmView(sa), ctx.now);
+  }
+
+  /** Outcomes of our Quick Modes: up, or (for a first child) the IKE SA goes and we failed. */
+  #qmOutcomes(ctx: ExchangeContext): void {
+    for (const o of this.#phase2.outcomes()) {
+      if (o.kind === "child") {
+        ctx.emit({ kind: "connection", peer: o.child.peer, event: "up", reason: "" });
+        continue;
+      }
+      if (this.#phase2.childCount(o.peer) > 0) continue;
+      ctx.failure(o.peer, o.why);
+      ctx.emit({ kind: "connection", peer: o.peer, event: "failed", reason: o.why });
+      const sa = this.#sas.get(o.saKey);
+      if (sa === undefined) continue;
+      this.#sendInformational(sa, isakmpDelete(sa));
+      this.#removeSa(ctx, sa, `Quick Mode failed: ${o.why}`);
+    }
+  }
+
   #resend(ctx: ExchangeContext, sa: IkeSa): void {
     if (sa.lastResponse === undefined) return;
     ctx.emit({ kind: "send", datagram: sa.lastResponse, local: sa.local, remote: sa.remote });
@@ -593,6 +708,28 @@ export class IkeV1Responder implements IkeResponder {
     const now = ctx.now;
     this.#drops.summarize(ctx, now);
     for (const sa of this.#allSas()) {
+      if (sa.state !== "ESTABLISHED" && sa.request !== undefined) {
+        // RFC 7296 §2.1 pacing for our Phase 1 requests (retransmit.ts); it also bounds our own
+        // half-open SAs instead of HALF_OPEN_MS.
+        const step = retransmitStep(sa.request, now);
+        if (step === "resend") {
+          ctx.emit({
+            kind: "send",
+            datagram: sa.request.datagram,
+            local: sa.local,
+            remote: sa.remote,
+          });
+        } else if (step === "giveUp") {
+          ctx.event("warn", sa.peerName, `no answer in state ${sa.state}; attempt abandoned`);
+          // Main Mode message 5 unanswered: the responder could not decrypt it (RFC 2409 §5).
+          const why = sa.state === "MM_I5"
+            ? "no answer to Main Mode message 5 (wrong PSK?)"
+            : `no answer from the peer (${sa.state})`;
+          ctx.failure(sa.peerName, why);
+          this.#removeSa(ctx, sa, why);
+        }
+        continue;
+      }
       if (sa.state !== "ESTABLISHED") {
         if (now - sa.created >= HALF_OPEN_MS) {
           ctx.event(
@@ -616,8 +753,30 @@ export class IkeV1Responder implements IkeResponder {
         continue;
       }
       this.#dpd(ctx, sa);
+      this.#reauth(ctx, sa);
     }
     this.#phase2.tick(ctx.host, now);
+  }
+
+  /**
+   * Our IKE SA nears its end: a new Phase 1 (re-authentication) replaces it; the Quick Mode
+   * SAs stay (RFC 2409 §5.5: they do not depend on the ISAKMP SA that made them).
+   */
+  #reauth(ctx: ExchangeContext, sa: IkeSa): void {
+    if (sa.role !== "initiator" || sa.rekeyAt === 0 || ctx.now < sa.rekeyAt) return;
+    if (sa.state !== "ESTABLISHED" || sa.peer === undefined) return;
+    sa.rekeyAt = 0;
+    ctx.event("info", sa.peerName, "IKE SA re-authentication before expiry");
+    const newer = startPhase1Initiator(
+      ctx,
+      sa.peer,
+      sa.local.port === ctx.policy.config.gateway.natt_port
+        ? { address: sa.local.address, port: ctx.policy.config.gateway.ike_port }
+        : sa.local,
+      { address: sa.remote.address, port: 500 },
+      false,
+    );
+    this.#sas.set(newer.key, newer);
   }
 
   /** RFC 3706 §5 via dpd.ts: probe an idle peer; a silent one is dead and its SAs go. */
@@ -644,11 +803,12 @@ export class IkeV1Responder implements IkeResponder {
     };
     for (const sa of this.#sas.values()) {
       if (sa.state !== "ESTABLISHED") {
-        take(sa.created + HALF_OPEN_MS);
+        take(sa.request === undefined ? sa.created + HALF_OPEN_MS : sa.request.due);
         continue;
       }
       take(sa.expires);
       take(dpdDeadline(sa));
+      if (sa.rekeyAt !== 0) take(sa.rekeyAt);
     }
     take(this.#phase2.nextDeadline());
     take(this.#drops.summaryDue);

@@ -9,12 +9,21 @@
 import type { PeerConfig } from "../config/schema.ts";
 import type { CipherAlg, DhGroupId, DhKeyPair, HashAlg, PrfAlg } from "../crypto/types.ts";
 import type { Endpoint } from "./actions.ts";
+import type { PendingRequest } from "./initiator/retransmit.ts";
 
-/** IKEv1 Phase 1 responder states as `show ike sa` prints them. */
+/**
+ * IKEv1 Phase 1 states as `show ike sa` prints them: responder (MM_SA_SENT, MM_KEY_SENT,
+ * AM_SENT) and initiator (MM_I1..3: message 1, 3 or 5 sent; AM_I1: Aggressive Mode message 1
+ * sent).
+ */
 export type IkeSaState =
   | "MM_SA_SENT"
   | "MM_KEY_SENT"
   | "AM_SENT"
+  | "MM_I1"
+  | "MM_I3"
+  | "MM_I5"
+  | "AM_I1"
   | "ESTABLISHED"
   | "DELETED";
 
@@ -84,6 +93,8 @@ export interface Phase1Exchange {
   dh?: DhKeyPair;
   /** g^xi. */
   gxi?: Uint8Array;
+  /** g^xr. */
+  gxr?: Uint8Array;
   /** Ni_b. */
   ni?: Uint8Array;
   /** Nr_b. */
@@ -98,16 +109,20 @@ export interface Phase1Exchange {
 
 /** One IKE (ISAKMP) SA. */
 export class IkeSa {
-  /** The role we play; this gateway only responds. */
-  readonly role = "responder" as const;
+  /** The role we play in Phase 1. */
+  readonly role: "initiator" | "responder";
   /** Phase 1 mode. */
   readonly mode: "main" | "aggressive";
   /** Initiator cookie. */
   readonly ckyI: Uint8Array;
-  /** Responder cookie. */
-  readonly ckyR: Uint8Array;
+  /** Responder cookie (zero in an initiator's SA until message 2 arrives). */
+  ckyR: Uint8Array;
   /** Cookie pair in hex, the table key ("ckyI:ckyR"). */
-  readonly key: string;
+  key: string;
+  /** As initiator: our outstanding Phase 1 request (retransmitted until answered). */
+  request: PendingRequest | undefined;
+  /** As initiator: when to re-authenticate (new Phase 1 before expiry, jittered margin; ms). */
+  rekeyAt = 0;
   /** Exchange state. */
   state: IkeSaState;
   /** The matched peer config, once known. */
@@ -155,7 +170,7 @@ export class IkeSa {
   /** Any authenticated message last received from the peer (ms). */
   lastSeen: number;
 
-  /** A new responder SA for an initiator's first message. */
+  /** A new SA: a responder's for an initiator's first message, or our own as initiator. */
   constructor(
     mode: "main" | "aggressive",
     ckyI: Uint8Array,
@@ -163,17 +178,30 @@ export class IkeSa {
     local: Endpoint,
     remote: Endpoint,
     now: number,
+    role: "initiator" | "responder" = "responder",
   ) {
+    this.role = role;
+    this.request = undefined;
     this.mode = mode;
     this.ckyI = ckyI.slice();
     this.ckyR = ckyR.slice();
     this.key = saKey(ckyI, ckyR);
-    this.state = mode === "main" ? "MM_SA_SENT" : "AM_SENT";
+    this.state = role === "initiator"
+      ? (mode === "main" ? "MM_I1" : "AM_I1")
+      : mode === "main"
+      ? "MM_SA_SENT"
+      : "AM_SENT";
     this.local = local;
     this.remote = remote;
     this.created = now;
     this.lastSeen = now;
     this.nat = { peerBehindNat: false, selfBehindNat: false, forced: false };
+  }
+
+  /** As initiator: the responder's cookie from message 2 (the table key changes with it). */
+  setResponderCookie(ckyR: Uint8Array): void {
+    this.ckyR = ckyR.slice();
+    this.key = saKey(this.ckyI, this.ckyR);
   }
 
   /** The peer's name, or its address while no peer config matched. */

@@ -8,16 +8,14 @@
 import type { PeerConfig } from "../../config/schema.ts";
 import type { MessageV1 } from "../message/v1/message.ts";
 import type { IsakmpHeader } from "../message/header.ts";
-import { HEADER_LENGTH } from "../message/header.ts";
-import { readV1Payloads } from "../message/v1/chain.ts";
 import { ExchangeTypeV1, NotifyTypeV1 } from "../message/v1/registry.ts";
 import type { DecodedPayloadV1, PayloadV1 } from "../message/v1/types.ts";
 import type { IkeSa } from "../sa.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
-import { decryptBody, DecryptError } from "./crypto_state.ts";
 import {
   all,
   applyNatD,
+  decryptPhase1,
   deriveKeys,
   established,
   floatTo,
@@ -132,20 +130,18 @@ export function aggressiveMode3(ctx: ExchangeContext, sa: IkeSa, msg: MessageV1,
   let payloads: readonly DecodedPayloadV1[];
   let nextIv = sa.iv;
   if (msg.encrypted) {
-    try {
-      const d = decryptBody(ctx.crypto, sa.alg!.cipher, sa.encKey, sa.iv, msg.body);
-      payloads = readV1Payloads(msg.header.nextPayload, d.plaintext, HEADER_LENGTH).payloads;
-      nextIv = d.nextIv;
-    } catch (e) {
-      const why = e instanceof DecryptError ? e.message : "payloads do not parse";
+    const d = decryptPhase1(ctx, sa, msg);
+    if (typeof d === "string") {
       ctx.event(
         "warn",
         peer,
-        `Aggressive Mode message 3 unreadable (${why}): wrong PSK or corrupted; dropped`,
+        `Aggressive Mode message 3 unreadable (${d}): wrong PSK or corrupted; dropped`,
       );
       ctx.failure(peer, "wrong PSK or corrupted message 3");
       return;
     }
+    payloads = d.payloads;
+    nextIv = d.nextIv;
   } else payloads = msg.payloads;
   const proof = peerProof(payloads);
   const idiB = sa.exchange?.idiB;

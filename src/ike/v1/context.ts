@@ -54,6 +54,8 @@ export interface ExchangeContext {
   failure(peer: string, why: string): void;
   /** Adds a new SA to the table (half-open index included). */
   addSa(sa: IkeSa, ckyIndex: string): void;
+  /** The SA's table key changed from `oldKey` (an initiator learnt the responder cookie). */
+  rekeySa(sa: IkeSa, oldKey: string): void;
   /** Removes an SA from the table and tells Phase 2; no message is sent. */
   removeSa(sa: IkeSa, why: string): void;
   /** Every SA in the table. */

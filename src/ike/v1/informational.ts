@@ -132,6 +132,7 @@ export function qmView(sa: IkeSa) {
       return sa.remote;
     },
     natt: sa.natt,
+    ...(sa.nat.variant === undefined ? {} : { nattVariant: sa.nat.variant }),
   };
 }
 
@@ -195,6 +196,8 @@ function notify(ctx: ExchangeContext, sa: IkeSa, n: NotifyPayloadV1): void {
         `peer notifies ${nameOf(NotifyTypeV1, n.notifyType)}`,
         { spi: hex(n.spi) },
       );
+      // An error about our Quick Mode in flight (NO_PROPOSAL_CHOSEN...) ends it now.
+      if (n.notifyType < 8192) ctx.phase2.refused(ctx.host, sa.key, n.notifyType);
   }
 }
 

@@ -9,15 +9,13 @@
 import type { PayloadV1 } from "../message/v1/types.ts";
 import { ExchangeTypeV1, NotifyTypeV1 } from "../message/v1/registry.ts";
 import type { IsakmpHeader } from "../message/header.ts";
-import { readV1Payloads } from "../message/v1/chain.ts";
 import type { MessageV1 } from "../message/v1/message.ts";
-import { decryptBody, DecryptError } from "./crypto_state.ts";
-import { HEADER_LENGTH } from "../message/header.ts";
 import type { IkeSa } from "../sa.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
 import {
   all,
   applyNatD,
+  decryptPhase1,
   deriveKeys,
   established,
   floatTo,
@@ -123,22 +121,17 @@ export function mainModeNext(
     );
     return;
   }
-  let payloads;
-  let nextIv: Uint8Array;
-  try {
-    const d = decryptBody(ctx.crypto, sa.alg!.cipher, sa.encKey, sa.iv, msg.body);
-    payloads = readV1Payloads(msg.header.nextPayload, d.plaintext, HEADER_LENGTH).payloads;
-    nextIv = d.nextIv;
-  } catch (e) {
-    const why = e instanceof DecryptError ? e.message : "payloads do not parse";
+  const d = decryptPhase1(ctx, sa, msg);
+  if (typeof d === "string") {
     ctx.event(
       "warn",
       peer,
-      `Main Mode message 5 unreadable (${why}): wrong PSK or corrupted message; dropped`,
+      `Main Mode message 5 unreadable (${d}): wrong PSK or corrupted message; dropped`,
     );
     ctx.failure(peer, "wrong PSK or corrupted message 5");
     return;
   }
+  const { payloads, nextIv } = d;
   const id = one(payloads, "id");
   const proof = peerProof(payloads);
   if (id === undefined || proof === undefined) {

@@ -7,7 +7,10 @@
 
 import { CIPHER_BLOCK } from "../../crypto/params.ts";
 import { deriveSkeyids, encryptionKey, phase1Hash, phase1Iv } from "../../crypto/kdf/ikev1.ts";
-import { encodeV1Payloads } from "../message/v1/chain.ts";
+import { encodeV1Payloads, readV1Payloads } from "../message/v1/chain.ts";
+import { HEADER_LENGTH } from "../message/header.ts";
+import type { EncryptedMessageV1 } from "../message/v1/message.ts";
+import { decryptBody, DecryptError } from "./crypto_state.ts";
 import { CertEncodingV1, NotifyTypeV1, PayloadTypeV1 } from "../message/v1/registry.ts";
 import type {
   CertPayloadV1,
@@ -82,6 +85,25 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
+/**
+ * Decrypts an encrypted Phase 1 message with the Phase 1 IV chain (RFC 2409 Appendix B):
+ * its payloads and the IV for the next message, or why it could not be read. `sa` is not
+ * changed (the caller moves the IV once the message authenticates).
+ */
+export function decryptPhase1(
+  ctx: ExchangeContext,
+  sa: IkeSa,
+  msg: EncryptedMessageV1,
+): { payloads: readonly DecodedPayloadV1[]; nextIv: Uint8Array } | string {
+  try {
+    const d = decryptBody(ctx.crypto, sa.alg!.cipher, sa.encKey, sa.iv, msg.body);
+    const payloads = readV1Payloads(msg.header.nextPayload, d.plaintext, HEADER_LENGTH).payloads;
+    return { payloads, nextIv: d.nextIv };
+  } catch (e) {
+    return e instanceof DecryptError ? e.message : "payloads do not parse";
+  }
+}
+
 /** Why a key exchange step failed (a clear line for the event). */
 export class Phase1Error extends Error {
   /** `notify`: the Notify type to send, if any. */
@@ -106,7 +128,6 @@ export function deriveKeys(
   if (alg === undefined || ex === undefined || sa.peer === undefined) {
     throw new Phase1Error("no negotiated proposal");
   }
-  const auth = authenticatorFor(sa.peer, ctx.policy.credentials);
   if (ni.length < 8 || ni.length > 256) {
     throw new Phase1Error(
       `nonce of ${ni.length} bytes (RFC 2409 §5: 8..256)`,
@@ -131,31 +152,61 @@ export function deriveKeys(
     );
   }
   const nr = ctx.crypto.randomBytes(32);
-  const skeyid = auth.skeyidV1(ctx.crypto, alg.prf, ni, nr, gxy);
+  ex.dh = dh;
+  deriveSkeyidFamily(ctx, sa, { gxi: ke, gxr: dh.publicValue, ni, nr, gxy });
+}
+
+/** The exchange material both roles feed into the Phase 1 key derivation. */
+export interface Phase1Material {
+  /** g^xi. */
+  readonly gxi: Uint8Array;
+  /** g^xr. */
+  readonly gxr: Uint8Array;
+  /** Ni_b. */
+  readonly ni: Uint8Array;
+  /** Nr_b. */
+  readonly nr: Uint8Array;
+  /** g^xy. */
+  readonly gxy: Uint8Array;
+}
+
+/**
+ * SKEYID (through the peer's authenticator: PSK or signatures), SKEYID_d/a/e, the encryption key and the first Phase 1 IV
+ * (RFC 2409 §5, Appendix B), for either role; the material is kept in `sa.exchange`.
+ */
+export function deriveSkeyidFamily(
+  ctx: ExchangeContext,
+  sa: IkeSa,
+  m: Phase1Material,
+): void {
+  const alg = sa.alg!;
+  const ex = sa.exchange!;
+  const auth = authenticatorFor(sa.peer!, ctx.policy.credentials);
+  const skeyid = auth.skeyidV1(ctx.crypto, alg.prf, m.ni, m.nr, m.gxy);
   if (isAuthFailure(skeyid)) throw new Phase1Error(skeyid.reason);
-  const k = deriveSkeyids(ctx.crypto, alg.prf, skeyid, gxy, sa.ckyI, sa.ckyR);
+  const k = deriveSkeyids(ctx.crypto, alg.prf, skeyid, m.gxy, sa.ckyI, sa.ckyR);
   sa.skeyid = skeyid;
   sa.skeyidD = k.skeyidD;
   sa.skeyidA = k.skeyidA;
   sa.skeyidE = k.skeyidE;
   sa.encKey = encryptionKey(ctx.crypto, alg.prf, k.skeyidE, alg.keyLength);
-  sa.iv = phase1Iv(ctx.crypto, alg.hash, ke, dh.publicValue, CIPHER_BLOCK[alg.cipher]);
-  ex.dh = dh;
-  ex.gxi = ke.slice();
-  ex.ni = ni.slice();
-  ex.nr = nr;
-  ex.gxy = gxy;
+  sa.iv = phase1Iv(ctx.crypto, alg.hash, m.gxi, m.gxr, CIPHER_BLOCK[alg.cipher]);
+  ex.gxi = m.gxi.slice();
+  ex.gxr = m.gxr.slice();
+  ex.ni = m.ni.slice();
+  ex.nr = m.nr.slice();
+  ex.gxy = m.gxy;
 }
 
 /** HASH_I (initiator) or HASH_R (responder) of RFC 2409 §5 over the ID payload body. */
 export function authHash(ctx: ExchangeContext, sa: IkeSa, idBody: Uint8Array, responder: boolean) {
   const ex = sa.exchange;
-  if (sa.alg === undefined || ex?.gxi === undefined || ex.dh === undefined) {
+  if (sa.alg === undefined || ex?.gxi === undefined || ex.gxr === undefined) {
     throw new Phase1Error("keys not derived");
   }
   return phase1Hash(ctx.crypto, sa.alg.prf, sa.skeyid, {
     gxi: ex.gxi,
-    gxr: ex.dh.publicValue,
+    gxr: ex.gxr,
     ckyI: sa.ckyI,
     ckyR: sa.ckyR,
     sai: ex.saiB,
@@ -191,7 +242,8 @@ export function verifyPeer(
   // IDii_b (RFC 2407 §4.6.2): type, protocol, port, then the identification data.
   const evidence = { idType: idBody[0] ?? 0, idData: idBody.subarray(4), certs, now: ctx.now };
   const r = authenticatorFor(sa.peer, ctx.policy.credentials)
-    .verifyV1(authHash(ctx, sa, idBody, false), proof, evidence);
+    // The peer's proof is over HASH_I when we respond, HASH_R when we initiated.
+    .verifyV1(authHash(ctx, sa, idBody, sa.role === "initiator"), proof, evidence);
   return r === true ? undefined : r.reason;
 }
 
@@ -203,13 +255,14 @@ export function ourCertRequests(ctx: ExchangeContext, sa: IkeSa): PayloadV1[] {
 }
 
 /**
- * Our proof over HASH_R (RFC 2409 §5) from the peer's authenticator: a HASH payload, or CERT
- * payloads (our certificate, then intermediates) and a SIG payload (§5.1).
+ * Our proof over HASH_R (responder) or HASH_I (initiator), RFC 2409 §5, from the peer's
+ * authenticator: a HASH payload, or CERT payloads (our certificate, then intermediates) and a
+ * SIG payload (§5.1).
  */
 export function ourProof(ctx: ExchangeContext, sa: IkeSa, idBody: Uint8Array): PayloadV1[] {
   if (sa.peer === undefined) throw new Phase1Error("no peer");
   const p = authenticatorFor(sa.peer, ctx.policy.credentials)
-    .proveV1(authHash(ctx, sa, idBody, true));
+    .proveV1(authHash(ctx, sa, idBody, sa.role === "responder"));
   if (isAuthFailure(p)) throw new Phase1Error(p.reason);
   const certs: PayloadV1[] = (p.certs ?? []).map((data) => ({
     kind: "cert",

@@ -14,20 +14,58 @@ import type { ChildSa } from "../child/child_sa.ts";
 import type { ChildStore } from "../child/store.ts";
 import { type QmHost, type QmIkeSa, type QmMessage, QuickModeResponder } from "./quick_mode.ts";
 import { spiBytes, spiHex, spiNumber } from "../child/spi.ts";
+import { type QmOutcome, QuickModeInitiator } from "./quick_mode_initiator.ts";
 
 /** Phase 2 state of the whole responder. */
 export class Phase2 {
   /** The Quick Mode engine and the child SA table. */
   readonly qm: QuickModeResponder;
+  /** Our own Quick Modes as initiator (same SPIs and child table). */
+  readonly qmi: QuickModeInitiator;
+  /** Outcomes of our Quick Modes for the dispatcher to report (drained by {@link outcomes}). */
+  #outcomes: QmOutcome[] = [];
 
   /** Phase 2 drawing SPIs from `random`, over the engine's shared child `store` if given. */
   constructor(random: (n: number) => Uint8Array, store?: ChildStore) {
     this.qm = new QuickModeResponder(random, store);
+    this.qmi = new QuickModeInitiator(this.qm.spis, this.qm.children, random);
   }
 
-  /** One decrypted Quick Mode message (exchange type 32). */
+  /** One decrypted Quick Mode message (exchange type 32): ours (message 2) or the peer's. */
   handleQuickMode(host: QmHost, sa: QmIkeSa, msg: QmMessage, now: number): void {
+    if (this.qmi.owns(sa.key, msg.messageId)) {
+      const o = this.qmi.handle(host, sa, msg, now);
+      if (o !== undefined) this.#outcomes.push(o);
+      return;
+    }
     this.qm.handle(host, sa, msg, now);
+  }
+
+  /** Starts our Quick Mode on `sa`; a failure to start is reported like a failed exchange. */
+  initiate(
+    host: QmHost,
+    sa: QmIkeSa,
+    now: number,
+    ts?: Parameters<QuickModeInitiator["start"]>[3],
+  ): void {
+    const why = this.qmi.start(host, sa, now, ts);
+    if (why !== undefined) {
+      host.event("warn", sa.peer.name, `Quick Mode as initiator not started: ${why}`);
+      this.#outcomes.push({ kind: "failed", saKey: sa.key, peer: sa.peer.name, why });
+    }
+  }
+
+  /** A Notify on `sa` refusing our Quick Mode (NO_PROPOSAL_CHOSEN, INVALID_ID_INFORMATION...). */
+  refused(host: QmHost, saKey: string, notifyType: number): void {
+    const o = this.qmi.refused(host, saKey, notifyType);
+    if (o !== undefined) this.#outcomes.push(o);
+  }
+
+  /** Outcomes of our Quick Modes since the last call. */
+  outcomes(): QmOutcome[] {
+    const o = this.#outcomes;
+    this.#outcomes = [];
+    return o;
   }
 
   /**
@@ -65,22 +103,34 @@ export class Phase2 {
   /** The ISAKMP SA `saKey` was deleted: half-open Quick Modes go, children stay. */
   ikeSaDeleted(saKey: string): void {
     this.qm.ikeSaDeleted(saKey);
+    this.qmi.ikeSaDeleted(saKey);
   }
 
   /**
-   * A lifetime event from the data path. Soft: the initiator rekeys, we only log. Hard: the
-   * data path removed that SA; the other direction goes too and the peer gets an ESP Delete
-   * naming our inbound SPI while an IKE SA with it lives.
+   * A lifetime event from the data path. Soft: a peer we dial (start_action start or trap)
+   * gets a new Quick Mode with the child's selectors (make-before-break, RFC 2409 §5.5 leaves
+   * rekeying to either side); otherwise we only log and let the peer rekey. Hard: the data path
+   * removed that SA; the other direction goes too and the peer gets an ESP Delete naming our
+   * inbound SPI while an IKE SA with it lives.
    */
-  espLifetime(host: QmHost, event: EspLifetimeEvent): void {
+  espLifetime(host: QmHost, event: EspLifetimeEvent, now = 0): void {
     const child = this.qm.children.get(event.childId);
     if (child === undefined) return;
     if (event.kind === "soft") {
-      host.event("info", child.peer, "child SA soft lifetime reached; the initiator rekeys", {
+      const sa = host.liveIkeSa(child.peer);
+      const dial = sa !== undefined && sa.peer.start_action !== "none";
+      host.event("info", child.peer, "child SA soft lifetime reached", {
         childId: child.childId,
         spi: spiHex(event.spi),
         direction: event.direction,
+        rekey: dial ? "by us" : "by the peer",
       });
+      if (dial && child.state === "installed" && !this.qmi.busy(child.peer)) {
+        this.initiate(host, sa, now, {
+          local: child.inbound.localSelectors[0]!,
+          remote: child.inbound.remoteSelectors[0]!,
+        });
+      }
       return;
     }
     const r = this.qm.children.expired(event.childId, event.spi, event.direction);
@@ -119,14 +169,17 @@ export class Phase2 {
     }
   }
 
-  /** Timers: half-open Quick Modes expire. */
+  /** Timers: half-open Quick Modes expire; ours are retransmitted or fail. */
   tick(host: QmHost, now: number): void {
     this.qm.tick(host, now);
+    this.#outcomes.push(...this.qmi.tick(host, now));
   }
 
   /** The earliest Phase 2 deadline. */
   nextDeadline(): number | undefined {
-    return this.qm.nextDeadline();
+    const a = this.qm.nextDeadline();
+    const b = this.qmi.nextDeadline();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
   }
 
   /** Rows for `show esp sa`. */

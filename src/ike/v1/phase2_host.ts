@@ -40,6 +40,8 @@ export interface QmIkeSa {
   readonly remote: Endpoint;
   /** NAT-T in use (a NAT detected, or faked by a peer forcing encapsulation, RFC 3947 §3). */
   readonly natt: boolean;
+  /** The NAT-T flavour the peer announced (the encapsulation mode number we offer). */
+  readonly nattVariant?: "rfc" | "draft";
 }
 
 /** What Phase 2 needs from the responder around it. */

@@ -20,7 +20,8 @@ export type Call =
   | { op: "tick" | "shutdown" }
   | { op: "lifetime"; event: EspLifetimeEvent }
   | { op: "setPolicy"; policy: IkePolicy }
-  | { op: "deletePeer"; peer: string };
+  | { op: "deletePeer"; peer: string }
+  | { op: "initiate"; peer: string; remote: string };
 
 /** The fake. */
 export class FakeResponder implements IkeResponder {
@@ -31,6 +32,7 @@ export class FakeResponder implements IkeResponder {
   onTick: (now: number) => IkeAction[] = () => [];
   onShutdown: () => IkeAction[] = () => [];
   onDeletePeer: (peer: string) => IkeAction[] = () => [];
+  onInitiate: (peer: string, remote: string) => IkeAction[] = () => [];
   children: ChildSaView[] = [];
   ike: IkeSaView[] = [];
 
@@ -54,6 +56,10 @@ export class FakeResponder implements IkeResponder {
     this.calls.push({ op: "setPolicy", policy });
     this.policy = policy;
     return [];
+  }
+  initiate(peer: string, remote: string): IkeAction[] {
+    this.calls.push({ op: "initiate", peer, remote });
+    return this.onInitiate(peer, remote);
   }
   deletePeer(peer: string): IkeAction[] {
     this.calls.push({ op: "deletePeer", peer });
