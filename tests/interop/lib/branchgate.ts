@@ -167,6 +167,12 @@ export class BranchgateDaemon {
     return this.#lab.mustExec(this.ns, argv);
   }
 
+  /** SIGKILL: the daemon vanishes without Deletes (a crash); returns the exit status. */
+  async kill(): Promise<Deno.CommandStatus> {
+    this.#proc.signal("SIGKILL");
+    return await this.#proc.status;
+  }
+
   /** SIGTERM (the daemon sends Deletes and exits); returns the exit status. */
   async stop(graceMs = 10_000): Promise<Deno.CommandStatus> {
     await this.#proc.stop(graceMs);

@@ -43,6 +43,8 @@ export interface BgPeer {
   readonly dpdTimeout?: number;
   /** Force UDP encapsulation. */
   readonly encap?: boolean;
+  /** Dial the peer: none (answer only), start, trap. */
+  readonly startAction?: "none" | "start" | "trap";
 }
 
 /** The whole config file. */
@@ -94,6 +96,7 @@ function peerTable(p: BgPeer): Table {
   put(t, "dpd_delay", p.dpdDelay);
   put(t, "dpd_timeout", p.dpdTimeout);
   put(t, "encap", p.encap);
+  put(t, "start_action", p.startAction);
   return t;
 }
 

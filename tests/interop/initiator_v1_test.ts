@@ -1,0 +1,133 @@
+/**
+ * Root: branchgate as the IKEv1 initiator (start_action = "start"). One lab, in order:
+ * branchgate dials Debian's strongSwan 5.9.8 (responder) and pings through; strongSwan goes
+ * away (kill) and a branchgate responder takes its place: the branch notices the dead peer
+ * (DPD) and dials again by itself; ping and iperf3 both ways branchgate ↔ branchgate; the
+ * responder is killed with SIGKILL and restarted: the tunnel comes back within 60 s.
+ */
+
+import assert from "node:assert/strict";
+import { BranchgateDaemon } from "./lib/branchgate.ts";
+import type { BgPeer } from "./lib/branchgate_conf.ts";
+import { withLab } from "./lib/netns.ts";
+import { StrongswanPeer } from "./lib/strongswan.ts";
+import { twoSites } from "./lib/topology.ts";
+import { iperfTcp, ping } from "./lib/traffic.ts";
+import { waitFor } from "./lib/wait.ts";
+
+const PSK = "interop-initiator-psk-0001";
+
+Deno.test({
+  name: "IKEv1 initiator: dials strongSwan, re-dials a replacement, survives kill -9",
+  ignore: Deno.uid() !== 0,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withLab(async (lab) => {
+      const { a, b } = await twoSites(lab);
+      const branchPeer: BgPeer = {
+        name: "hq",
+        remote: b.outerAddress,
+        psk: PSK,
+        startAction: "start",
+        ikeProposals: ["aes128-sha256-modp2048"],
+        espProposals: ["aes128gcm16-modp2048"],
+        localTs: [a.lan],
+        remoteTs: [b.lan],
+        // strongSwan 5.9's kernel-libipsec only does UDP-encapsulated ESP.
+        encap: true,
+        dpdDelay: 2,
+        dpdTimeout: 6,
+      };
+      const branch = await BranchgateDaemon.start(lab, {
+        name: "branch",
+        ns: a.gw,
+        config: { listen: [a.outerAddress], peers: [branchPeer] },
+      });
+      const up = async (what: string, timeoutMs: number) => {
+        await waitFor(async () => {
+          const peers = await branch.show("peers");
+          return /^\s*hq\s.*\bup\b/m.test(peers) ? true : undefined;
+        }, { timeoutMs, intervalMs: 500, what });
+        const r = await ping(lab, a.host, b.hostAddress, { count: 5 });
+        assert.ok(r.received >= 4, `${what}: ping ${r.received}/${r.sent}`);
+      };
+
+      // 1. strongSwan as the responder.
+      const swan = await StrongswanPeer.start(lab, {
+        name: "hub",
+        ns: b.gw,
+        config: {
+          connections: [{
+            name: "branch",
+            version: 1,
+            localAddrs: [b.outerAddress],
+            remoteAddrs: [a.outerAddress],
+            proposals: ["aes128-sha256-modp2048"],
+            encap: true,
+            dpdDelay: 2,
+            dpdTimeout: 6,
+            children: [{
+              name: "net",
+              localTs: [b.lan],
+              remoteTs: [a.lan],
+              espProposals: ["aes128gcm16-modp2048"],
+            }],
+          }],
+          secrets: [{ name: "branch", ids: [a.outerAddress, b.outerAddress], secret: PSK }],
+        },
+      });
+      await up("branchgate dialled strongSwan", 40_000);
+      const sas = await swan.listSas();
+      assert.equal(sas.length, 1, JSON.stringify(sas));
+      assert.ok(/ESTABLISHED/i.test(JSON.stringify(sas)), JSON.stringify(sas));
+      const shown = await branch.show("ike sa");
+      assert.match(shown, /hq: ESTABLISHED/);
+
+      // 2. The hub is replaced by branchgate (no Delete): DPD, then a new dial.
+      await swan.kill();
+      const hubPeer: BgPeer = {
+        name: "branch1",
+        remote: a.outerAddress,
+        psk: PSK,
+        ikeProposals: ["aes128-sha256-modp2048"],
+        espProposals: ["aes128gcm16-modp2048"],
+        localTs: [b.lan],
+        remoteTs: [a.lan],
+        encap: true,
+      };
+      const hub = await BranchgateDaemon.start(lab, {
+        name: "hub",
+        ns: b.gw,
+        config: { listen: [b.outerAddress], peers: [hubPeer] },
+      });
+      await branch.waitForLog(/dead peer/, { timeoutMs: 30_000 });
+      await up("branchgate re-dialled the new hub", 60_000);
+      for (const reverse of [false, true]) {
+        const run = await iperfTcp(
+          lab,
+          { ns: a.host, address: a.hostAddress },
+          { ns: b.host, address: b.hostAddress },
+          2,
+          reverse,
+        );
+        assert.ok(run.bps > 5e6, `iperf3 ${reverse ? "B→A" : "A→B"} ${run.bps}`);
+      }
+
+      // 3. kill -9 the responder and restart it: the tunnel comes back by itself in 60 s.
+      await hub.kill();
+      const t0 = Date.now();
+      await BranchgateDaemon.start(lab, {
+        name: "hub2",
+        ns: b.gw,
+        config: { listen: [b.outerAddress], peers: [hubPeer] },
+      });
+      await waitFor(async () => {
+        const r = await ping(lab, a.host, b.hostAddress, { count: 1 });
+        return r.received === 1 ? true : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 500, what: "tunnel back after kill -9" });
+      const took = Date.now() - t0;
+      assert.ok(took < 60_000, `back after ${took} ms`);
+      console.log(`tunnel back ${(took / 1000).toFixed(1)} s after kill -9 of the responder`);
+    }),
+});
