@@ -1,13 +1,13 @@
 /**
  * IKEv2 fragmentation (RFC 7383) against the engine: a fragmented IKE_AUTH in order, out of
  * order and with duplicates; forged and nonsensical fragments ignored without blocking the real
- * ones; bounded reassembly.
+ * ones; bounded reassembly; a large response fragmented (each fragment within 1280 bytes).
  */
 
 import assert from "node:assert/strict";
 import { Pt } from "./initiator_v2/consts.ts";
 import { v2Policy, V2Setup } from "./initiator_v2/harness.ts";
-import { decodeMessage } from "./initiator_v2/wire.ts";
+import { cidr4, decodeMessage, parseTs, type Selector } from "./initiator_v2/wire.ts";
 
 Deno.test("fragmented IKE_AUTH: in order, reversed, with duplicates: one answer each time", () => {
   for (const order of ["forward", "reverse", "dupes"]) {
@@ -68,4 +68,26 @@ Deno.test("fragments: a flood of partial messages stays bounded and never blocks
   let r;
   for (const d of back) r = s.i.readAuth(d) ?? r;
   assert.deepEqual(r?.errors, []);
+});
+
+Deno.test("a response above the path limit is sent in fragments (RFC 7383 §2.5)", () => {
+  // 100 narrowed selectors make an IKE_AUTH response of ~1.7 kB.
+  const remote: string[] = [];
+  const tsi: Selector[] = [];
+  for (let k = 0; k < 100; k++) {
+    remote.push(`10.2.${k}.0/24`);
+    tsi.push(cidr4(`10.2.${k}.0/24`));
+  }
+  const s = new V2Setup(v2Policy({ remote_ts: remote }), { tsi });
+  s.init();
+  const back = s.exchange(s.i.auth());
+  assert.ok(back.length >= 2, `response in ${back.length} datagrams`);
+  for (const d of back) {
+    assert.equal(decodeMessage(d).payloads[0]!.type, Pt.SKF);
+    assert.ok(d.length + 28 <= 1280, `fragment of ${d.length} bytes`);
+  }
+  let r;
+  for (const d of back) r = s.i.readAuth(d) ?? r;
+  assert.deepEqual(r?.errors, []);
+  assert.equal(parseTs(r!.first(Pt.TSi)!.body).length, 100);
 });

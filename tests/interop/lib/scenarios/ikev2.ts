@@ -1,6 +1,6 @@
 /**
  * IKEv2 interop scenarios, strongSwan 5.9.8 initiating, the responder under test on side A
- * (RFC 7296): GCM + ECP-256, CBC + MODP-3072, Curve25519,
+ * (RFC 7296): GCM + ECP-256, CBC + MODP-3072 with PFS in a CHILD_SA rekey, Curve25519,
  * ChaCha20-Poly1305, an INVALID_KE_PAYLOAD round trip, CHILD_SA and IKE SA rekeys under
  * traffic (make-before-break), two CHILD_SAs, Deletes, an ESP proposal mismatch, COOKIEs
  * under a half-open flood. After each negotiation both sides' tables agree on SPIs and
@@ -137,13 +137,30 @@ export const IKEV2: readonly Scenario[] = [
     "chacha20poly1305-prfsha256-ecp256",
     "chacha20poly1305",
   ),
-  // The IKE_AUTH child carries no KE (§1.2): no PFS group on the first CHILD_SA.
-  simple(
-    "aes256-sha256-modp3072, ESP aes256-sha256",
-    "cbc",
-    "aes256-sha256-prfsha256-modp3072",
-    "aes256-sha256",
-  ),
+  {
+    name: "aes256-sha256-modp3072: CHILD_SA rekey with PFS (a MODP-3072 KE in CREATE_CHILD_SA)",
+    fn: async (L) => {
+      const ike = "aes256-sha256-prfsha256-modp3072";
+      await L.initiator.initiate("cbc");
+      const first = await assertAgreement(L.initiator, L.responder, {
+        connection: "cbc",
+        peer: PEER,
+        version: 2,
+        ike,
+        children: { cbc: { transform: "aes256-sha256" } }, // no KE in IKE_AUTH (§1.2)
+      });
+      await traffic(L);
+      const old = first.children.get("cbc")!;
+      await L.initiator.rekey({ child: "cbc" });
+      await rekeyedChild(L, "cbc", "cbc", old.spiIn, ike, {
+        transform: "aes256-sha256",
+        pfs: "modp3072",
+      });
+      await waitEspGone(L.responder, [old.spiIn, old.spiOut]);
+      await traffic(L);
+      await tearDownAll(L, "cbc");
+    },
+  },
   {
     name: "INVALID_KE_PAYLOAD: the initiator guessed MODP-2048, retries with ECP-256",
     fn: async (L) => {
