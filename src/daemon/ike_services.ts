@@ -182,14 +182,14 @@ export class IkeServices implements GatewayServices {
     this.#pki = undefined;
     if (!config.peer.some((p) => p.auth === "pubkey")) return new Map();
     const m = await import("./pubkey_credentials.ts");
-    const loaded = m.loadPubkeys(config, this.#o.baseDir ?? Deno.cwd());
+    const now = this.#o.now ?? Date.now;
+    const loaded = m.loadPubkeys(config, this.#o.baseDir ?? Deno.cwd(), () => new Date(now()));
     for (const [peer, why] of loaded.errors) {
       this.#log.error("certificate credentials not loaded; the peer cannot authenticate", {
         peer,
         error: why,
       });
     }
-    const now = this.#o.now ?? Date.now;
     const check = () => {
       for (const w of m.pubkeyExpiryWarnings(loaded, new Date(now()))) {
         this.#log.warn(w.line, { peer: w.peer });

@@ -31,7 +31,7 @@ export interface LoadedPubkeys {
 }
 
 /** Loads the credentials of every pubkey peer of `config`; paths relative to `baseDir`. */
-export function loadPubkeys(config: Config, baseDir: string): LoadedPubkeys {
+export function loadPubkeys(config: Config, baseDir: string, clock: () => Date): LoadedPubkeys {
   const out: LoadedPubkeys = {
     authenticators: new Map(),
     credentials: new Map(),
@@ -49,7 +49,7 @@ export function loadPubkeys(config: Config, baseDir: string): LoadedPubkeys {
         crl: p.crl?.map((f) => configPath(f, baseDir)),
       });
       out.credentials.set(p.name, creds);
-      out.authenticators.set(p.name, new PubkeyAuthenticator(creds, p.remote_id));
+      out.authenticators.set(p.name, new PubkeyAuthenticator(creds, p.remote_id, clock));
     } catch (e) {
       if (!(e instanceof PkiError)) throw e;
       out.errors.set(p.name, e.message);

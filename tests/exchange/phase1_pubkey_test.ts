@@ -78,7 +78,7 @@ function policy(
     }],
   });
   const p = config.peer[0]!;
-  const auth = new PubkeyAuthenticator(loadPeerCredentials(p), p.remote_id);
+  const auth = new PubkeyAuthenticator(loadPeerCredentials(p), p.remote_id, () => NOW);
   return { config, credentials: new MemoryCredentials(new Map(), new Map([[p.name, auth]])) };
 }
 

@@ -34,7 +34,7 @@ export interface V1Proof {
 
 /**
  * What the peer presented beside its proof, for signature authentication (RFC 4945 §3): its
- * ID payload, the X.509 certificates of its CERT payloads, and the time of the exchange.
+ * ID payload and the X.509 certificates of its CERT payloads.
  */
 export interface PeerEvidence {
   /** ID type (the same numbers in IKEv1 and IKEv2). */
@@ -43,8 +43,6 @@ export interface PeerEvidence {
   readonly idData: Uint8Array;
   /** DER certificates received (end entity and intermediates, any order). */
   readonly certs: readonly Uint8Array[];
-  /** The exchange's clock (ms since the epoch). */
-  readonly now: number;
 }
 
 /** IKEv2 AUTH payload contents (RFC 7296 §3.8). */

@@ -51,13 +51,19 @@ export class PubkeyAuthenticator implements Authenticator {
   readonly v1Methods: readonly number[];
   readonly #creds: PeerCredentials;
   readonly #remoteId: string | undefined;
+  readonly #clock: () => Date;
   /** Hashes the peer accepts for RFC 7427 (IKEv2 SIGNATURE_HASH_ALGORITHMS), if it sent them. */
   peerSignatureHashes: readonly number[] | undefined;
 
-  /** An authenticator over `creds`, accepting peers whose ID matches `remoteId` (any if unset). */
-  constructor(creds: PeerCredentials, remoteId: string | undefined) {
+  /**
+   * An authenticator over `creds`, accepting peers whose ID matches `remoteId` (any if unset);
+   * `clock` is the wall clock certificate validity is checked against (injected: the exchanges'
+   * own clock is monotonic).
+   */
+  constructor(creds: PeerCredentials, remoteId: string | undefined, clock: () => Date) {
     this.#creds = creds;
     this.#remoteId = remoteId;
+    this.#clock = clock;
     this.fingerprint = creds.cert.fingerprint;
     const k = creds.key;
     // RFC 2409 Appendix A and RFC 4754 §7: the method names our key's algorithm and curve.
@@ -134,7 +140,7 @@ export class PubkeyAuthenticator implements Authenticator {
       );
     }
     const others = certs.filter((c) => c !== leaf);
-    const r = validatePath(leaf, others, this.#creds.trust, new Date(evidence.now));
+    const r = validatePath(leaf, others, this.#creds.trust, this.#clock());
     return r.ok ? leaf : fail(refusalLine(r));
   }
 

@@ -240,7 +240,7 @@ export function verifyPeer(
   const certs = all(payloads, "cert").filter((c) => c.encoding === CertEncodingV1.X509_SIGNATURE)
     .map((c) => c.data);
   // IDii_b (RFC 2407 §4.6.2): type, protocol, port, then the identification data.
-  const evidence = { idType: idBody[0] ?? 0, idData: idBody.subarray(4), certs, now: ctx.now };
+  const evidence = { idType: idBody[0] ?? 0, idData: idBody.subarray(4), certs };
   const r = authenticatorFor(sa.peer, ctx.policy.credentials)
     // The peer's proof is over HASH_I when we respond, HASH_R when we initiated.
     .verifyV1(authHash(ctx, sa, idBody, sa.role === "initiator"), proof, evidence);

@@ -18,7 +18,17 @@ export interface BgPeer {
   /** IKEv1 Phase 1 mode (default main). */
   readonly mode?: "main" | "aggressive";
   /** Pre-shared key (test-only keys; the file is written mode 0600). */
-  readonly psk: string;
+  readonly psk?: string;
+  /** Authentication (default psk). */
+  readonly auth?: "psk" | "pubkey";
+  /** Our certificate file (auth pubkey). */
+  readonly cert?: string;
+  /** Our private key file (auth pubkey; mode 0600). */
+  readonly key?: string;
+  /** Trust anchors and intermediates (auth pubkey). */
+  readonly ca?: readonly string[];
+  /** CRLs (auth pubkey). */
+  readonly crl?: readonly string[];
   /** Our identity towards this peer. */
   readonly localId?: string;
   /** The identity the peer must present. */
@@ -83,7 +93,12 @@ function peerTable(p: BgPeer): Table {
   put(t, "remote", p.remote);
   put(t, "ike_version", p.ikeVersion);
   put(t, "mode", p.mode);
+  put(t, "auth", p.auth);
   put(t, "psk", p.psk);
+  put(t, "cert", p.cert);
+  put(t, "key", p.key);
+  put(t, "ca", p.ca);
+  put(t, "crl", p.crl);
   put(t, "local_id", p.localId);
   put(t, "remote_id", p.remoteId);
   put(t, "ike_proposals", p.ikeProposals);

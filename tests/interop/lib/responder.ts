@@ -107,11 +107,13 @@ export class StrongswanResponder implements Responder {
 
   /** Starts charon in `setup.ns` with one responder connection per peer. */
   static async start(lab: Lab, setup: ResponderSetup): Promise<StrongswanResponder> {
-    const secrets: SwanPsk[] = setup.peers.map((p, i) => ({
-      name: `p${i}`,
-      ids: [p.remoteId ?? p.remote, p.localId ?? setup.localId ?? setup.address],
-      secret: p.psk,
-    }));
+    const secrets: SwanPsk[] = setup.peers.flatMap((p, i) =>
+      p.psk === undefined ? [] : [{
+        name: `p${i}`,
+        ids: [p.remoteId ?? p.remote, p.localId ?? setup.localId ?? setup.address],
+        secret: p.psk,
+      }]
+    );
     const peer = await StrongswanPeer.start(lab, {
       name: "resp",
       ns: setup.ns,

@@ -52,6 +52,8 @@ export interface PeerOptions {
   readonly charon?: Omit<CharonSettings, "logPath" | "viciUri">;
   /** How long charon may take to come up (default 15 s). */
   readonly startTimeoutMs?: number;
+  /** Credential files copied into the swanctl directory ("x509/gw.crt" → source path). */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /** A running charon in a lab namespace. */
@@ -98,6 +100,10 @@ export class StrongswanPeer {
     );
     await Deno.mkdir(swanctlDir, { mode: 0o700 });
     for (const d of SWANCTL_DIRS) await Deno.mkdir(`${swanctlDir}/${d}`);
+    for (const [to, from] of Object.entries(opts.files ?? {})) {
+      if (!/^[a-z0-9]+\/[A-Za-z0-9_.-]+$/.test(to)) throw new RangeError(`bad file name ${to}`);
+      await Deno.copyFile(from, `${swanctlDir}/${to}`);
+    }
     await Deno.writeTextFile(`${swanctlDir}/swanctl.conf`, swanctlText, { mode: 0o600 });
     // A private mount namespace whose /run is a fresh tmpfs: charon.pid and charon.vici land
     // there, invisible to the host and to the other peers.

@@ -70,6 +70,12 @@ export interface SwanConnection {
   readonly dpdTimeout?: number;
   /** Whether to offer/accept IKE fragmentation. */
   readonly fragmentation?: "yes" | "no" | "accept" | "force";
+  /** Authentication (default psk); pubkey uses `certs` (files in the swanctl x509/ dir). */
+  readonly auth?: "psk" | "pubkey";
+  /** Our certificate file names (x509/), with auth pubkey. */
+  readonly certs?: readonly string[];
+  /** Send our certificate: always, or only when asked (strongSwan `send_cert`). */
+  readonly sendCert?: "always" | "ifasked" | "never";
   /** The connection's children. */
   readonly children: readonly SwanChild[];
 }
@@ -192,15 +198,19 @@ function renderConnection(parent: Block, field: string, conn: SwanConnection): v
   b.set("dpd_delay", checkSeconds(`${field}.dpdDelay`, conn.dpdDelay));
   b.set("dpd_timeout", checkSeconds(`${field}.dpdTimeout`, conn.dpdTimeout));
   b.set("fragmentation", conn.fragmentation);
+  b.set("send_cert", conn.sendCert);
   const local = b.open("local");
-  local.set("auth", "psk");
+  local.set("auth", conn.auth ?? "psk");
+  if (conn.certs !== undefined) {
+    local.set("certs", list(`${field}.certs`, conn.certs, /^[A-Za-z0-9_.-]+$/, "a file name"));
+  }
   local.set(
     "id",
     conn.localId === undefined ? undefined : quoteId(`${field}.localId`, conn.localId),
   );
   b.close(local);
   const remote = b.open("remote");
-  remote.set("auth", "psk");
+  remote.set("auth", conn.auth ?? "psk");
   remote.set(
     "id",
     conn.remoteId === undefined ? undefined : quoteId(`${field}.remoteId`, conn.remoteId),

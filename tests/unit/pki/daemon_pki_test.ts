@@ -37,7 +37,7 @@ Deno.test("loads relative paths, warns 30 days ahead, show pki lists days left",
   const config = v.parse(ConfigSchema, {
     peer: [peer("good", "soon.key"), peer("broken", "missing.key")],
   });
-  const l = loadPubkeys(config, base);
+  const l = loadPubkeys(config, base, () => NOW);
   assert.deepEqual([...l.authenticators.keys()], ["good"]);
   assert.match(l.errors.get("broken")!, /missing\.key/);
   const w = pubkeyExpiryWarnings(l, NOW);
