@@ -363,7 +363,9 @@ export class Phase1Initiator {
     if (this.o.sig !== undefined) {
       const sig = p.find((x) => x.kind === "sig");
       const cert = p.find((x) => x.kind === "cert");
-      if (sig?.kind !== "sig" || cert?.kind !== "cert") throw new Error(`${msg} lacks CERT/SIG`);
+      if (sig?.kind !== "sig" || cert?.kind !== "cert") {
+        throw new Error(`${msg} lacks CERT/SIG: ${p.map((x) => x.kind).join(",")}`);
+      }
       if (!verifyRaw(cert.data, this.hashR(id.body), sig.data)) throw new Error("SIG_R wrong");
       return;
     }
