@@ -51,6 +51,8 @@ export interface V2Proof {
   readonly method: number;
   /** Authentication data. */
   readonly data: Uint8Array;
+  /** DER certificates to send in CERT payloads (ours first, then intermediates). */
+  readonly certs?: readonly Uint8Array[];
 }
 
 /** What an IKEv2 proof is computed over (RFC 7296 §2.15). */
@@ -59,6 +61,8 @@ export interface V2SignedOctets {
   readonly prf: PrfAlg;
   /** RealMessage | Nonce | prf(SK_p, ID') of the side that proves. */
   readonly octets: Uint8Array;
+  /** The peer's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), when it sent them. */
+  readonly signatureHashes?: readonly number[];
 }
 
 /** One peer's authentication method over the credential store. */
@@ -102,6 +106,8 @@ export interface Authenticator {
   localId?(configured: string | undefined): { type: number; data: Uint8Array } | undefined;
   /** IKEv1 CR payload data (RFC 2408 §3.10): DER names of the CAs we trust. */
   certRequestsV1?(): readonly Uint8Array[];
+  /** IKEv2 CERTREQ data (RFC 7296 §3.7): SHA-1 hashes of our anchors' public keys. */
+  certRequestsV2?(): Uint8Array;
 }
 
 /** True when `x` is an {@link AuthFailure}. */

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { skeyidSig } from "../../crypto/kdf/ikev1.ts";
 import type { KdfPrimitives } from "../../crypto/kdf/primitives.ts";
 import type { PrfAlg } from "../../crypto/types.ts";
@@ -52,8 +53,6 @@ export class PubkeyAuthenticator implements Authenticator {
   readonly #creds: PeerCredentials;
   readonly #remoteId: string | undefined;
   readonly #clock: () => Date;
-  /** Hashes the peer accepts for RFC 7427 (IKEv2 SIGNATURE_HASH_ALGORITHMS), if it sent them. */
-  peerSignatureHashes: readonly number[] | undefined;
 
   /**
    * An authenticator over `creds`, accepting peers whose ID matches `remoteId` (any if unset);
@@ -156,14 +155,21 @@ export class PubkeyAuthenticator implements Authenticator {
       : fail(`signature by certificate ${describeCert(leaf)} does not verify`);
   }
 
-  /** {@inheritDoc Authenticator.proveV2} */
-  proveV2(_c: KdfPrimitives, signed: V2SignedOctets): V2Proof | AuthFailure {
-    return v2Sign(this.#creds.key, signed.octets, this.peerSignatureHashes);
+  /** {@inheritDoc Authenticator.certRequestsV2} */
+  certRequestsV2(): Uint8Array {
+    // RFC 7296 §3.7: the SHA-1 hash of each trusted CA's SubjectPublicKeyInfo, concatenated.
+    const hashes = this.#creds.trust.anchors.map((a) =>
+      new Uint8Array(createHash("sha1").update(a.spki).digest())
+    );
+    const out = new Uint8Array(hashes.length * 20);
+    hashes.forEach((h, i) => out.set(h, i * 20));
+    return out;
   }
 
-  /** Our certificate and intermediates for IKEv2 CERT payloads (RFC 7296 §3.6). */
-  certificates(): readonly Uint8Array[] {
-    return this.#ourCerts();
+  /** {@inheritDoc Authenticator.proveV2} */
+  proveV2(_c: KdfPrimitives, signed: V2SignedOctets): V2Proof | AuthFailure {
+    const p = v2Sign(this.#creds.key, signed.octets, signed.signatureHashes);
+    return { ...p, certs: this.#ourCerts() };
   }
 
   /** {@inheritDoc Authenticator.verifyV2} */

@@ -63,9 +63,11 @@ export function respondIkeAuth(
   if (idi === undefined || auth === undefined) {
     return fail("IKE_AUTH without one IDi and one AUTH (EAP is not supported)");
   }
-  // RFC 7296 §2.15: the PSK is chosen by the identity the peer claims.
+  // RFC 7296 §2.15: the PSK is chosen by the identity the peer claims; a signature AUTH
+  // (any method but 2, Shared Key MIC) goes to a certificate peer.
+  const wantPsk = auth.method === 2;
   const candidates = peersForAddress(ctx.policy.config, from).filter((p) =>
-    identityMatches(p, idi)
+    identityMatches(p, idi) && (p.auth === "psk") === wantPsk
   );
   const peer = candidates[0];
   if (peer === undefined) {
@@ -74,19 +76,32 @@ export function respondIkeAuth(
   const authenticator = authenticatorFor(peer, ctx.policy.credentials);
   const prf = sa.alg.prf;
   const macedIdI = ctx.crypto.prf(prf, sa.secrets.skPi, idBody(idi));
-  const verdict = authenticator.verifyV2(ctx.crypto, {
-    prf,
-    octets: concat(init.initRequest, init.nr, macedIdI),
-  }, { method: auth.method, data: auth.data });
+  // RFC 7296 §3.6: X.509 signature certificates (encoding 4) are the peer's evidence.
+  const certs = req.payloads.filter((p) => p.kind === "cert" && p.encoding === 4)
+    .map((p) => (p as PayloadV2 & { kind: "cert" }).data);
+  const verdict = authenticator.verifyV2(
+    ctx.crypto,
+    {
+      prf,
+      octets: concat(init.initRequest, init.nr, macedIdI),
+    },
+    { method: auth.method, data: auth.data },
+    { idType: idi.idType, idData: idi.data, certs },
+  );
   if (verdict !== true) return fail(verdict.reason, peer);
+  const configuredId = peer.local_id ?? ctx.policy.config.gateway.local_id;
+  const ownId = authenticator.localId?.(configuredId);
   const idr: PayloadV2 & { kind: "idr" } = {
     kind: "idr",
-    ...identityOf(localIdentity(ctx.policy.config, peer, sa.local.address)),
+    ...(ownId === undefined
+      ? identityOf(localIdentity(ctx.policy.config, peer, sa.local.address))
+      : { idType: ownId.type, data: ownId.data }),
   };
   const macedIdR = ctx.crypto.prf(prf, sa.secrets.skPr, idBody(idr));
   const proof = authenticator.proveV2(ctx.crypto, {
     prf,
     octets: concat(init.initResponse, init.ni, macedIdR),
+    ...(init.signatureHashes === undefined ? {} : { signatureHashes: init.signatureHashes }),
   });
   if (isAuthFailure(proof)) return fail(proof.reason, peer);
   const remoteId = describeIdentity(idi);
@@ -108,7 +123,12 @@ export function respondIkeAuth(
     natt: sa.natt,
     initialContact,
   });
-  const out: PayloadV2[] = [idr, { kind: "auth", method: proof.method, data: proof.data }];
+  const out: PayloadV2[] = [
+    idr,
+    // RFC 7296 §3.6: our certificate first, then the intermediates up to our anchor.
+    ...(proof.certs ?? []).map((data): PayloadV2 => ({ kind: "cert", encoding: 4, data })),
+    { kind: "auth", method: proof.method, data: proof.data },
+  ];
   const child = negotiateChild(ctx, {
     sa,
     peer,

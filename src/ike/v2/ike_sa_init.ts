@@ -9,13 +9,15 @@
  */
 
 import { deriveIkeSaKeys, skeyseed } from "../../crypto/kdf/ikev2.ts";
+import { concat } from "../../crypto/kdf/primitives.ts";
+import { authenticatorFor } from "../auth/authenticator.ts";
 import type { Endpoint } from "../actions.ts";
 import { peersForAddress } from "../identity.ts";
 import { FlagV2 } from "../message/header.ts";
 import { encodeV2Message } from "../message/v2/message.ts";
 import type { MessageV2 } from "../message/v2/message.ts";
 import { ExchangeTypeV2, NotifyTypeV2 } from "../message/v2/registry.ts";
-import type { PayloadV2 } from "../message/v2/types.ts";
+import type { DecodedPayloadV2, PayloadV2 } from "../message/v2/types.ts";
 import { natDHash } from "../nat.ts";
 import { notifies, notify, oneOf, type V2Context } from "./context.ts";
 import type { CookieJar } from "./cookie.ts";
@@ -216,6 +218,8 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   const fragmentation =
     notifies(msg.payloads, NotifyTypeV2.IKEV2_FRAGMENTATION_SUPPORTED).length > 0;
   if (fragmentation) out.push(notify(NotifyTypeV2.IKEV2_FRAGMENTATION_SUPPORTED));
+  const cert = certificateOffer(ctx, from, msg.payloads);
+  out.push(...cert.payloads);
   const response = encodeV2Message({
     spiI,
     spiR,
@@ -241,6 +245,7 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
       initResponse: response,
       ni: ni.slice(),
       nr,
+      ...(cert.signatureHashes === undefined ? {} : { signatureHashes: cert.signatureHashes }),
     },
     local: i.local,
     remote,
@@ -254,4 +259,30 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   ctx.emit({ kind: "send", datagram: response, local: i.local, remote });
   ctx.event("debug", from, "IKE_SA_INIT answered", { algorithms: alg.text, natt });
   return ike;
+}
+
+/**
+ * With certificate peers at this address: CERTREQ naming our trust anchors (RFC 7296 §3.7,
+ * SHA-1 of each anchor's public key) and SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4: SHA-256,
+ * SHA-384, SHA-512); and the hashes the initiator announced.
+ */
+function certificateOffer(
+  ctx: V2Context,
+  from: string,
+  payloads: readonly DecodedPayloadV2[],
+): { payloads: PayloadV2[]; signatureHashes?: number[] } {
+  const pubkey = peersForAddress(ctx.policy.config, from).filter((p) => p.auth === "pubkey");
+  if (pubkey.length === 0) return { payloads: [] };
+  const theirs = notifies(payloads, NotifyTypeV2.SIGNATURE_HASH_ALGORITHMS)[0]?.data;
+  const hashes: number[] = [];
+  for (let k = 0; theirs !== undefined && k + 1 < theirs.length && k < 64; k += 2) {
+    hashes.push((theirs[k]! << 8) | theirs[k + 1]!);
+  }
+  const cas = pubkey.map((p) => authenticatorFor(p, ctx.policy.credentials).certRequestsV2?.())
+    .filter((x): x is Uint8Array => x !== undefined && x.length > 0);
+  const out: PayloadV2[] = [];
+  // X.509 Certificate - Signature (RFC 7296 §3.6, encoding 4).
+  if (cas.length > 0) out.push({ kind: "certreq", encoding: 4, data: concat(...cas) });
+  out.push(notify(NotifyTypeV2.SIGNATURE_HASH_ALGORITHMS, Uint8Array.of(0, 2, 0, 3, 0, 4)));
+  return theirs === undefined ? { payloads: out } : { payloads: out, signatureHashes: hashes };
 }

@@ -35,6 +35,8 @@ export interface HalfOpen {
   readonly ni: Uint8Array;
   /** Nr. */
   readonly nr: Uint8Array;
+  /** The initiator's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), if it sent them. */
+  readonly signatureHashes?: readonly number[];
 }
 
 /** Authenticated. */
