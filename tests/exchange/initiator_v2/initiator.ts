@@ -15,6 +15,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { checkSigAuth, sigAuth, type V2Sig } from "./signatures.ts";
 import { AUTH_PSK, Exchange, Flag, IdType, Nt, Proto, Pt, Tt } from "./consts.ts";
 import {
   childKeys,
@@ -22,6 +23,7 @@ import {
   dhKey,
   type IkeKeys,
   initKeys,
+  prf,
   pskAuth,
   random as nodeRandom,
   rekeyKeys,
@@ -115,6 +117,8 @@ export interface V2Options {
   readonly random?: (n: number) => Uint8Array;
   /** Nonce length (default 32). */
   readonly nonceLen?: number;
+  /** Certificate authentication instead of the PSK (RFC 7296 §2.15). */
+  readonly sig?: V2Sig;
 }
 
 /** One established CHILD_SA pair. */
@@ -302,6 +306,8 @@ export class V2Initiator {
       );
     }
     if (this.o.fragmentation !== false) ps.push(notify(Nt.IKEV2_FRAGMENTATION_SUPPORTED));
+    // RFC 7427 §4: SIGNATURE_HASH_ALGORITHMS (16431) with SHA-256, SHA-384, SHA-512.
+    if (this.o.sig?.hashNotify === true) ps.push(notify(16431, Uint8Array.of(0, 2, 0, 3, 0, 4)));
     return ps;
   }
 
@@ -554,9 +560,24 @@ export class V2Initiator {
     const ps: Payload[] = [{ type: Pt.IDi, body: idBody(id.type, id.data) }];
     const idr = o.idr ?? this.o.idr;
     if (idr !== undefined) ps.push({ type: Pt.IDr, body: idBody(idr.type, idr.data) });
-    const auth = o.auth ??
-      this.authValue(id, o.psk === undefined ? this.#psk : new TextEncoder().encode(o.psk));
-    ps.push({ type: Pt.AUTH, body: authBody(AUTH_PSK, auth) });
+    const sig = this.o.sig;
+    if (sig === undefined) {
+      const auth = o.auth ??
+        this.authValue(id, o.psk === undefined ? this.#psk : new TextEncoder().encode(o.psk));
+      ps.push({ type: Pt.AUTH, body: authBody(AUTH_PSK, auth) });
+    } else {
+      // RFC 7296 §3.6: CERT payloads (X.509 Certificate - Signature, 4), ours first.
+      for (const c of sig.certs) ps.push({ type: Pt.CERT, body: cat(Uint8Array.of(4), c) });
+      const sa = this.#ike();
+      const signed = cat(
+        this.initRequest,
+        this.nr,
+        prf(sa.suite.prf!.hash, sa.keys.pi, idBody(id.type, id.data)),
+      );
+      const data = sigAuth(sig, signed);
+      if (o.corruptSig === true) data[data.length - 1] = data[data.length - 1]! ^ 1;
+      ps.push({ type: Pt.AUTH, body: authBody(sig.method, data) });
+    }
     if (o.initialContact === true) ps.push(notify(Nt.INITIAL_CONTACT));
     if (o.noChild !== true) {
       ps.push(
@@ -585,16 +606,29 @@ export class V2Initiator {
     if (authP !== undefined) {
       if (idr === undefined) throw new WireError("AUTH without IDr");
       const sa = this.#ike();
-      const want = pskAuth(
-        sa.suite.prf!.hash,
-        this.#psk,
-        this.initResponse,
-        this.ni,
-        sa.keys.pr,
-        idr.body,
-      );
-      if (authP.body[0] !== AUTH_PSK) throw new WireError(`AUTH method ${authP.body[0]}`);
-      if (hex(authP.body.subarray(4)) !== hex(want)) throw new WireError("responder AUTH wrong");
+      if (this.o.sig !== undefined) {
+        const cert = r.first(Pt.CERT);
+        if (cert === undefined || cert.body[0] !== 4) throw new WireError("AUTH without CERT");
+        const signed = cat(
+          this.initResponse,
+          this.ni,
+          prf(sa.suite.prf!.hash, sa.keys.pr, idr.body),
+        );
+        if (!checkSigAuth(cert.body.subarray(1), authP.body[0]!, authP.body.subarray(4), signed)) {
+          throw new WireError("responder signature wrong");
+        }
+      } else {
+        const want = pskAuth(
+          sa.suite.prf!.hash,
+          this.#psk,
+          this.initResponse,
+          this.ni,
+          sa.keys.pr,
+          idr.body,
+        );
+        if (authP.body[0] !== AUTH_PSK) throw new WireError(`AUTH method ${authP.body[0]}`);
+        if (hex(authP.body.subarray(4)) !== hex(want)) throw new WireError("responder AUTH wrong");
+      }
     }
     const p = this.#pending;
     if (p?.kind === "auth" && r.first(Pt.SA) !== undefined) {
@@ -935,6 +969,8 @@ export interface AuthOptions {
   readonly noChild?: boolean;
   /** More payloads at the end (padding notifies to force fragmentation, unknown payloads). */
   readonly extra?: readonly Payload[];
+  /** Flip a bit of our signature (certificate authentication). */
+  readonly corruptSig?: boolean;
 }
 
 /** CREATE_CHILD_SA variations. */
