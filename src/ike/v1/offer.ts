@@ -65,8 +65,14 @@ const ESP_MAC: Readonly<Record<MacAlg, number>> = {
 
 const n = numberAttribute;
 
-/** Main/Aggressive Mode SA payload: every configured cipher × hash × group, PSK, ike_lifetime. */
-export function ikeOffer(peer: PeerConfig): SaPayloadV1 {
+/**
+ * Main/Aggressive Mode SA payload: every configured cipher × hash × group with authentication
+ * method `auth` (PSK unless given: RSA signatures or ECDSA for certificates), ike_lifetime.
+ */
+export function ikeOffer(
+  peer: PeerConfig,
+  auth: number = AuthMethodV1.PRE_SHARED_KEY,
+): SaPayloadV1 {
   const transforms: TransformV1[] = [];
   for (const c of parseIkeProposals(peer.ike_proposals)) {
     for (const cipher of c.ciphers) {
@@ -77,7 +83,7 @@ export function ikeOffer(peer: PeerConfig): SaPayloadV1 {
           if (bits !== undefined) attributes.push(n(IkeAttrV1.KEY_LENGTH, bits));
           attributes.push(
             n(IkeAttrV1.HASH_ALGORITHM, IKE_HASH[hash]),
-            n(IkeAttrV1.AUTHENTICATION_METHOD, AuthMethodV1.PRE_SHARED_KEY),
+            n(IkeAttrV1.AUTHENTICATION_METHOD, auth),
             n(IkeAttrV1.GROUP_DESCRIPTION, group),
             n(IkeAttrV1.LIFE_TYPE, LifeTypeV1.SECONDS),
             n(IkeAttrV1.LIFE_DURATION, peer.ike_lifetime),

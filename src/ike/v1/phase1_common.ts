@@ -11,7 +11,13 @@ import { encodeV1Payloads, readV1Payloads } from "../message/v1/chain.ts";
 import { HEADER_LENGTH } from "../message/header.ts";
 import type { EncryptedMessageV1 } from "../message/v1/message.ts";
 import { decryptBody, DecryptError } from "./crypto_state.ts";
-import { CertEncodingV1, NotifyTypeV1, PayloadTypeV1 } from "../message/v1/registry.ts";
+import {
+  AuthMethodV1,
+  CertEncodingV1,
+  NotifyTypeV1,
+  PayloadTypeV1,
+} from "../message/v1/registry.ts";
+import type { PeerConfig } from "../../config/schema.ts";
 import type {
   CertPayloadV1,
   DataPayloadV1,
@@ -245,6 +251,12 @@ export function verifyPeer(
     // The peer's proof is over HASH_I when we respond, HASH_R when we initiated.
     .verifyV1(authHash(ctx, sa, idBody, sa.role === "initiator"), proof, evidence);
   return r === true ? undefined : r.reason;
+}
+
+/** The Authentication Method attribute values `peer` may use (RFC 2409 Appendix A). */
+export function authMethodsV1(ctx: ExchangeContext, peer: PeerConfig): readonly number[] {
+  return authenticatorFor(peer, ctx.policy.credentials).v1Methods ??
+    [AuthMethodV1.PRE_SHARED_KEY];
 }
 
 /** CR payloads naming the CAs we trust (RFC 2408 §3.10), for signature authentication. */

@@ -39,10 +39,12 @@ import { ikeOffer } from "./offer.ts";
 import {
   all,
   applyNatD,
+  authMethodsV1,
   decryptPhase1,
   deriveSkeyidFamily,
   established,
   one,
+  ourCertRequests,
   ourId,
   ourNatD,
   ourProof,
@@ -76,7 +78,7 @@ export function startPhase1Initiator(
   sa.peer = peer;
   sa.nat.forced = peer.encap;
   sa.initialContact = initialContact;
-  const offer = ikeOffer(peer);
+  const offer = ikeOffer(peer, authMethodsV1(ctx, peer)[0]);
   sa.exchange = { saiB: encodeV1Payloads([offer]).slice(4) };
   const vids: PayloadV1[] = [VID_NATT_RFC3947, VID_NATT_DRAFT_03, VID_DPD].map((data) => ({
     kind: "vid",
@@ -108,6 +110,7 @@ export function startPhase1Initiator(
       { kind: "ke", data: dh.publicValue },
       { kind: "nonce", data: ni },
       mine.payload,
+      ...ourCertRequests(ctx, sa),
       ...vids,
     ]);
   }
@@ -169,7 +172,7 @@ function readChoice(
     ctx.event("warn", sa.peerName, "Phase 1 answer without one SA of one transform; dropped");
     return false;
   }
-  const r = selectIke(saP, sa.peer!);
+  const r = selectIke(saP, sa.peer!, authMethodsV1(ctx, sa.peer!));
   if (isIkeMismatch(r)) {
     giveUp(ctx, sa, `the responder chose a transform we did not offer (${r.offered})`);
     return false;
@@ -201,6 +204,9 @@ function mm2(
   send(ctx, sa, MM, [
     { kind: "ke", data: dh.publicValue },
     { kind: "nonce", data: ni },
+    // RFC 2409 §5.1 with RFC 4945 §3.2.5: ask for the responder's certificate (strongSwan
+    // sends it only when asked).
+    ...ourCertRequests(ctx, sa),
     ...natD(ctx, sa),
   ]);
 }

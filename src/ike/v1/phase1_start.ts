@@ -12,8 +12,7 @@ import type { IsakmpHeader } from "../message/header.ts";
 import { IkeSa } from "../sa.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
 import { type IkeSelection, isIkeMismatch, selectIke } from "./ike_proposal.ts";
-import { all, one } from "./phase1_common.ts";
-import { authenticatorFor } from "../auth/authenticator.ts";
+import { all, authMethodsV1, one } from "./phase1_common.ts";
 import { readVendorIds } from "./vendor_ids.ts";
 
 /** A new SA with its chosen proposal, or undefined after the failure was reported. */
@@ -63,8 +62,7 @@ export function startPhase1(
   }
   let mismatch: { offered: string; configured: string; reason: string } | undefined;
   for (const peer of candidates) {
-    const methods = authenticatorFor(peer, ctx.policy.credentials).v1Methods;
-    const r = methods === undefined ? selectIke(saP, peer) : selectIke(saP, peer, methods);
+    const r = selectIke(saP, peer, authMethodsV1(ctx, peer));
     if (isIkeMismatch(r)) {
       mismatch ??= r;
       continue;
