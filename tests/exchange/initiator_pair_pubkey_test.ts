@@ -79,28 +79,16 @@ async function pair(mode: "main" | "aggressive", alg: "p256" | "rsa2048", branch
   return new Wire(branch, hub);
 }
 
-Deno.test("Main Mode with ECDSA certificates, branchgate to branchgate", async () => {
-  const w = await pair("main", "p256");
-  w.dial();
-  assert.deepEqual(
-    connections(w.branch.log).map((c) => c.event),
-    ["up"],
-    lines(w.branch.log).join("\n"),
-  );
-  assert.equal(matchedPairs(w.branch, w.hub), 1);
-  assert.equal(w.hub.engine.ikeSas(w.now)[0]?.peer, "branches");
-});
-
-Deno.test("Aggressive Mode with RSA certificates, branchgate to branchgate", async () => {
-  const w = await pair("aggressive", "rsa2048");
-  w.dial();
-  assert.deepEqual(
-    connections(w.branch.log).map((c) => c.event),
-    ["up"],
-    lines(w.branch.log).join("\n"),
-  );
-  assert.equal(matchedPairs(w.branch, w.hub), 1);
-});
+for (const [mode, alg] of [["main", "p256"], ["aggressive", "rsa2048"]] as const) {
+  Deno.test(`${mode} mode with ${alg} certificates, branchgate to branchgate`, async () => {
+    const w = await pair(mode, alg);
+    w.dial();
+    const up = connections(w.branch.log).map((c) => c.event);
+    assert.deepEqual(up, ["up"], lines(w.branch.log).join("\n"));
+    assert.equal(matchedPairs(w.branch, w.hub), 1);
+    assert.equal(w.hub.engine.ikeSas(w.now)[0]?.peer, "branches");
+  });
+}
 
 Deno.test("a branch certificate from another CA is refused; the branch reports it", async () => {
   const w = await pair("main", "p256", foreign);
