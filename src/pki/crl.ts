@@ -27,8 +27,17 @@ export interface Crl {
 /** Most revoked entries one CRL may list (bounds memory on a hostile file). */
 export const MAX_CRL_ENTRIES = 200_000;
 
-/** Parses a DER CRL; DerError says what is wrong. */
+/** Parses a DER CRL; DerError says what is wrong (never another exception). */
 export function parseCrl(der: Uint8Array): Crl {
+  try {
+    return parse(der);
+  } catch (e) {
+    if (e instanceof DerError) throw e;
+    throw new DerError("malformed CRL structure");
+  }
+}
+
+function parse(der: Uint8Array): Crl {
   const [tbsT, algT, sigT] = children(expect(parseOne(der), Tag.SEQUENCE, "CertificateList"));
   const f = children(expect(tbsT, Tag.SEQUENCE, "TBSCertList"));
   let i = 0;

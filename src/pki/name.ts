@@ -63,7 +63,8 @@ export function decodeName(t: Tlv): DistinguishedName {
       const [type, value] = children(expect(atv, Tag.SEQUENCE, "AttributeTypeAndValue"));
       if (type === undefined || value === undefined) throw new DerError("bad attribute");
       const o = oid(type);
-      rdns.push({ type: SHORT[o] ?? o, value: text(value) });
+      // Control characters never reach logs or `show` (a name could carry line breaks).
+      rdns.push({ type: SHORT[o] ?? o, value: text(value).replace(/[\x00-\x1f\x7f]/g, "?") });
     }
   }
   return { rdns, der: t.raw };

@@ -95,8 +95,18 @@ export function colonHex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0").toUpperCase()).join(":");
 }
 
-/** Parses a DER certificate; DerError says what is wrong. */
+/** Parses a DER certificate; DerError says what is wrong (never another exception). */
 export function parseCertificate(der: Uint8Array): Certificate {
+  try {
+    return parse(der);
+  } catch (e) {
+    // A missing field shows up as a TypeError on `undefined`: still just a bad certificate.
+    if (e instanceof DerError) throw e;
+    throw new DerError("malformed certificate structure");
+  }
+}
+
+function parse(der: Uint8Array): Certificate {
   const [tbsT, algT, sigT, extra] = children(expect(parseOne(der), Tag.SEQUENCE, "Certificate"));
   if (extra !== undefined) throw new DerError("Certificate: trailing fields");
   const tbsFields = children(expect(tbsT, Tag.SEQUENCE, "TBSCertificate"));
@@ -237,7 +247,8 @@ function hex(b: Uint8Array): string {
 }
 
 function altName(g: Tlv): AltName[] {
-  const latin = (b: Uint8Array) => new TextDecoder("latin1").decode(b);
+  const latin = (b: Uint8Array) =>
+    new TextDecoder("latin1").decode(b).replace(/[\x00-\x1f\x7f]/g, "?");
   switch (g.tag) {
     case 0x81:
       return [{ type: "email", value: latin(g.value) }];
