@@ -55,6 +55,16 @@ const BY_SHORT: Record<string, string> = Object.fromEntries(
 BY_SHORT["emailaddress"] = "1.2.840.113549.1.9.1";
 BY_SHORT["s"] = "2.5.4.8";
 
+/** `s` with control characters (C0 and DEL) replaced by '?'. */
+export function printable(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    out += c < 0x20 || c === 0x7f ? "?" : ch;
+  }
+  return out;
+}
+
 /** Decodes a Name (SEQUENCE OF SET OF AttributeTypeAndValue). */
 export function decodeName(t: Tlv): DistinguishedName {
   const rdns: Rdn[] = [];
@@ -64,7 +74,7 @@ export function decodeName(t: Tlv): DistinguishedName {
       if (type === undefined || value === undefined) throw new DerError("bad attribute");
       const o = oid(type);
       // Control characters never reach logs or `show` (a name could carry line breaks).
-      rdns.push({ type: SHORT[o] ?? o, value: text(value).replace(/[\x00-\x1f\x7f]/g, "?") });
+      rdns.push({ type: SHORT[o] ?? o, value: printable(text(value)) });
     }
   }
   return { rdns, der: t.raw };

@@ -20,7 +20,7 @@ import {
   time,
   type Tlv,
 } from "./der.ts";
-import { decodeName, type DistinguishedName, formatName } from "./name.ts";
+import { decodeName, type DistinguishedName, formatName, printable } from "./name.ts";
 import { Oid } from "./oids.ts";
 import { decodeSigAlg, type SigAlg } from "./sigalg.ts";
 import { formatIp } from "../net/addr.ts";
@@ -247,8 +247,7 @@ function hex(b: Uint8Array): string {
 }
 
 function altName(g: Tlv): AltName[] {
-  const latin = (b: Uint8Array) =>
-    new TextDecoder("latin1").decode(b).replace(/[\x00-\x1f\x7f]/g, "?");
+  const latin = (b: Uint8Array) => printable(new TextDecoder("latin1").decode(b));
   switch (g.tag) {
     case 0x81:
       return [{ type: "email", value: latin(g.value) }];
