@@ -75,7 +75,8 @@ export class DualEngine implements IkeEngine {
   handle(datagram: Uint8Array, local: Endpoint, remote: Endpoint, now: number): IkeAction[] {
     // RFC 7296 §3.1 / RFC 2408 §3.1: the major version is the high nibble of octet 17.
     const major = datagram.length > 17 ? datagram[17]! >> 4 : 1;
-    const engine = major === 2 ? this.#v2 : this.#v1;
+    // Versions above 2 go to the IKEv2 engine, which answers INVALID_MAJOR_VERSION (§2.5).
+    const engine = major >= 2 ? this.#v2 : this.#v1;
     return this.#merge(engine.handle(datagram, local, remote, now));
   }
 

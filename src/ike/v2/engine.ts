@@ -17,7 +17,7 @@ import type { Endpoint, IkeAction, IkeEngine, IkePolicy } from "../actions.ts";
 import type { ChildStore } from "../child/store.ts";
 import { newChildStore } from "../child/store.ts";
 import { spiBytes, spiHex } from "../child/spi.ts";
-import { decodeHeader, FlagV2 } from "../message/header.ts";
+import { decodeHeader, FlagV2, type IsakmpHeader } from "../message/header.ts";
 import { decodeV2Message, encodeV2Message, type MessageV2 } from "../message/v2/message.ts";
 import { nameOf } from "../message/names.ts";
 import { ExchangeTypeV2, NotifyTypeV2, ProtocolV2 } from "../message/v2/registry.ts";
@@ -334,6 +334,10 @@ export class IkeV2Engine implements IkeEngine {
       ctx.event("warn", from, `IKE datagram dropped: ${h.error.message}`);
       return;
     }
+    if (h.value.majorVersion > 2) {
+      this.#invalidMajor(ctx, h.value, local, remote);
+      return;
+    }
     const decoded = decodeV2Message(datagram);
     if (!decoded.ok) {
       const e = decoded.error;
@@ -426,6 +430,25 @@ export class IkeV2Engine implements IkeEngine {
     sa.expectedMid = mid + 1;
     this.#send(ctx, sa, datagrams);
     answer.after?.();
+  }
+
+  /**
+   * RFC 7296 §2.5, §1.5: a request of a higher major version gets INVALID_MAJOR_VERSION in a
+   * version 2 message with the same SPIs and message ID; responses are never answered.
+   */
+  #invalidMajor(ctx: V2Context, h: IsakmpHeader, local: Endpoint, remote: Endpoint): void {
+    ctx.event("debug", remote.address, `IKE version ${h.majorVersion}.${h.minorVersion} request`, {
+      answer: "INVALID_MAJOR_VERSION",
+    });
+    if ((h.flags & FlagV2.RESPONSE) !== 0) return;
+    const datagram = encodeV2Message({
+      spiI: h.spiI,
+      spiR: h.spiR,
+      exchangeType: h.exchangeType,
+      flags: FlagV2.RESPONSE,
+      messageId: h.messageId,
+    }, [notify(NotifyTypeV2.INVALID_MAJOR_VERSION, Uint8Array.of(2 << 4))]);
+    ctx.emit({ kind: "send", datagram, local, remote });
   }
 
   #init1(ctx: V2Context, datagram: Uint8Array, msg: MessageV2, local: Endpoint, remote: Endpoint) {

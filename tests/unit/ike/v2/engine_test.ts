@@ -192,3 +192,20 @@ Deno.test("IKEv2: liveness from our side; a silent peer is declared dead", () =>
   assert.ok(events(dead).some((m) => m.includes("dead peer")), events(dead).join("; "));
   assert.equal(e.ikeSas(70_000).length, 0);
 });
+
+Deno.test("IKEv2: a version 3 request gets INVALID_MAJOR_VERSION; a version 3 response nothing", () => {
+  const e = createIkeEngine(policy());
+  const d = initiator().init();
+  const v3 = d.slice();
+  v3[17] = 0x30;
+  const out = sends(e.handle(v3, GW, PEER, 0));
+  assert.equal(out.length, 1);
+  assert.equal(out[0]![17], 0x20);
+  assert.equal(out[0]![19]! & 0x20, 0x20, "a response");
+  // Notify type 5 (INVALID_MAJOR_VERSION) right after the Notify header's protocol/SPI size.
+  assert.equal((out[0]![28 + 6]! << 8) | out[0]![28 + 7]!, 5);
+  const resp = v3.slice();
+  resp[19] = resp[19]! | 0x20;
+  assert.equal(sends(e.handle(resp, GW, PEER, 1)).length, 0);
+  assert.equal(e.ikeSas(1).length, 0);
+});
