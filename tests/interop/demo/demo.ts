@@ -6,8 +6,9 @@
  * branchgate runs as the branch gateway with the config embedded below; a Debian charon
  * (kernel-libipsec, own /run in a mount namespace) plays the remote office and initiates an
  * IKEv1 Main Mode + Quick Mode tunnel, UDP-encapsulated. The demo pings across the tunnel both
- * ways, prints `show ike sa` and `show esp sa` from branchgate's shell, and removes everything
- * it created, also on Ctrl-C.
+ * ways, prints `show ike sa` and `show esp sa` from branchgate's shell. Then the branch dials
+ * in itself: branchgate restarts with `start_action = "start"` and brings the tunnel up as the
+ * initiator (`show peers`, pings). Everything it created is removed, also on Ctrl-C.
  * @module
  */
 
@@ -130,6 +131,41 @@ async function demo(lab: Lab): Promise<void> {
   if (status.code !== 0) throw new Error(`branchgate exited with ${status.code}`);
   await office.waitForLog(/received DELETE for IKE_SA/, { timeoutMs: 5000 });
   say("strongSwan received branchgate's Deletes at shutdown");
+  await dialIn(lab, sites);
+}
+
+/** Part two: the branch dials its office (branchgate as the IKEv1 initiator). */
+async function dialIn(lab: Lab, sites: TwoSites): Promise<void> {
+  const t0 = Date.now();
+  const config: BgConfig = {
+    ...BRANCHGATE,
+    peers: BRANCHGATE.peers.map((p) => ({ ...p, startAction: "start" as const })),
+  };
+  const bg = await BranchgateDaemon.start(lab, { name: "branch", ns: sites.a.gw, config });
+  say(`branchgate restarted with start_action = "start" (pid ${bg.pid}): the branch dials in`);
+  let peers = "";
+  for (let i = 0; i < 100 && !/\bup\b/.test(peers); i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    peers = await bg.show("peers");
+  }
+  if (!/\bup\b/.test(peers)) throw new Error(`the branch did not come up:\n${peers}`);
+  say(`tunnel up, dialled by branchgate in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log("\nbranchgate> show peers");
+  console.log(peers.trimEnd());
+  say(
+    `ping hostA -> hostB: ${await ping(
+      lab,
+      sites.a.host,
+      sites.a.hostAddress,
+      sites.b.hostAddress,
+    )}`,
+  );
+  console.log("\nbranchgate> show ike sa");
+  console.log((await bg.show("ike sa")).trimEnd());
+  console.log("");
+  const status = await bg.stop();
+  if (status.code !== 0) throw new Error(`branchgate exited with ${status.code}`);
+  say("branchgate (initiator) stopped");
 }
 
 if (import.meta.main) {
