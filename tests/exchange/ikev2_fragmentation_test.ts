@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Pt } from "./initiator_v2/consts.ts";
 import { v2Policy, V2Setup } from "./initiator_v2/harness.ts";
-import { cidr4, decodeMessage, parseTs, type Selector } from "./initiator_v2/wire.ts";
+import { cidr4, decodeMessage, hex, parseTs, type Selector } from "./initiator_v2/wire.ts";
 
 Deno.test("fragmented IKE_AUTH: in order, reversed, with duplicates: one answer each time", () => {
   for (const order of ["forward", "reverse", "dupes"]) {
@@ -80,7 +80,8 @@ Deno.test("a response above the path limit is sent in fragments (RFC 7383 §2.5)
   }
   const s = new V2Setup(v2Policy({ remote_ts: remote }), { tsi });
   s.init();
-  const back = s.exchange(s.i.auth());
+  const frags = s.i.auth();
+  const back = s.exchange(frags);
   assert.ok(back.length >= 2, `response in ${back.length} datagrams`);
   for (const d of back) {
     assert.equal(decodeMessage(d).payloads[0]!.type, Pt.SKF);
@@ -90,4 +91,8 @@ Deno.test("a response above the path limit is sent in fragments (RFC 7383 §2.5)
   for (const d of back) r = s.i.readAuth(d) ?? r;
   assert.deepEqual(r?.errors, []);
   assert.equal(parseTs(r!.first(Pt.TSi)!.body).length, 100);
+  // A retransmitted request gets every fragment of the stored response again (§2.1).
+  const mark = s.log.length;
+  assert.deepEqual(s.exchange(frags).map(hex), back.map(hex));
+  assert.equal(s.installs(mark).length, 0);
 });

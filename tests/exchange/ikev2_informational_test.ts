@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { Exchange, Proto, Pt } from "./initiator_v2/consts.ts";
 import { sends, spiNum, v2Policy, V2Setup } from "./initiator_v2/harness.ts";
-import { deleteBody, hex } from "./initiator_v2/wire.ts";
+import { deleteBody, hex, parseDelete } from "./initiator_v2/wire.ts";
 
 function deletes(s: V2Setup, from: number): number[] {
   return s.log.slice(from).flatMap((a) => a.kind === "deleteSa" ? [a.spi] : []);
@@ -187,4 +187,18 @@ Deno.test("crossing exchanges: the responder's liveness check and our CREATE_CHI
   }
   assert.equal(s.r.ikeSas(s.now).filter((v) => v.state === "ESTABLISHED").length, 1);
   assert.equal(s.r.childSas(s.now).length, 2);
+});
+
+Deno.test("INFORMATIONAL: one Delete payload naming two CHILD_SAs removes both", () => {
+  const s = new V2Setup();
+  s.establish();
+  s.answer(s.i.createChild(), (d) => s.i.readCreateChild(d));
+  const [a, b] = s.i.children;
+  const mark = s.log.length;
+  const r = s.answer(s.i.deleteChildren([a!, b!]), (d) => s.i.readResponse(d));
+  const d = parseDelete(r.first(Pt.D)!.body);
+  assert.equal(d.protocol, Proto.ESP);
+  assert.deepEqual(d.spis.map(hex).sort(), [a!.outSpi, b!.outSpi].map(hex).sort());
+  assert.equal(deletes(s, mark).length, 4);
+  assert.equal(s.r.childSas(s.now).length, 0);
 });
