@@ -77,9 +77,10 @@ bench-crypto: deps
 bench: deps
 	@$(DENO) run --frozen --allow-all tests/bench/datapath.ts
 
-# iperf3 between the LANs through strongSwan<->strongSwan and branchgate<->strongSwan (root).
+# iperf3 between the LANs through strongSwan<->strongSwan, branchgate<->strongSwan and
+# branchgate<->branchgate (each with its own IKE), one run (root).
 bench-iperf: deps apt
-	@$(DENO) run --frozen --allow-all tests/bench/iperf.ts both
+	@$(DENO) run --frozen --allow-all tests/bench/iperf.ts all
 
 # The image's RSS (idle, 1 and 100 tunnels, after TCP, after a flood) and the responder's CPU per
 # IKEv1 setup, each vs strongSwan in the same run (root; tests/bench/memory.ts, ike_setup.ts).

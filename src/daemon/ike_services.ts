@@ -22,7 +22,14 @@ import type { GatewayServices } from "./services.ts";
 import type { ConnView } from "../ike/initiator/connections.ts";
 
 /** `[gateway]` keys whose change restarts the sockets and the data path. */
-export const IO_KEYS: readonly string[] = ["listen", "ike_port", "natt_port", "tun_name", "mtu"];
+export const IO_KEYS: readonly string[] = [
+  "listen",
+  "ike_port",
+  "natt_port",
+  "tun_name",
+  "mtu",
+  "natt_keepalive",
+];
 
 /** How the services are built. */
 export interface IkeServicesOptions {
@@ -63,7 +70,7 @@ interface Running {
 
 function ioKey(c: Config): string {
   const g = c.gateway;
-  return JSON.stringify([g.listen, g.ike_port, g.natt_port, g.tun_name, g.mtu]);
+  return JSON.stringify([g.listen, g.ike_port, g.natt_port, g.tun_name, g.mtu, g.natt_keepalive]);
 }
 
 /** The real services: IKE responder + data path. */
@@ -106,6 +113,8 @@ export class IkeServices implements GatewayServices {
       listen: g.listen,
       natPort: g.natt_port,
       rawEsp: this.#o.rawEsp,
+      // RFC 3948 §2.3: `natt_keepalive` seconds between keepalives on idle ESP-in-UDP SAs.
+      keepaliveSeconds: g.natt_keepalive,
       ...(this.#o.packetFd !== undefined ? { packetFd: this.#o.packetFd } : {}),
     });
     const ref: { driver?: IkeDriver } = {};

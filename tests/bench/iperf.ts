@@ -2,11 +2,12 @@
  * iperf3 between the two inner networks through a site-to-site tunnel (root): host A
  * (198.51.100.10) behind the gateway under test, host B (203.0.113.10) behind a strongSwan
  * gateway. The gateway under test is strongSwan (the baseline: both sides kernel-libipsec,
- * ESP in UDP) or branchgate (the real daemon as responder). TCP: one stream, 10 s; UDP:
- * unlimited rate with 1300-byte datagrams, 5 s, what arrived. Run alone:
+ * ESP in UDP) or branchgate (the real daemon as responder); "pair" runs branchgate on both
+ * gateways, each with its own IKEv1 (A dials B). TCP: one stream, 10 s; UDP: unlimited rate
+ * with 1300-byte datagrams, 5 s, what arrived. Run alone:
  *
  * ```sh
- * deno run --allow-all tests/bench/iperf.ts [strongswan|branchgate|both]
+ * deno run --allow-all tests/bench/iperf.ts [strongswan|branchgate|pair|both|all]
  * ```
  * @module
  */
@@ -16,6 +17,10 @@ import { twoSites } from "../interop/lib/topology.ts";
 import { bringUpTunnel, type GatewaySide } from "../interop/lib/tunnel.ts";
 import type { Lab } from "../interop/lib/netns.ts";
 import type { TwoSites } from "../interop/lib/topology.ts";
+import { bringUpPair } from "../interop/lib/bg_pair.ts";
+
+/** What stands on the gateways: strongSwan ↔ strongSwan, branchgate ↔ strongSwan, or a pair. */
+export type BenchSide = GatewaySide | "pair";
 
 /** Durations and the ESP proposal of one measurement. */
 export interface IperfOptions {
@@ -30,7 +35,7 @@ export interface IperfOptions {
 /** What one tunnel carried. */
 export interface IperfResult {
   /** The gateway under test. */
-  readonly side: GatewaySide;
+  readonly side: BenchSide;
   /** TCP goodput at the receiver, bits/s. */
   readonly tcpBps: number;
   /** TCP retransmissions at the sender. */
@@ -101,15 +106,14 @@ export async function measure(
 
 /** Builds a fresh lab, brings up a tunnel with `side` as gateway A, measures, tears down. */
 export function iperfThroughTunnel(
-  side: GatewaySide,
+  side: BenchSide,
   opts: IperfOptions = {},
 ): Promise<IperfResult> {
   return withLab(async (lab) => {
     const sites = await twoSites(lab);
-    await bringUpTunnel(lab, sites, side, {
-      psk: "bench-only-psk-0",
-      ...(opts.esp === undefined ? {} : { esp: opts.esp }),
-    });
+    const esp = opts.esp === undefined ? {} : { esp: opts.esp };
+    if (side === "pair") await bringUpPair(lab, sites, { psk: "bench-only-psk-0", ...esp });
+    else await bringUpTunnel(lab, sites, side, { psk: "bench-only-psk-0", ...esp });
     return { side, ...await measure(lab, sites, opts) };
   });
 }
@@ -123,11 +127,15 @@ export function formatResults(results: readonly IperfResult[]): string {
     `UDP ${mbit(r.udpBps).padStart(13)} arrived (${r.udpLossPercent.toFixed(1)}% lost)`
   );
   const base = results.find((r) => r.side === "strongswan");
-  const bg = results.find((r) => r.side === "branchgate");
-  if (base !== undefined && bg !== undefined) {
+  const names: Record<string, string> = {
+    branchgate: "branchgate/strongSwan",
+    pair: "branchgate↔branchgate / strongSwan↔strongSwan",
+  };
+  for (const r of results) {
+    if (base === undefined || r.side === "strongswan") continue;
     lines.push(
-      `ratio branchgate/strongSwan: TCP ${(bg.tcpBps / base.tcpBps).toFixed(2)}, ` +
-        `UDP ${(bg.udpBps / base.udpBps).toFixed(2)}`,
+      `ratio ${names[r.side]}: TCP ${(r.tcpBps / base.tcpBps).toFixed(2)}, ` +
+        `UDP ${(r.udpBps / base.udpBps).toFixed(2)}`,
     );
   }
   return lines.join("\n");
@@ -135,13 +143,15 @@ export function formatResults(results: readonly IperfResult[]): string {
 
 if (import.meta.main) {
   const which = Deno.args[0] ?? "strongswan";
-  const sides: GatewaySide[] = which === "both"
+  const sides: BenchSide[] = which === "both"
     ? ["strongswan", "branchgate"]
-    : which === "strongswan" || which === "branchgate"
+    : which === "all"
+    ? ["strongswan", "branchgate", "pair"]
+    : which === "strongswan" || which === "branchgate" || which === "pair"
     ? [which]
     : [];
   if (sides.length === 0 || Deno.uid() !== 0) {
-    console.error("usage (root): iperf.ts [strongswan|branchgate|both]");
+    console.error("usage (root): iperf.ts [strongswan|branchgate|pair|both|all]");
     Deno.exit(2);
   }
   const results: IperfResult[] = [];

@@ -6,8 +6,6 @@ import {
   RETRANSMIT_GIVE_UP_MS,
   retransmitStep,
 } from "../../../../src/ike/initiator/retransmit.ts";
-import { keepaliveStep } from "../../../../src/ike/initiator/keepalive.ts";
-import { TRAP_HOLD, TRAP_HOLD_MS, TrapQueue } from "../../../../src/esp/trap_queue.ts";
 
 const inits = (a: ConnAction[]) => a.filter((x) => x.kind === "initiate").map((x) => x.peer);
 const timer = (a: ConnAction[]) => a.find((x) => x.kind === "timer")?.at;
@@ -118,30 +116,4 @@ Deno.test("retransmission: 1, 2, 4, 8 s apart, abandoned 31 s after the first se
   assert.deepEqual(sends, [1000, 3000, 7000, 15000]);
   assert.equal(gaveUp, 31000);
   assert.equal(RETRANSMIT_GIVE_UP_MS, 31000);
-});
-
-Deno.test("NAT keepalives (RFC 3948 §2.3): only behind a NAT, every interval, 0 turns off", () => {
-  const k = { lastSent: 0 };
-  assert.equal(keepaliveStep(k, false, 20, 100_000), false);
-  assert.equal(keepaliveStep(k, true, 0, 100_000), false);
-  assert.equal(keepaliveStep(k, true, 20, 19_999), false);
-  assert.equal(keepaliveStep(k, true, 20, 20_000), true);
-  assert.equal(keepaliveStep(k, true, 20, 39_999), false);
-  assert.equal(keepaliveStep(k, true, 20, 40_000), true);
-});
-
-Deno.test("trap hold: first packet hits, a bounded number held, the rest dropped and counted", () => {
-  const q = new TrapQueue();
-  const pkt = (i: number) => new Uint8Array([i]);
-  assert.equal(q.offer("hq", pkt(0), 0), "hit");
-  for (let i = 1; i < TRAP_HOLD; i++) assert.equal(q.offer("hq", pkt(i), 1), "held");
-  assert.equal(q.offer("hq", pkt(99), 2), "dropped");
-  assert.equal(q.dropped, 1);
-  assert.equal(q.size, TRAP_HOLD);
-  assert.deepEqual(q.release("hq").map((p) => p[0]), [0, 1, 2, 3, 4, 5, 6, 7]);
-  assert.equal(q.size, 0);
-  q.offer("hq", pkt(1), 10);
-  q.offer("hq", pkt(2), 11);
-  assert.equal(q.offer("hq", pkt(3), 10 + TRAP_HOLD_MS), "hit", "expired hold starts over");
-  assert.equal(q.dropped, 3);
 });

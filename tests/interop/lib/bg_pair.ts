@@ -1,0 +1,79 @@
+/**
+ * branchgate on both gateways of the {@link TwoSites} topology, each with its own IKE: side A
+ * dials (`start_action = "start"`), side B answers. Resolves once A's `show peers` says up.
+ * @module
+ */
+
+import { BranchgateDaemon } from "./branchgate.ts";
+import type { BgPeer } from "./branchgate_conf.ts";
+import type { Lab } from "./netns.ts";
+import type { TwoSites } from "./topology.ts";
+import { waitFor } from "./wait.ts";
+
+/** Options of {@link bringUpPair}. */
+export interface PairOptions {
+  /** Test-only PSK. */
+  readonly psk: string;
+  /** ESP proposal (default aes128gcm16). */
+  readonly esp?: string;
+  /** UDP-encapsulate ESP (default true: the batched UDP path is the faster one). */
+  readonly encap?: boolean;
+  /** Extra settings of both peers (lifetimes, DPD). */
+  readonly peer?: Partial<BgPeer>;
+}
+
+/** The two daemons. */
+export interface Pair {
+  /** Side A, the initiator. */
+  readonly a: BranchgateDaemon;
+  /** Side B, the responder. */
+  readonly b: BranchgateDaemon;
+}
+
+/** Starts both daemons and waits until A's tunnel to B is up (at most 60 s). */
+export async function bringUpPair(lab: Lab, sites: TwoSites, o: PairOptions): Promise<Pair> {
+  const common = {
+    psk: o.psk,
+    ikeProposals: ["aes128-sha256-modp2048"],
+    espProposals: [o.esp ?? "aes128gcm16"],
+    encap: o.encap ?? true,
+    ...o.peer,
+  };
+  const b = await BranchgateDaemon.start(lab, {
+    name: "pair-b",
+    ns: sites.b.gw,
+    config: {
+      listen: [sites.b.outerAddress],
+      logLevel: "info",
+      peers: [{
+        ...common,
+        name: "branch",
+        remote: sites.a.outerAddress,
+        localTs: [sites.b.lan],
+        remoteTs: [sites.a.lan],
+      }],
+    },
+  });
+  const a = await BranchgateDaemon.start(lab, {
+    name: "pair-a",
+    ns: sites.a.gw,
+    config: {
+      listen: [sites.a.outerAddress],
+      logLevel: "info",
+      peers: [{
+        ...common,
+        name: "hub",
+        remote: sites.b.outerAddress,
+        startAction: "start",
+        localTs: [sites.a.lan],
+        remoteTs: [sites.b.lan],
+      }],
+    },
+  });
+  await waitFor(async () => /^\s*hub\s.*\bup\b/m.test(await a.show("peers")) ? true : undefined, {
+    timeoutMs: 60_000,
+    intervalMs: 300,
+    what: "branchgate ↔ branchgate tunnel up",
+  });
+  return { a, b };
+}
