@@ -19,6 +19,7 @@ import type { Logger } from "../log.ts";
 import type {
   CommitOptions,
   CommitOutcome,
+  DropCount,
   EspSaView,
   IkeSaView,
   PeerView,
@@ -402,6 +403,11 @@ export class Gateway implements ShellHost {
   /** {@inheritDoc ShellHost.logLines} */
   logLines(n: number): string[] {
     return this.#o.log.recent(n);
+  }
+
+  /** {@inheritDoc ShellHost.drops} */
+  drops(): readonly DropCount[] {
+    return this.#o.services.drops?.() ?? [];
   }
 
   /** {@inheritDoc ShellHost.pki} */

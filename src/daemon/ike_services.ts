@@ -13,7 +13,7 @@ import type { Config } from "../config/schema.ts";
 import type { DataPathHandle, DataPathOptions } from "../esp/datapath_types.ts";
 import type { IkePolicy, IkeResponder } from "../ike/actions.ts";
 import type { Logger } from "../log.ts";
-import type { EspSaView, IkeSaView, PeerView, PkiCertView } from "../shell/host.ts";
+import type { DropCount, EspSaView, IkeSaView, PeerView, PkiCertView } from "../shell/host.ts";
 import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
 import { IkeDriver } from "./ike_driver.ts";
 import { Dialer, type Resolver } from "./dialer.ts";
@@ -311,6 +311,35 @@ export class IkeServices implements GatewayServices {
       }
     }
     return out;
+  }
+
+  /** {@inheritDoc GatewayServices.drops} */
+  drops(): DropCount[] {
+    const r = this.#run;
+    if (r === undefined) return [];
+    const out: DropCount[] = [];
+    for (const [reason, count] of r.responder.drops?.() ?? []) {
+      out.push({ layer: "ike", reason, count });
+    }
+    const s = r.dataPath.stats();
+    const dp: [string, number][] = [
+      ["ike-queue-full", s.ikeQueueDrops],
+      ["unknown-spi", s.unknownSpi],
+      ["invalid", s.invalid],
+    ];
+    for (const [reason, count] of dp) out.push({ layer: "datapath", reason, count });
+    for (const c of r.dataPath.counters()) {
+      if (c.direction !== "in") continue;
+      out.push({ layer: "esp", reason: "icv", count: c.icvFailures });
+      out.push({ layer: "esp", reason: "replay", count: c.replayDrops });
+    }
+    const merged = new Map<string, DropCount>();
+    for (const d of out) {
+      const k = `${d.layer} ${d.reason}`;
+      const m = merged.get(k);
+      merged.set(k, { ...d, count: (m?.count ?? 0) + d.count });
+    }
+    return [...merged.values()];
   }
 
   /** {@inheritDoc GatewayServices.refresh} */

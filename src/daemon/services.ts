@@ -5,7 +5,7 @@
  */
 
 import type { Config } from "../config/schema.ts";
-import type { EspSaView, IkeSaView, PeerView, PkiCertView } from "../shell/host.ts";
+import type { DropCount, EspSaView, IkeSaView, PeerView, PkiCertView } from "../shell/host.ts";
 import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
 
 /** The control plane and data path as the daemon sees them. */
@@ -23,6 +23,8 @@ export interface GatewayServices {
   ikeSas(): IkeSaView[];
   /** ESP SAs with counters. */
   espSas(): EspSaView[];
+  /** Input dropped before authentication, by layer and reason (`show drops`). */
+  drops?(): DropCount[];
   /** Fetches fresh counters for the next views (optional; views may be a second old without). */
   refresh?(): Promise<void>;
   /** Deletes a peer's SAs (Delete notifications sent); a line of outcome. */

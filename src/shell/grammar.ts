@@ -119,6 +119,7 @@ function operational(ctx: GrammarContext, w: readonly string[]): Next {
         kw("esp", "ESP security associations with counters"),
         kw("peers", "configured peers and their state"),
         kw("pki", "loaded certificates and days to expiry"),
+        kw("drops", "input dropped before authentication, by reason"),
         kw("config", "the running config (keys masked)"),
         kw("log", "recent log lines"),
         kw("version", "software version"),
@@ -132,7 +133,9 @@ function operational(ctx: GrammarContext, w: readonly string[]): Next {
       if (c === undefined) return next([free("<1-1000>", "how many lines (default 20)")], true);
       return w.length === 3 ? END : NOTHING;
     }
-    if (["peers", "pki", "config", "version"].includes(b)) return w.length === 2 ? END : NOTHING;
+    if (["peers", "pki", "drops", "config", "version"].includes(b)) {
+      return w.length === 2 ? END : NOTHING;
+    }
     return NOTHING;
   }
   if (a === "clear") {

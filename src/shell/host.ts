@@ -40,6 +40,16 @@ export interface EspSaView {
   readonly ageSeconds: number;
 }
 
+/** One drop counter for `show drops`. */
+export interface DropCount {
+  /** Where: "ike" (the responder) or "datapath" (the ESP Worker). */
+  readonly layer: string;
+  /** Why, e.g. "no-sa", "half-open-per-source", "ike-queue". */
+  readonly reason: string;
+  /** How many since start. */
+  readonly count: number;
+}
+
 /** One loaded certificate as `show pki` lists it (never key material). */
 export interface PkiCertView {
   /** Peer name. */
@@ -135,6 +145,8 @@ export interface ShellHost {
   logLines(n: number): readonly string[];
   /** Version lines. */
   version(): readonly string[];
+  /** Input dropped before authentication, by layer and reason (`show drops`). */
+  drops?(): readonly DropCount[];
   /** Loaded certificates (`show pki`); absent or empty without pubkey peers. */
   pki?(): readonly PkiCertView[];
   /** Runs the crypto self-test; the report lines. */

@@ -15,7 +15,7 @@ import { completeLine, type CompletionResult, helpLines } from "./complete.ts";
 import { compareText } from "./diff.ts";
 import type { ShellHost } from "./host.ts";
 import { tokenize } from "./tokenize.ts";
-import { espTable, ikeTable, peersTable, pkiTable } from "./views.ts";
+import { dropsTable, espTable, ikeTable, peersTable, pkiTable } from "./views.ts";
 
 /** The result of one line. */
 export interface ExecResult {
@@ -173,6 +173,10 @@ export class ShellSession {
         if (b === "peers") return ok(peersTable(host.peers()));
         if (b === "version") return ok(host.version());
         if (b === "pki") return ok(pkiTable(host.pki?.() ?? []));
+        if (b === "drops") {
+          await host.refresh?.();
+          return ok(dropsTable(host.drops?.() ?? []));
+        }
         if (b === "config") {
           const r = host.running();
           const meta = host.revisions()[0];

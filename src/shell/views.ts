@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { EspSaView, IkeSaView, PeerView, PkiCertView } from "./host.ts";
+import type { DropCount, EspSaView, IkeSaView, PeerView, PkiCertView } from "./host.ts";
 
 /** Lays out rows in columns (widths from the content, capped so lines fit 80 columns). */
 export function table(head: readonly string[], rows: readonly (readonly string[])[]): string[] {
@@ -99,4 +99,12 @@ export function espTable(sas: readonly EspSaView[]): string[] {
     out.push(`  ${sa.packets} packets, ${sa.bytes} bytes${drops}`);
   }
   return out;
+}
+
+/** `show drops`: one line per layer and reason, most frequent first. */
+export function dropsTable(drops: readonly DropCount[]): string[] {
+  const rows = drops.filter((d) => d.count > 0).sort((a, b) => b.count - a.count);
+  if (rows.length === 0) return ["no input dropped"];
+  const w = Math.max(...rows.map((r) => r.layer.length + r.reason.length + 1));
+  return rows.map((r) => `${`${r.layer} ${r.reason}`.padEnd(w)}  ${r.count}`);
 }

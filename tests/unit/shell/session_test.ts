@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ShellSession } from "../../../src/shell/session.ts";
 import { BASE, startGateway } from "./gateway_fixture.ts";
+import { dropsTable } from "../../../src/shell/views.ts";
 
 async function run(s: ShellSession, line: string): Promise<string> {
   const r = await s.execute(line);
@@ -236,6 +237,25 @@ Deno.test("tab completion and ? help come from the schema", async () => {
     assert.ok(s.help("rollback ").some((l) => /^ {2}0\s+.*file imported test\.toml/.test(l)));
     assert.match(s.help("bogus ")[0] ?? "", /error/);
     for (const l of [...top, ...ph, ...h]) assert.ok(l.length <= 80, l);
+  } finally {
+    await f.dispose();
+  }
+});
+
+Deno.test("show drops: counters by layer and reason, most frequent first; none without a responder", async () => {
+  assert.deepEqual(
+    dropsTable([
+      { layer: "ike", reason: "no-sa", count: 3 },
+      { layer: "datapath", reason: "ike-queue-full", count: 70 },
+      { layer: "esp", reason: "icv", count: 0 },
+    ]),
+    ["datapath ike-queue-full  70", "ike no-sa                3"],
+  );
+  const f = await startGateway(BASE);
+  try {
+    const s = new ShellSession(f.gateway, "test");
+    assert.equal(await run(s, "show drops"), "no input dropped");
+    assert.equal(await run(s, "sh dr"), "no input dropped");
   } finally {
     await f.dispose();
   }
