@@ -61,7 +61,7 @@ export const EXPIRY_CHECK_MS = 12 * 3600_000;
 /** The parts running for one I/O configuration. */
 interface Running {
   readonly dataPath: DataPathHandle;
-  readonly sockets: IkeSockets;
+  readonly sockets: Pick<IkeSockets, "endpoints" | "send" | "close">;
   readonly responder: IkeResponder;
   readonly driver: IkeDriver;
   readonly dialer: Dialer;
@@ -112,23 +112,37 @@ export class IkeServices implements GatewayServices {
       mtu: g.mtu,
       listen: g.listen,
       natPort: g.natt_port,
+      ikePort: g.ike_port,
       rawEsp: this.#o.rawEsp,
       // RFC 3948 §2.3: `natt_keepalive` seconds between keepalives on idle ESP-in-UDP SAs.
       keepaliveSeconds: g.natt_keepalive,
       ...(this.#o.packetFd !== undefined ? { packetFd: this.#o.packetFd } : {}),
     });
     const ref: { driver?: IkeDriver } = {};
-    let sockets: IkeSockets;
-    try {
-      const interfaces = this.#o.interfaces ?? (() => Deno.networkInterfaces());
-      sockets = await IkeSockets.open(
-        bindAddresses(g.listen, interfaces()),
-        g.ike_port,
-        (data, local, remote) => ref.driver?.datagram(data, local, remote),
-      );
-    } catch (err) {
-      await dataPath.stop();
-      throw err;
+    let sockets: Pick<IkeSockets, "endpoints" | "send" | "close">;
+    const plain = dataPath.ikeEndpoints ?? [];
+    // Port 500 in the data-path Worker: recvmmsg into reused buffers, the bounded IKE queue.
+    if (plain.length > 0) {
+      sockets = {
+        endpoints: () => [...plain],
+        send: (datagram, local, remote) => {
+          dataPath.sendIke(datagram, local, remote);
+          return true;
+        },
+        close: () => {},
+      };
+    } else {
+      try {
+        const interfaces = this.#o.interfaces ?? (() => Deno.networkInterfaces());
+        sockets = await IkeSockets.open(
+          bindAddresses(g.listen, interfaces()),
+          g.ike_port,
+          (data, local, remote) => ref.driver?.datagram(data, local, remote),
+        );
+      } catch (err) {
+        await dataPath.stop();
+        throw err;
+      }
     }
     const responder = this.#o.createResponder(policy);
     const natPort = dataPath.endpoints[0]?.port ?? g.natt_port;

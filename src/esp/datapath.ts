@@ -100,7 +100,7 @@ export function startDataPath(
           if (manage) {
             routes = new RouteTable(m.tunName, extras.routeCommands ?? netlinkRouteCommands());
           }
-          resolve(handle(m.endpoints, m.tunName));
+          resolve(handle(m.endpoints, m.ikeEndpoints, m.tunName));
           break;
         case "failed":
           die(new DataPathError(m.message));
@@ -141,9 +141,14 @@ export function startDataPath(
     send({ t: "init", opts, eventFd, ikeTaken });
   });
 
-  function handle(endpoints: UdpEndpoint[], tunName: string): DataPathHandle {
+  function handle(
+    endpoints: UdpEndpoint[],
+    ikeEndpoints: UdpEndpoint[],
+    tunName: string,
+  ): DataPathHandle {
     return {
       endpoints,
+      ikeEndpoints,
       tunName,
       async installSa(spec: EspSaSpec) {
         await request((id) => ({ t: "install", id, spec }));

@@ -28,6 +28,12 @@ export interface DataPathOptions {
   readonly listen: readonly IpAddress[];
   /** The NAT-T port (normally 4500; 0 binds a free port, for tests). */
   readonly natPort: number;
+  /**
+   * Also receive and send plain IKE (no Non-ESP Marker) on this port, normally 500: one UDP
+   * socket per `listen` address, read with recvmmsg into the Worker's reused buffers and handed
+   * on through the same bounded queue as IKE on the NAT-T port (a flood costs no memory).
+   */
+  readonly ikePort?: number;
   /** Also open raw IP protocol 50 sockets (IPv4 and/or IPv6 as `listen` asks) for ESP without NAT. */
   readonly rawEsp: boolean;
   /**
@@ -76,7 +82,7 @@ export interface DataPathStats {
   sendFailures: number;
   /** ESP-in-UDP peers that moved to a new address/port (authenticated packets only). */
   natMoves: number;
-  /** IKE datagrams dropped because too many were already waiting for the main thread. */
+  /** IKE datagrams dropped: too many waiting for the main thread, or their source over its rate. */
   ikeQueueDrops: number;
 }
 
@@ -102,6 +108,8 @@ export type IkePacketHandler = (
 export interface DataPathHandle {
   /** The bound NAT-T sockets (their real ports when `natPort` was 0). */
   readonly endpoints: readonly UdpEndpoint[];
+  /** The bound plain IKE sockets (with `ikePort`; else empty). */
+  readonly ikeEndpoints?: readonly UdpEndpoint[];
   /** The TUN device's name (as the kernel named it). */
   readonly tunName: string;
   /**

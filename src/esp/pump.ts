@@ -32,8 +32,8 @@ export interface PacketQueue {
 export interface PumpSocket {
   /** The socket. */
   readonly socket: BatchSocket;
-  /** UDP (NAT-T port: ESP-in-UDP, IKE, keepalives) or raw IP protocol 50. */
-  readonly kind: "udp" | "raw";
+  /** UDP (NAT-T port: ESP-in-UDP, IKE, keepalives), plain IKE (port 500) or raw IP protocol 50. */
+  readonly kind: "udp" | "ike" | "raw";
   /** The bound address (4 or 16 bytes; all zero for any address of the family). */
   readonly local: Uint8Array;
   /** The bound port (0 for raw). */
@@ -103,6 +103,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class Pump {
   /** Counters outside any SA (SAD counters are folded in by {@link Pump.snapshotStats}). */
   readonly stats: DataPathStats = newStats();
+  /**
+   * Asked before each IKE datagram is copied out: false drops it (counted as ikeQueueDrops),
+   * so a flood costs no allocation. The Worker bounds the queue to the main thread with it.
+   */
+  ikeGate: (from: Uint8Array, offset: number, length: number) => boolean = () => true;
   /** The caller's clock (ms), set once per loop iteration; stamps packets sent per target. */
   clock = 0;
   readonly #tx: PacketBatch;
@@ -293,19 +298,17 @@ export class Pump {
         this.#deliver(at, len);
         continue;
       }
+      if (ps.kind === "ike") {
+        this.#ike(index, i, at, len, 0);
+        continue;
+      }
       switch (classifyPort4500(b.data, at, len)) {
         case "esp":
           if (this.#deliver(at, len)) this.#followMapping(index, i);
           break;
-        case "ike": {
-          st.ikeIn++;
-          const from = b.address.slice(i * 16, i * 16 + (b.family[i] === 6 ? 16 : 4));
-          const toLength = ps.socket.localAddress(b, i, this.#local);
-          const to = toLength > 0 ? this.#local.slice(0, toLength) : ps.local.slice();
-          const data = b.data.slice(at + NON_ESP_MARKER_LENGTH, at + len);
-          this.onIke(data, index, from, b.port[i]!, to);
+        case "ike":
+          this.#ike(index, i, at, len, NON_ESP_MARKER_LENGTH);
           break;
-        }
         case "keepalive":
           st.keepalivesIn++;
           break;
@@ -314,6 +317,21 @@ export class Pump {
       }
     }
     return n;
+  }
+
+  /** Hands datagram `i` of socket `index` (after `skip` marker bytes) to the IKE handler. */
+  #ike(index: number, i: number, at: number, len: number, skip: number): void {
+    this.stats.ikeIn++;
+    const b = this.#rx;
+    if (!this.ikeGate(b.address, i * 16, b.family[i] === 6 ? 16 : 4)) {
+      this.stats.ikeQueueDrops++;
+      return;
+    }
+    const ps = this.sockets[index]!;
+    const from = b.address.slice(i * 16, i * 16 + (b.family[i] === 6 ? 16 : 4));
+    const toLength = ps.socket.localAddress(b, i, this.#local);
+    const to = toLength > 0 ? this.#local.slice(0, toLength) : ps.local.slice();
+    this.onIke(b.data.slice(at + skip, at + len), index, from, b.port[i]!, to);
   }
 
   /** Decapsulates and writes to the TUN; true when the packet authenticated and was new. */

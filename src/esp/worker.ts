@@ -14,6 +14,7 @@ import { PollSet } from "../../hw/libc.ts";
 import { DEFAULT_ALGORITHMS, initCrypto } from "../crypto/registry.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
 import type { DataPathOptions } from "./datapath_types.ts";
+import { IkeSourceLimiter } from "./ike_gate.ts";
 import { Pump } from "./pump.ts";
 import { SaDatabase } from "./sad.ts";
 import { checkOptions, openWorkerIo, type WorkerIo } from "./worker_io.ts";
@@ -71,10 +72,6 @@ async function start(opts: DataPathOptions, fd: number, taken: Int32Array): Prom
     const sockets = io.sockets;
     pump = new Pump(sad, io.tun, sockets, opts.mtu, (data, index, from, fromPort, to) => {
       const s = sockets[index]!;
-      if (((ikePosted - Atomics.load(ikeTaken, 0)) | 0) >= IKE_IN_FLIGHT_MAX) {
-        pump!.stats.ikeQueueDrops++;
-        return;
-      }
       ikePosted = (ikePosted + 1) | 0;
       post({
         t: "ike",
@@ -83,13 +80,22 @@ async function start(opts: DataPathOptions, fd: number, taken: Int32Array): Prom
         remote: { address: formatIp(from), port: fromPort },
       }, [data.buffer as ArrayBuffer]);
     });
+    const sources = new IkeSourceLimiter();
+    pump.ikeGate = (from, offset, length) =>
+      ((ikePosted - Atomics.load(ikeTaken, 0)) | 0) < IKE_IN_FLIGHT_MAX &&
+      sources.take(from, offset, length, pump!.clock);
   } catch (e) {
     io?.close();
     post({ t: "failed", message: message(e) });
     scope.close();
     return;
   }
-  post({ t: "ready", endpoints: io.endpoints, tunName: io.tun.name });
+  post({
+    t: "ready",
+    endpoints: io.endpoints,
+    ikeEndpoints: io.ikeEndpoints,
+    tunName: io.tun.name,
+  });
   loop().catch((e) => {
     post({ t: "fatal", message: message(e) });
     io?.close();
@@ -110,9 +116,12 @@ function sendIke(m: Extract<ToWorker, { t: "ike" }>): void {
   const p = pump!;
   const local = parseIp(m.local.address);
   const remote = parseIp(m.remote.address);
+  // Plain IKE sockets for their own port (500); the NAT-T sockets otherwise.
+  const plain = p.sockets.some((s) => s.kind === "ike" && s.port === m.local.port);
+  const kind = plain ? "ike" : "udp";
   const pick = (exact: boolean) =>
     p.sockets.findIndex((s) =>
-      s.kind === "udp" && local !== undefined && s.local.length === local.length &&
+      s.kind === kind && local !== undefined && s.local.length === local.length &&
       (m.local.port === 0 || s.port === m.local.port) &&
       (exact ? s.local.every((b, i) => b === local[i]) : s.local.every((b) => b === 0))
     );
@@ -122,8 +131,9 @@ function sendIke(m: Extract<ToWorker, { t: "ike" }>): void {
     p.stats.sendFailures++;
     return;
   }
-  const datagram = new Uint8Array(4 + m.data.length); // Non-ESP Marker (RFC 3948 §2.2)
-  datagram.set(m.data, 4);
+  const skip = plain ? 0 : 4; // Non-ESP Marker on the NAT-T port (RFC 3948 §2.2)
+  const datagram = new Uint8Array(skip + m.data.length);
+  datagram.set(m.data, skip);
   if (p.sockets[i]!.socket.sendTo(datagram, remote, m.remote.port)) p.stats.ikeOut++;
   else p.stats.sendFailures++;
 }

@@ -17,8 +17,10 @@ export interface WorkerIo {
   readonly tun: Tun;
   /** UDP sockets (one per listen address) then raw ESP sockets (one per family). */
   readonly sockets: PumpSocket[];
-  /** The UDP sockets' bound endpoints. */
+  /** The NAT-T UDP sockets' bound endpoints. */
   readonly endpoints: UdpEndpoint[];
+  /** The plain IKE sockets' bound endpoints (with `ikePort`). */
+  readonly ikeEndpoints: UdpEndpoint[];
   /** Closes everything (a test's packet fd stays open). */
   close(): void;
 }
@@ -37,6 +39,10 @@ export function checkOptions(o: DataPathOptions): void {
   }
   if (!Number.isInteger(o.natPort) || o.natPort < 0 || o.natPort > 65535) {
     throw new DataPathError(`NAT-T port must be 0..65535, got ${o.natPort}`);
+  }
+  const ip = o.ikePort;
+  if (ip !== undefined && (!Number.isInteger(ip) || ip < 0 || ip > 65535 || ip === o.natPort)) {
+    throw new DataPathError(`IKE port must be 0..65535 and not the NAT-T port, got ${ip}`);
   }
   const k = o.keepaliveSeconds;
   if (k !== undefined && (!Number.isFinite(k) || k < 0 || k > 3600)) {
@@ -67,6 +73,16 @@ export function openWorkerIo(o: DataPathOptions): WorkerIo {
       endpoints.push({ address: formatIp(local), port: socket.port });
       families.add(local.length === 16 ? 6 : 4);
     }
+    const ikeEndpoints: UdpEndpoint[] = [];
+    if (o.ikePort !== undefined) {
+      for (const text of o.listen) {
+        const local = parseIp(text)!;
+        const socket = openUdp(local, o.ikePort, false);
+        opened.push(socket);
+        sockets.push({ socket, kind: "ike", local, port: socket.port });
+        ikeEndpoints.push({ address: formatIp(local), port: socket.port });
+      }
+    }
     if (o.rawEsp) {
       for (const family of families) {
         const socket = openRawEsp(family);
@@ -79,7 +95,7 @@ export function openWorkerIo(o: DataPathOptions): WorkerIo {
         });
       }
     }
-    return { tun, sockets, endpoints, close: closeAll };
+    return { tun, sockets, endpoints, ikeEndpoints, close: closeAll };
   } catch (e) {
     closeAll();
     throw new DataPathError(e instanceof Error ? e.message : String(e));

@@ -42,7 +42,12 @@ export type ToWorker =
 
 /** Worker → main thread. */
 export type FromWorker =
-  | { readonly t: "ready"; readonly endpoints: UdpEndpoint[]; readonly tunName: string }
+  | {
+    readonly t: "ready";
+    readonly endpoints: UdpEndpoint[];
+    readonly ikeEndpoints: UdpEndpoint[];
+    readonly tunName: string;
+  }
   | { readonly t: "failed"; readonly message: string }
   | { readonly t: "result"; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly t: "result"; readonly id: number; readonly ok: false; readonly message: string }

@@ -140,6 +140,11 @@ export class DualEngine implements IkeEngine {
     return this.#store.children.views(now);
   }
 
+  /** {@inheritDoc IkeEngine.drops} */
+  drops(): ReadonlyMap<string, number> {
+    return this.#v1.drops();
+  }
+
   /** {@inheritDoc IkeEngine.peerStates} */
   peerStates(now: number): PeerStateView[] {
     const all = [...this.#v1.peerStates(now), ...this.#v2.peerStates(now)];
