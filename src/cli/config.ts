@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.ts";
 import { formatIssue } from "../config/issues.ts";
+import { warningsFor } from "../config/parse.ts";
 
 const HELP = `usage: branchgate config check FILE
 
@@ -44,6 +45,9 @@ export function run(args: string[]): Promise<number> {
     const n = result.issues.length;
     console.error(`${file}: ${n} problem${n === 1 ? "" : "s"}`);
     return Promise.resolve(1);
+  }
+  for (const w of warningsFor(result.config, result.raw, result.text)) {
+    console.error(formatIssue({ ...w, message: `warning: ${w.message}` }, file));
   }
   const peers = result.config.peer.length;
   console.log(`${file}: ok (${peers} peer${peers === 1 ? "" : "s"})`);

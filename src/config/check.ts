@@ -52,6 +52,12 @@ function checkPeer(p: PeerConfig, i: number, out: CheckIssue[]): void {
   if (p.ike_version === 2 && p.mode !== "main") {
     at("mode", "mode is for IKEv1 only; remove it for an IKEv2 peer");
   }
+  // Aggressive Mode with a PSK sends HASH_R to whoever sends a message 1 naming the identity,
+  // which allows offline guessing of the key (RFC 2409 §5.4); without remote_id any identity
+  // would do, so it is refused.
+  if (p.ike_version === 1 && p.mode === "aggressive" && p.auth === "psk" && !p.remote_id) {
+    at("mode", "aggressive mode with psk needs remote_id (or use main mode / auth pubkey)");
+  }
   if (p.dpd_delay > 0 && p.dpd_timeout <= p.dpd_delay) {
     at("dpd_timeout", `must be greater than dpd_delay (${p.dpd_delay})`);
   }
@@ -68,6 +74,25 @@ function checkPeer(p: PeerConfig, i: number, out: CheckIssue[]): void {
       }
     });
   }
+}
+
+/**
+ * Things that are allowed but weaken the gateway (printed by `config check`, never refused):
+ * Aggressive Mode with a PSK answers a spoofed message 1 with HASH_R, which allows offline
+ * guessing of the key (RFC 2409 §5.4).
+ */
+export function configWarnings(config: Config): CheckIssue[] {
+  const out: CheckIssue[] = [];
+  config.peer.forEach((p, i) => {
+    if (p.ike_version === 1 && p.mode === "aggressive" && p.auth === "psk") {
+      out.push({
+        path: ["peer", i, "mode"],
+        message: "aggressive mode with psk exposes the key to offline guessing; prefer main " +
+          "mode, auth pubkey or IKEv2, else a long random psk",
+      });
+    }
+  });
+  return out;
 }
 
 /** Every cross-field problem of `config` (empty when it is fine). */
@@ -94,9 +119,13 @@ export function checkConfig(config: Config): CheckIssue[] {
     if (p.ike_version === 1 && p.mode === "main" && p.auth === "psk") {
       const other = mainRemotes.get(p.remote);
       if (other !== undefined) {
+        // Aggressive Mode is no fix for %any (it exposes the PSK to offline guessing).
+        const hint = p.remote === "%any" ? "give each a remote address or use auth pubkey" : (
+          "give each its own address"
+        );
         out.push({
           path: ["peer", i, "remote"],
-          message: `main mode with psk: ${p.remote} is also peer '${other}' (use aggressive mode)`,
+          message: `main mode with psk: ${p.remote} is also peer '${other}' (${hint})`,
         });
       } else {
         mainRemotes.set(p.remote, p.name);

@@ -8,7 +8,7 @@
 import * as v from "valibot";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { type Config, ConfigSchema } from "./schema.ts";
-import { checkConfig, type TreePath } from "./check.ts";
+import { checkConfig, configWarnings, type TreePath } from "./check.ts";
 import type { ConfigIssue } from "./issues.ts";
 import { type KeyLines, keyLines, lineOf } from "./toml_lines.ts";
 
@@ -94,4 +94,10 @@ export function parseConfig(source: string): ParseResult {
     return { ok: false, issues: [{ key: "", message: `TOML: ${String(err)}` }] };
   }
   return validateTree(raw, keyLines(source));
+}
+
+/** The warnings of a valid config (see `configWarnings`), located in `source`. */
+export function warningsFor(config: Config, raw: RawTree, source: string): ConfigIssue[] {
+  const lines = keyLines(source);
+  return configWarnings(config).map((w) => issue(raw, lines, w.path, w.message));
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { parseConfig } from "../../../src/config/parse.ts";
+import { parseConfig, warningsFor } from "../../../src/config/parse.ts";
 import { loadConfigFile } from "../../../src/config/load.ts";
 import { formatIssue } from "../../../src/config/issues.ts";
 
@@ -113,4 +113,31 @@ Deno.test("initiator keys: start_action defaults to none, DNS names and keepaliv
   assert.ok(r2.ok, JSON.stringify(!r2.ok && r2.issues));
   assert.equal(r2.config.peer[0]?.remote, "hq.example.net");
   assert.equal(r2.config.peer[0]?.start_action, "trap");
+});
+
+Deno.test("config check warns on Aggressive Mode with a PSK (with remote_id), with the line", async () => {
+  const r = loadConfigFile(here("good.toml"));
+  assert.ok(r.ok);
+  const w = warningsFor(r.config, r.raw, r.text);
+  assert.equal(w.length, 1);
+  assert.equal(w[0]!.key, "peer.roadshow.mode");
+  assert.equal(w[0]!.line, 27);
+  assert.match(w[0]!.message, /offline guessing/);
+  const cmd = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("../../../src/main.ts", import.meta.url).pathname,
+      "config",
+      "check",
+      here("good.toml"),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(cmd.code, 0);
+  assert.match(
+    new TextDecoder().decode(cmd.stderr),
+    /good\.toml:27: peer\.roadshow\.mode: warning: aggressive mode with psk/,
+  );
 });
