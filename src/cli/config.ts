@@ -9,12 +9,15 @@ import { parseArgs } from "node:util";
 import { loadConfigFile } from "../config/load.ts";
 import { formatIssue } from "../config/issues.ts";
 import { warningsFor } from "../config/parse.ts";
+import type { Config } from "../config/schema.ts";
+import { dirname, resolve } from "node:path";
 
 const HELP = `usage: branchgate config check FILE
 
 Validates FILE: TOML syntax, the schema, cross-field rules (one PSK source per peer, unique
 names, lifetimes vs rekey margins), proposals and the algorithm policy (no MODP-768/1024, DES or
-MD5 unless the peer sets profile = "legacy"), and that every psk_file can be read.
+MD5 unless the peer sets profile = "legacy"), that every psk_file can be read, and that the
+certificates, keys (mode 0600, matching the certificate) and CRLs of auth = "pubkey" peers load.
 Each problem is printed as FILE:LINE: key: message.`;
 
 /** Runs the subcommand; returns the exit code. */
@@ -49,7 +52,27 @@ export function run(args: string[]): Promise<number> {
   for (const w of warningsFor(result.config, result.raw, result.text)) {
     console.error(formatIssue({ ...w, message: `warning: ${w.message}` }, file));
   }
-  const peers = result.config.peer.length;
-  console.log(`${file}: ok (${peers} peer${peers === 1 ? "" : "s"})`);
-  return Promise.resolve(0);
+  return checkCertificates(file, result.config).then((ok) => {
+    if (!ok) return 1;
+    const peers = result.config.peer.length;
+    console.log(`${file}: ok (${peers} peer${peers === 1 ? "" : "s"})`);
+    return 0;
+  });
+}
+
+/**
+ * Loads the certificates, keys and CRLs of `auth = "pubkey"` peers as the daemon will (the PKI
+ * code only when a peer uses it): a key that does not match, a certificate that does not parse
+ * or no trust anchor is a problem; certificates expiring within 30 days are warned about.
+ */
+async function checkCertificates(file: string, config: Config): Promise<boolean> {
+  if (!config.peer.some((p) => p.auth === "pubkey")) return true;
+  const m = await import("../daemon/pubkey_credentials.ts");
+  const now = () => new Date();
+  const loaded = m.loadPubkeys(config, dirname(resolve(file)), now);
+  for (const [peer, why] of loaded.errors) console.error(`${file}: peer.${peer}: ${why}`);
+  for (const w of m.pubkeyExpiryWarnings(loaded, now())) {
+    console.error(`${file}: peer.${w.peer}: warning: ${w.line}`);
+  }
+  return loaded.errors.size === 0;
 }

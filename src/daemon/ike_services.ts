@@ -199,7 +199,10 @@ export class IkeServices implements GatewayServices {
    * Loads the pubkey peers' certificates (the PKI code is imported only when a peer uses it),
    * logs what failed and what expires within 30 days, and keeps a periodic expiry check.
    */
-  async #pubkeys(config: Config): Promise<Map<string, Authenticator & { fingerprint: string }>> {
+  async #pubkeys(
+    config: Config,
+    notes: string[],
+  ): Promise<Map<string, Authenticator & { fingerprint: string }>> {
     if (this.#expiryTimer !== undefined) clearInterval(this.#expiryTimer);
     this.#expiryTimer = undefined;
     this.#pki = undefined;
@@ -212,6 +215,7 @@ export class IkeServices implements GatewayServices {
         peer,
         error: why,
       });
+      notes.push(`error: peer ${peer}: certificate credentials not loaded: ${why}`);
     }
     const check = () => {
       for (const w of m.pubkeyExpiryWarnings(loaded, new Date(now()))) {
@@ -233,16 +237,18 @@ export class IkeServices implements GatewayServices {
 
   /** {@inheritDoc GatewayServices.apply} */
   async apply(config: Config, secrets: PeerSecrets, changes: ConfigChanges): Promise<string[]> {
-    const pubkeys = await this.#pubkeys(config);
+    // Lines for the operator (the commit's output) about certificates that did not load.
+    const notes: string[] = [];
+    const pubkeys = await this.#pubkeys(config, notes);
     const policy: IkePolicy = { config, credentials: new MemoryCredentials(secrets, pubkeys) };
     const key = ioKey(config);
     const cur = this.#run;
     if (cur !== undefined && key === this.#io) {
       await cur.driver.input((r, now) => r.setPolicy(policy, now));
       cur.dialer.configure(config.peer);
-      return [];
+      return notes;
     }
-    const out: string[] = [];
+    const out: string[] = [...notes];
     if (cur !== undefined) {
       const which = changes.gateway.filter((k) => IO_KEYS.includes(k)).join(", ");
       out.push(`gateway: ${which || "I/O settings"} changed: every SA deleted, I/O restarted`);

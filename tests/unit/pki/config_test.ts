@@ -63,3 +63,25 @@ Deno.test("missing files and a key readable by others fail at load, naming the k
 });
 
 globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
+
+Deno.test("branchgate config check loads pubkey credentials: a mismatched key is refused", async () => {
+  const other = await issue(base, "other", undefined, { subject: "/CN=other.example.net" });
+  const main = new URL("../../../src/main.ts", import.meta.url).pathname;
+  const run = async (file: string) => {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--frozen", "-A", main, "config", "check", file],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const d = new TextDecoder();
+    return { code: r.code, out: d.decode(r.stdout) + d.decode(r.stderr) };
+  };
+  await Deno.writeTextFile(`${base}/good.toml`, peer(full));
+  const good = await run(`${base}/good.toml`);
+  assert.equal(good.code, 0, good.out);
+  assert.match(good.out, /ok \(1 peer\)/);
+  await Deno.writeTextFile(`${base}/bad.toml`, peer(full.replace(c.key, other.key)));
+  const bad = await run(`${base}/bad.toml`);
+  assert.equal(bad.code, 1, bad.out);
+  assert.match(bad.out, /peer\.branches: .*other\.key: private key does not match .*gw\.crt/);
+});
