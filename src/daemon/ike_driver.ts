@@ -193,7 +193,9 @@ export class IkeDriver {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#stopped) return;
-    const delay = Math.min(Math.max(0, at - this.#now()), 0x7fffffff);
+    // Rounded up (+1 ms): a timer that fires before `at` would find nothing due, and an engine
+    // that keeps the same deadline arms no new timer.
+    const delay = Math.min(Math.max(0, Math.ceil(at - this.#now()) + 1), 0x7fffffff);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (!this.#stopped) void this.input((r, now) => r.tick(now));

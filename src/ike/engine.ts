@@ -82,6 +82,8 @@ export class DualEngine implements IkeEngine {
 
   /** {@inheritDoc IkeEngine.tick} */
   tick(now: number): IkeAction[] {
+    // The caller's timer fired and is gone: always name the next deadline again.
+    this.#timerAt = undefined;
     return this.#merge([...this.#v1.tick(now), ...this.#v2.tick(now)]);
   }
 

@@ -126,6 +126,8 @@ export class IkeV1Responder implements IkeResponder {
 
   /** {@inheritDoc IkeResponder.tick} */
   tick(now: number): IkeAction[] {
+    // The caller's timer fired and is gone: the next deadline is always named again.
+    this.#timerAt = undefined;
     return this.#run(now, (ctx) => this.#tick(ctx));
   }
 

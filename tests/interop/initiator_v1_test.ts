@@ -3,7 +3,9 @@
  * branchgate dials Debian's strongSwan 5.9.8 (responder) and pings through; strongSwan goes
  * away (kill) and a branchgate responder takes its place: the branch notices the dead peer
  * (DPD) and dials again by itself; ping and iperf3 both ways branchgate ↔ branchgate; the
- * responder is killed with SIGKILL and restarted: the tunnel comes back within 60 s.
+ * responder is killed with SIGKILL and restarted: the tunnel comes back within 60 s; a ping
+ * train across the branch's own child rekeys (60 s children, rekey_margin 40 s) loses at most
+ * the packets in flight.
  */
 
 import assert from "node:assert/strict";
@@ -12,7 +14,7 @@ import type { BgPeer } from "./lib/branchgate_conf.ts";
 import { withLab } from "./lib/netns.ts";
 import { StrongswanPeer } from "./lib/strongswan.ts";
 import { twoSites } from "./lib/topology.ts";
-import { iperfTcp, ping } from "./lib/traffic.ts";
+import { iperfTcp, ping, startPingTrain } from "./lib/traffic.ts";
 import { waitFor } from "./lib/wait.ts";
 
 const PSK = "interop-initiator-psk-0001";
@@ -38,6 +40,9 @@ Deno.test({
         encap: true,
         dpdDelay: 2,
         dpdTimeout: 6,
+        // Short children: the branch rekeys them itself every 10-20 s all through the test.
+        espLifetime: 60,
+        rekeyMargin: 40,
       };
       const branch = await BranchgateDaemon.start(lab, {
         name: "branch",
@@ -129,5 +134,27 @@ Deno.test({
       const took = Date.now() - t0;
       assert.ok(took < 60_000, `back after ${took} ms`);
       console.log(`tunnel back ${(took / 1000).toFixed(1)} s after kill -9 of the responder`);
+
+      // 4. Rekeys by the initiator under traffic: only packets in flight may be lost.
+      const rekeys = async () =>
+        (await branch.log()).split("\n").filter((l) => l.includes("we initiated")).length;
+      const before = await rekeys();
+      const train = startPingTrain(lab, a.host, b.hostAddress, "rekey", {
+        interval: 0.02,
+        from: a.hostAddress,
+      });
+      await waitFor(async () => (await rekeys()) >= before + 1 ? true : undefined, {
+        timeoutMs: 40_000,
+        intervalMs: 500,
+        what: "a child rekey by the branch",
+      });
+      await new Promise((r) => setTimeout(r, 1000));
+      const r = await train.finish();
+      assert.ok(r.sent > 100, `ping train sent ${r.sent}`);
+      assert.ok(
+        r.sent - r.received <= 5,
+        `lost ${r.sent - r.received} of ${r.sent} across a rekey`,
+      );
+      console.log(`rekey under traffic: ${r.received}/${r.sent} echo replies`);
     }),
 });
