@@ -40,6 +40,10 @@ suite() {
 check fmt "$DENO" fmt --check
 check lint "$DENO" lint
 check types "$DENO" check --frozen src/ hw/ tests/
+# The fake /dev/crypto the crypto tests use is built with gcc and libssl-dev (apt.sh installs
+# them as root, before any test needs them).
+[ "$IS_ROOT" = yes ] && check apt bash tests/interop/apt.sh
+check fake-cryptodev bash tests/fakes/cryptodev/build.sh
 # Test directories that exist in this checkout (git keeps no empty folders).
 has_tests() { [ -n "$(find "$1" -name '*_test.ts' 2>/dev/null | head -n 1)" ]; }
 unit_dirs=()
@@ -57,7 +61,6 @@ if [ "$IS_ROOT" != yes ]; then
 elif ! has_tests tests/interop; then
   echo "== integration: no root integration tests in this checkout yet"
 else
-  check apt bash tests/interop/apt.sh
   suite integration "$DENO" test --frozen --allow-all tests/interop
 fi
 

@@ -1,54 +1,39 @@
 /**
- * `branchgate selftest`: every known-answer test on every available backend, and the backend
- * chosen per algorithm. Exits 1 when an algorithm needed by default has no passing backend;
- * legacy-only algorithms (LEGACY_ALGORITHMS) are reported but do not fail the run.
+ * `branchgate selftest`: prints the crypto self-test (src/crypto/selftest.ts) — every
+ * known-answer test on every available backend, the backend chosen per algorithm, and the
+ * /dev/crypto offload calibration. Exits 1 when an algorithm needed by default has no passing
+ * backend; legacy-only algorithms are reported but do not fail the run.
  * @module
  */
 
-import { type CryptoRegistry, initCrypto, LEGACY_ALGORITHMS } from "../crypto/registry.ts";
-import type { AlgorithmName } from "../crypto/types.ts";
+import { initCrypto } from "../crypto/registry.ts";
+import { selftest } from "../crypto/selftest.ts";
+import type { OffloadMode } from "../crypto/cryptodev_calibrate.ts";
 
-/** The printed table and the default-needed algorithms that no backend serves. */
-export interface SelftestOutcome {
-  /** Lines of the table, header first, summary last. */
-  readonly lines: string[];
-  /** Algorithms needed by default that have no passing backend (non-empty: exit 1). */
-  readonly missing: AlgorithmName[];
-}
+const USAGE = `usage: branchgate selftest [--device PATH] [--offload auto|cryptodev|off]
 
-/** Runs every KAT of `registry` and formats the table. */
-export function selftest(registry: CryptoRegistry): SelftestOutcome {
-  const names = registry.backends.map((b) => b.name);
-  const lines = [["algorithm".padEnd(24), ...names.map((n) => n.padEnd(10)), "chosen"].join(" ")];
-  const missing: AlgorithmName[] = [];
-  let legacyMissing = 0;
-  for (const row of registry.report()) {
-    const cells = row.results.map(([, r]) => r.padEnd(10));
-    const legacy = LEGACY_ALGORITHMS.has(row.alg);
-    const chosen = row.chosen ?? (legacy ? "NONE (legacy only)" : "NONE");
-    lines.push([row.alg.padEnd(24), ...cells, chosen].join(" "));
-    if (row.chosen === undefined && legacy) legacyMissing++;
-    else if (row.chosen === undefined) missing.push(row.alg);
-  }
-  lines.push(
-    missing.length > 0
-      ? `selftest: FAILED, no passing backend for ${missing.join(", ")}`
-      : legacyMissing > 0
-      ? `selftest: ok (${legacyMissing} legacy-only algorithm(s) unavailable)`
-      : "selftest: ok",
-  );
-  return { lines, missing };
-}
+Runs the crypto known-answer tests on every backend and calibrates /dev/crypto offload
+(default: auto, /dev/crypto), as the daemon does at start.`;
 
 /** Runs the self-test and prints the table; returns the exit code. */
 export async function run(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
-    console.log(
-      "usage: branchgate selftest\n\nRuns the crypto known-answer tests on every backend.",
-    );
+    console.log(USAGE);
     return 0;
   }
-  const registry = await initCrypto({ allBackends: true });
+  let device = "/dev/crypto";
+  let mode: OffloadMode = "auto";
+  for (let i = 0; i < args.length; i += 2) {
+    const v = args[i + 1];
+    if (args[i] === "--device" && v !== undefined && v !== "") device = v;
+    else if (args[i] === "--offload" && (v === "auto" || v === "cryptodev" || v === "off")) {
+      mode = v;
+    } else {
+      console.error(USAGE);
+      return 2;
+    }
+  }
+  const registry = await initCrypto({ allBackends: true, offload: { mode, device } });
   const { lines, missing } = selftest(registry);
   if (!registry.backends.some((b) => b.name === "libcrypto")) {
     lines[lines.length - 1] += " (libcrypto not found: software backend only)";

@@ -105,6 +105,21 @@ export const GatewaySchema = v.strictObject({
     int(0, 3600, "NAT keepalive interval behind a NAT, seconds (0: off; RFC 3948 §2.3)"),
     20,
   ),
+  crypto_device: v.optional(
+    text(
+      /^\/[A-Za-z0-9_.\/-]{1,255}$/,
+      "must be an absolute path",
+      "crypto device (cryptodev-linux)",
+    ),
+    "/dev/crypto",
+  ),
+  crypto_offload: v.optional(
+    v.pipe(
+      v.picklist(["auto", "cryptodev", "off"], "must be auto, cryptodev or off"),
+      v.description("hardware crypto: auto (calibrated), cryptodev (forced) or off"),
+    ),
+    "auto",
+  ),
 });
 
 /** The algorithm profiles a peer can ask for. */

@@ -1,6 +1,6 @@
 /**
  * The crypto registry: per algorithm, on its first use, runs the known-answer test on the
- * backends in preference order (libcrypto > software; a /dev/crypto backend slots in first) and
+ * backends in preference order (cryptodev offload > libcrypto > software) and
  * uses the first one that passes; results are cached. An algorithm whose test fails on a backend
  * is never taken from it; one that passes nowhere is unavailable. `report()` runs the rest.
  *
@@ -11,6 +11,13 @@
  */
 
 import { createOpenSslBackend } from "./openssl.ts";
+import { openCryptodevBackend } from "./cryptodev.ts";
+import {
+  DEFAULT_OFFLOAD,
+  type OffloadOptions,
+  type OffloadStatus,
+  setUpOffload,
+} from "./cryptodev_calibrate.ts";
 import { type KatResult, runKat } from "./kat.ts";
 import { ALL_GROUPS } from "./dh/groups.ts";
 
@@ -90,11 +97,12 @@ export class CryptoRegistry {
 
   /**
    * A registry over `backends` (in preference order) serving `algorithms`. No test runs here:
-   * each algorithm is tested on its first use.
+   * each algorithm is tested on its first use. `offload` is what /dev/crypto set-up found.
    */
   constructor(
     readonly backends: readonly CryptoBackend[],
     readonly algorithms: readonly AlgorithmName[] = REGISTRY_ALGORITHMS,
+    readonly offload?: OffloadStatus,
   ) {}
 
   #result(alg: AlgorithmName, i: number): KatResult {
@@ -190,12 +198,23 @@ async function loadSoftwareBackend(): Promise<CryptoBackend> {
   return createSoftwareBackend();
 }
 
-/** Every backend this machine offers, in preference order (the software one included). */
-export async function availableBackends(): Promise<CryptoBackend[]> {
+/**
+ * Every backend this machine offers (the software one included; the raw /dev/crypto one last
+ * when `device` opens through `library`), for the vector suite and benchmarks.
+ */
+export async function availableBackends(
+  device = DEFAULT_OFFLOAD.device,
+  library?: string,
+): Promise<CryptoBackend[]> {
   const list: CryptoBackend[] = [];
   const ossl = createOpenSslBackend();
   if (ossl !== undefined) list.push(ossl);
   list.push(await loadSoftwareBackend());
+  try {
+    list.push(openCryptodevBackend(device, library));
+  } catch {
+    // no device here: the other backends are the whole list
+  }
   return list;
 }
 
@@ -213,6 +232,8 @@ export interface InitCryptoOptions {
    * the software backend is loaded as the fallback.
    */
   readonly needed?: readonly AlgorithmName[];
+  /** /dev/crypto offload (`[gateway] crypto_offload`, `crypto_device`); default auto. */
+  readonly offload?: OffloadOptions;
 }
 
 let shared: CryptoRegistry | undefined;
@@ -224,14 +245,17 @@ let shared: CryptoRegistry | undefined;
  */
 export async function initCrypto(opts: InitCryptoOptions = {}): Promise<CryptoRegistry> {
   const ossl = createOpenSslBackend();
+  // /dev/crypto first, for what its known-answer tests and calibration gave it.
+  const offload = setUpOffload(opts.offload ?? DEFAULT_OFFLOAD, ossl);
+  const first = offload.backend === undefined ? [] : [offload.backend];
   if (ossl !== undefined && opts.allBackends !== true) {
-    const alone = new CryptoRegistry([ossl]);
+    const alone = new CryptoRegistry([...first, ossl], REGISTRY_ALGORITHMS, offload.status);
     const needed = opts.needed ?? DEFAULT_ALGORITHMS;
     if (needed.every((alg) => alone.chosen(alg) !== undefined)) return shared = alone;
   }
-  const list: CryptoBackend[] = ossl === undefined ? [] : [ossl];
+  const list: CryptoBackend[] = ossl === undefined ? [] : [...first, ossl];
   list.push(await loadSoftwareBackend());
-  return shared = new CryptoRegistry(list);
+  return shared = new CryptoRegistry(list, REGISTRY_ALGORITHMS, offload.status);
 }
 
 /**

@@ -11,9 +11,10 @@ import { ConfigStore } from "../config/store.ts";
 import { formatIssue } from "../config/issues.ts";
 import { loadConfigFile } from "../config/load.ts";
 import { DEFAULT_ALGORITHMS, initCrypto } from "../crypto/registry.ts";
+import type { OffloadOptions } from "../crypto/cryptodev_calibrate.ts";
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
-import { selftest } from "../cli/selftest.ts";
+import { selftest } from "../crypto/selftest.ts";
 import { ControlServer } from "./control_server.ts";
 import { Gateway } from "./gateway.ts";
 import type { GatewayServices } from "./services.ts";
@@ -57,6 +58,7 @@ export interface Daemon {
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const { log } = o;
   let file: { path: string; text: string } | undefined;
+  let offload: OffloadOptions | undefined;
   if (o.configFile !== undefined) {
     const r = loadConfigFile(o.configFile);
     if (!r.ok) {
@@ -64,6 +66,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       throw new StartError(`config ${first}`);
     }
     file = { path: o.configFile, text: r.text };
+    offload = { mode: r.config.gateway.crypto_offload, device: r.config.gateway.crypto_device };
     for (const p of r.config.peer) if (p.psk !== undefined) log.addSecret(p.psk);
   }
   try {
@@ -73,7 +76,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     throw new StartError(`state dir ${o.stateDir}: ${errText(err)}`);
   }
   // Crypto self-test (RFC-independent known answers): refuse to start on a failed algorithm.
-  const registry = await initCrypto();
+  const registry = await initCrypto(offload === undefined ? {} : { offload });
   const missing = DEFAULT_ALGORITHMS.filter((a) => registry.chosen(a) === undefined);
   if (missing.length > 0) {
     throw new StartError(`crypto self-test failed for ${missing.join(", ")}`);

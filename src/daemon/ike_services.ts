@@ -29,6 +29,8 @@ export const IO_KEYS: readonly string[] = [
   "tun_name",
   "mtu",
   "natt_keepalive",
+  "crypto_offload",
+  "crypto_device",
 ];
 
 /** How the services are built. */
@@ -116,6 +118,7 @@ export class IkeServices implements GatewayServices {
       rawEsp: this.#o.rawEsp,
       // RFC 3948 §2.3: `natt_keepalive` seconds between keepalives on idle ESP-in-UDP SAs.
       keepaliveSeconds: g.natt_keepalive,
+      crypto: { mode: g.crypto_offload, device: g.crypto_device },
       ...(this.#o.packetFd !== undefined ? { packetFd: this.#o.packetFd } : {}),
     });
     const ref: { driver?: IkeDriver } = {};

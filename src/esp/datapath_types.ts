@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { OffloadOptions } from "../crypto/cryptodev_calibrate.ts";
 import type { EspLifetimeEvent, EspSaCounters, EspSaSpec, IpAddress } from "./sa_spec.ts";
 
 /** An outer address and UDP port. */
@@ -52,6 +53,8 @@ export interface DataPathOptions {
    * device is brought up and no routes are set.
    */
   readonly packetFd?: number;
+  /** /dev/crypto offload for the data path's ciphers (default auto on /dev/crypto). */
+  readonly crypto?: OffloadOptions;
 }
 
 /** Data-path counters that belong to no SA. */

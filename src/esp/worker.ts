@@ -66,7 +66,10 @@ async function start(opts: DataPathOptions, fd: number, taken: Int32Array): Prom
     eventFd = fd;
     ikeTaken = taken;
     keepaliveMs = (opts.keepaliveSeconds ?? 20) * 1000;
-    const crypto = await initCrypto({ needed: ESP_ALGORITHMS });
+    const crypto = await initCrypto({
+      needed: ESP_ALGORITHMS,
+      ...(opts.crypto !== undefined ? { offload: opts.crypto } : {}),
+    });
     io = openWorkerIo(opts);
     sad = new SaDatabase(crypto);
     const sockets = io.sockets;

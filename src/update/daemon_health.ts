@@ -6,7 +6,7 @@
  * @module
  */
 
-import { selftest } from "../cli/selftest.ts";
+import { selftest } from "../crypto/selftest.ts";
 import { parseConfig } from "../config/parse.ts";
 import { ConfigStore } from "../config/store.ts";
 import { initCrypto } from "../crypto/registry.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { CryptoRegistry, getCrypto, initCrypto } from "../../../src/crypto/registry.ts";
 import { createSoftwareBackend } from "../../../src/crypto/software.ts";
-import { selftest } from "../../../src/cli/selftest.ts";
+import { selftest } from "../../../src/crypto/selftest.ts";
 import type { CryptoBackend } from "../../../src/crypto/types.ts";
 
 /** A backend that claims everything but gets AES-128-GCM tags and SHA-256 wrong. */

@@ -74,7 +74,11 @@ function encap(out: OutboundAeadSa, inner: Uint8Array): Uint8Array {
 }
 
 for (const b of await availableBackends()) {
-  Deno.test(`${b.name}: RFC 7634 Appendix A ESP packet decapsulates to the source packet`, () => {
+  Deno.test({
+    name: `${b.name}: RFC 7634 Appendix A ESP packet decapsulates to the source packet`,
+    // /dev/crypto offers AES-GCM only: ChaCha20-Poly1305 is libcrypto's and the software one's.
+    ignore: !b.supports("aead:chacha20poly1305"),
+  }, () => {
     const esp = hex(vector.outerIpv4Packet).slice(20); // after the outer IPv4 header
     const sa = new InboundAeadSa(
       vector.spi,
@@ -95,6 +99,7 @@ for (const b of await availableBackends()) {
   });
 
   for (const alg of ["aes128gcm16", "aes256gcm16", "chacha20poly1305"] as const) {
+    if (!b.supports(`aead:${alg}`)) continue;
     Deno.test(`${b.name}: ${alg} encapsulation equals an independent computation`, () => {
       for (const len of [1, 20, 84, 1399, 1400]) {
         const { key, salt, out } = pair(b, alg);

@@ -101,6 +101,8 @@ const minimalPad = (len: number, bs: number) =>
 
 for (const b of await availableBackends()) {
   for (const [cipher, mac] of SUITES) {
+    // /dev/crypto offers AES-CBC and HMAC only (no 3DES, no AES-XCBC).
+    if (!b.supports(`cipher:${cipher}`) || !b.supports(`mac:${mac}`)) continue;
     const k = keys(cipher, mac);
     const bs = CIPHER_BLOCK[cipher];
     const name = `${b.name}: ${cipher} + ${mac}`;
@@ -186,7 +188,10 @@ for (const b of await availableBackends()) {
     assert.equal(plain.counters.icvFailures, 1);
   });
 
-  Deno.test(`${b.name}: aes128cbc + aes-xcbc-96 round trip`, () => {
+  Deno.test({
+    name: `${b.name}: aes128cbc + aes-xcbc-96 round trip`,
+    ignore: !b.supports("mac:aes-xcbc-96"),
+  }, () => {
     const k = keys("aes128cbc", "aes-xcbc-96");
     const { out, inb } = pair(b, k);
     const inner = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
