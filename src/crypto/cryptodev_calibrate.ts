@@ -138,16 +138,23 @@ export function timeOperation(
 }
 
 /**
- * The sizes where the device wins, from a linear model per backend through the two timed
- * sizes (t = fixed cost + per-byte cost): all, none, from the crossover up, or below it.
+ * How much faster the device must be to be used: a device merely as fast as libcrypto (a
+ * software driver behind the ioctl) stays unused, so timing noise does not decide.
+ */
+export const DEVICE_MARGIN = 1.1;
+
+/**
+ * The sizes where the device wins by {@link DEVICE_MARGIN}, from a linear model per backend
+ * through the two timed sizes (t = fixed cost + per-byte cost): all, none, from the crossover
+ * up, or below it.
  */
 export function deviceRange(
   dev: readonly number[],
   sw: readonly number[],
 ): { min: number; max: number } | undefined {
   const [s0, s1] = CALIBRATION_SIZES;
-  const d0 = dev[0]! - sw[0]!;
-  const d1 = dev[1]! - sw[1]!;
+  const d0 = dev[0]! * DEVICE_MARGIN - sw[0]!;
+  const d1 = dev[1]! * DEVICE_MARGIN - sw[1]!;
   if (d0 < 0 && d1 < 0) return { min: 0, max: Infinity };
   if (d0 >= 0 && d1 >= 0) return undefined;
   const cross = Math.ceil(s0 + ((s1 - s0) * d0) / (d0 - d1));

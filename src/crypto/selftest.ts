@@ -44,6 +44,18 @@ export function selftest(registry: CryptoRegistry): SelftestOutcome {
   return { lines, missing };
 }
 
+/**
+ * `show crypto`: the /dev/crypto offload section first (device, per-algorithm KAT, calibration
+ * figures, which backend serves which sizes, operations so far), then every backend's KAT
+ * results and the backend chosen per algorithm.
+ */
+export function cryptoReport(registry: CryptoRegistry): string[] {
+  const { lines } = selftest(registry);
+  const split = lines.indexOf("");
+  if (split < 0) return lines;
+  return [...lines.slice(split + 1, -1), "", ...lines.slice(0, split), lines[lines.length - 1]!];
+}
+
 function us(ns: number | undefined): string {
   return ns === undefined ? "-" : (ns / 1000).toFixed(2);
 }

@@ -14,7 +14,7 @@ import { DEFAULT_ALGORITHMS, initCrypto } from "../crypto/registry.ts";
 import type { OffloadOptions } from "../crypto/cryptodev_calibrate.ts";
 import type { Logger } from "../log.ts";
 import { VERSION } from "../version.ts";
-import { selftest } from "../crypto/selftest.ts";
+import { cryptoReport, selftest } from "../crypto/selftest.ts";
 import { ControlServer } from "./control_server.ts";
 import { Gateway } from "./gateway.ts";
 import type { GatewayServices } from "./services.ts";
@@ -84,6 +84,16 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   log.info("crypto self-test passed", {
     backends: registry.backends.map((b) => b.name).join(","),
   });
+  const off = registry.offload;
+  if (off !== undefined) {
+    log.info("crypto offload", {
+      mode: off.options.mode,
+      device: off.options.device,
+      ...(off.error !== undefined
+        ? { unused: off.error }
+        : { offloaded: [...off.routes.keys()].join(",") || "none (libcrypto faster)" }),
+    });
+  }
 
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => markReady = r);
@@ -110,6 +120,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       services,
       version: [`branchgate ${VERSION}`, `deno ${Deno.version.deno}`],
       selftest: () => selftest(registry).lines,
+      crypto: () => cryptoReport(registry),
       ...(o.minuteMs !== undefined ? { minuteMs: o.minuteMs } : {}),
       ...(o.onLogSettings !== undefined ? { onLogSettings: o.onLogSettings } : {}),
     });

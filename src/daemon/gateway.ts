@@ -52,6 +52,8 @@ export interface GatewayOptions {
   readonly version: readonly string[];
   /** Self-test report lines. */
   readonly selftest: () => readonly string[];
+  /** `show crypto` lines (default: the self-test report). */
+  readonly crypto?: () => readonly string[];
   /** Clock (ms), for tests. */
   readonly now?: () => number;
   /** Milliseconds per minute of `commit confirmed N` (tests shorten it; default 60000). */
@@ -423,5 +425,10 @@ export class Gateway implements ShellHost {
   /** {@inheritDoc ShellHost.selftest} */
   selftest(): readonly string[] {
     return this.#o.selftest();
+  }
+
+  /** {@inheritDoc ShellHost.crypto} */
+  crypto(): readonly string[] {
+    return (this.#o.crypto ?? this.#o.selftest)();
   }
 }

@@ -123,6 +123,7 @@ function operational(ctx: GrammarContext, w: readonly string[]): Next {
         kw("config", "the running config (keys masked)"),
         kw("log", "recent log lines"),
         kw("version", "software version"),
+        kw("crypto", "crypto backends, known answers, /dev/crypto offload"),
       ]);
     }
     if (b === "ike" || b === "esp") {
@@ -133,7 +134,7 @@ function operational(ctx: GrammarContext, w: readonly string[]): Next {
       if (c === undefined) return next([free("<1-1000>", "how many lines (default 20)")], true);
       return w.length === 3 ? END : NOTHING;
     }
-    if (["peers", "pki", "drops", "config", "version"].includes(b)) {
+    if (["peers", "pki", "drops", "config", "version", "crypto"].includes(b)) {
       return w.length === 2 ? END : NOTHING;
     }
     return NOTHING;

@@ -151,4 +151,9 @@ export interface ShellHost {
   pki?(): readonly PkiCertView[];
   /** Runs the crypto self-test; the report lines. */
   selftest(): readonly string[];
+  /**
+   * `show crypto`: backends, known-answer results, /dev/crypto offload (device, calibration,
+   * which backend serves each algorithm); absent on hosts without crypto.
+   */
+  crypto?(): readonly string[];
 }

@@ -177,6 +177,7 @@ export class ShellSession {
           await host.refresh?.();
           return ok(dropsTable(host.drops?.() ?? []));
         }
+        if (b === "crypto") return ok(host.crypto?.() ?? ["no crypto report on this host"]);
         if (b === "config") {
           const r = host.running();
           const meta = host.revisions()[0];

@@ -43,6 +43,8 @@ export interface DaemonOptions {
    * `build/image-x86_64/current/bin/branchgate` (benchmarks measure what ships).
    */
   readonly command?: readonly string[];
+  /** Extra environment (e.g. BRANCHGATE_CRYPTODEV_LIB for the fake /dev/crypto). */
+  readonly env?: Record<string, string>;
 }
 
 /** A running branchgate daemon. */
@@ -97,7 +99,7 @@ export class BranchgateDaemon {
     ];
     const proc = lab.spawn(opts.ns, argv, {
       logPath: `${lab.dir}/${opts.name}-daemon.log`,
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...opts.env },
     });
     const daemon = new BranchgateDaemon(lab, opts, proc);
     await waitFor(async () => {

@@ -6,7 +6,7 @@
  */
 
 import { BranchgateDaemon } from "./branchgate.ts";
-import type { BgPeer } from "./branchgate_conf.ts";
+import type { BgConfig, BgPeer } from "./branchgate_conf.ts";
 import type { Lab } from "./netns.ts";
 import type { Responder, ResponderEspSa, ResponderIkeSa } from "./responder.ts";
 import { parseShowEspSa, parseShowIkeSa } from "./show_parse.ts";
@@ -23,15 +23,20 @@ export class BranchgateResponder implements Responder {
     this.daemon = daemon;
   }
 
-  /** Starts the daemon in `setup.ns` listening on `setup.address` with `setup.peers`. */
+  /**
+   * Starts the daemon in `setup.ns` listening on `setup.address` with `setup.peers`; `extra`
+   * adds `[gateway]` settings and environment (the crypto offload tests).
+   */
   static async start(
     lab: Lab,
     setup: { ns: string; address: string; peers: BgPeer[] },
+    extra: { config?: Partial<BgConfig>; env?: Record<string, string> } = {},
   ): Promise<BranchgateResponder> {
     const daemon = await BranchgateDaemon.start(lab, {
       name: "bg",
       ns: setup.ns,
-      config: { listen: [setup.address], peers: setup.peers },
+      config: { ...extra.config, listen: [setup.address], peers: setup.peers },
+      ...(extra.env !== undefined ? { env: extra.env } : {}),
     });
     return new BranchgateResponder(daemon);
   }

@@ -187,7 +187,11 @@ Deno.test("calibration's choice: all sizes, from the crossover up, below it, or 
   const r = deviceRange([10_000, 11_000], [1_000, 15_000])!;
   assert.equal(r.max, Infinity);
   assert.ok(r.min > 64 && r.min < 1400, String(r.min));
-  assert.deepEqual(deviceRange([1_000, 15_000], [10_000, 11_000]), { min: 0, max: r.min });
+  const below = deviceRange([1_000, 15_000], [10_000, 11_000])!;
+  assert.ok(below.min === 0 && below.max > 64 && below.max < 1400, JSON.stringify(below));
+  // As fast as libcrypto (a software driver behind the ioctl) is not fast enough.
+  assert.equal(deviceRange([1_000, 2_000], [1_050, 2_100]), undefined);
+  assert.deepEqual(deviceRange([1_000, 2_000], [1_200, 2_400]), { min: 0, max: Infinity });
 });
 
 Deno.test("a device failing mid-stream: the SA carries on on libcrypto, the device never again", async () => {
