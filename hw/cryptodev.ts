@@ -79,6 +79,11 @@ export function cryptodevLibrary(): string {
 
 const opened = new Map<string, Lib>();
 
+// One snapshot buffer per thread (module state is per isolate, and every operation is
+// synchronous), allocated on first use: SAs do not each pay 64 KiB for it.
+let snapshot: Uint8Array | undefined;
+let snapshotAddr = 0;
+
 function symbols(name: string): Lib {
   let lib = opened.get(name);
   if (lib === undefined) opened.set(name, lib = Deno.dlopen(name, SYMBOLS).symbols);
@@ -218,8 +223,6 @@ export class CryptodevOps {
   readonly aad = new Uint8Array(64);
   /** Where a MAC session writes the full digest. */
   readonly digest = new Uint8Array(64);
-  #snapshot: Uint8Array | undefined;
-  #snapshotAddr = 0;
   #lastBuf: Uint8Array | undefined;
   #lastAddr = 0;
 
@@ -306,20 +309,23 @@ export class CryptodevOps {
    */
   save(buf: Uint8Array, offset: number, length: number): boolean {
     if (length > CRYPTODEV_MAX_LEN) return false;
-    if (this.#snapshot === undefined) {
-      this.#snapshot = new Uint8Array(CRYPTODEV_MAX_LEN);
-      this.#snapshotAddr = address(this.#snapshot);
+    if (snapshot === undefined) {
+      snapshot = new Uint8Array(CRYPTODEV_MAX_LEN);
+      snapshotAddr = address(snapshot);
     }
     if (length > 0) {
       copy ??= Deno.dlopen("libc.so.6", COPY).symbols;
-      copy.memcpy(usize(this.#snapshotAddr), usize(this.#addr(buf) + offset), usize(length));
+      copy.memcpy(usize(snapshotAddr), usize(this.#addr(buf) + offset), usize(length));
     }
     return true;
   }
 
-  /** Puts back what {@link save} copied, `length` bytes at `buf[offset]`. */
+  /**
+   * Puts back what {@link save} copied, `length` bytes at `buf[offset]`; only valid before the
+   * next save on this thread.
+   */
   restore(buf: Uint8Array, offset: number, length: number): void {
-    if (this.#snapshot === undefined || length <= 0) return;
-    copy!.memcpy(usize(this.#addr(buf) + offset), usize(this.#snapshotAddr), usize(length));
+    if (snapshot === undefined || copy === undefined || length <= 0) return;
+    copy.memcpy(usize(this.#addr(buf) + offset), usize(snapshotAddr), usize(length));
   }
 }

@@ -39,6 +39,32 @@ export interface OffloadRoute {
   softwareOps: number;
 }
 
+/** What `show crypto` shows of a route (plain data: it crosses from the data-path Worker). */
+export interface OffloadRouteView {
+  /** The algorithm. */
+  readonly alg: AlgorithmName;
+  /** Operations on the device. */
+  readonly deviceOps: number;
+  /** Operations on libcrypto. */
+  readonly softwareOps: number;
+  /** Why the device was dropped, if it was. */
+  readonly failed?: string;
+}
+
+/** Plain copies of `routes` (none: empty). */
+export function routeViews(routes: ReadonlyMap<AlgorithmName, OffloadRoute> | undefined) {
+  const out: OffloadRouteView[] = [];
+  for (const r of routes?.values() ?? []) {
+    out.push({
+      alg: r.alg,
+      deviceOps: r.deviceOps,
+      softwareOps: r.softwareOps,
+      ...(r.failed !== undefined ? { failed: r.failed } : {}),
+    });
+  }
+  return out;
+}
+
 /** A fresh route for `alg` over [min, max). */
 export function newRoute(alg: AlgorithmName, min: number, max: number): OffloadRoute {
   return { alg, min, max, failed: undefined, deviceOps: 0, softwareOps: 0 };

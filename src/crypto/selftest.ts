@@ -10,6 +10,7 @@ import { type CryptoRegistry, LEGACY_ALGORITHMS } from "./registry.ts";
 import type { CalibrationRow, OffloadStatus } from "./cryptodev_calibrate.ts";
 import { CALIBRATION_SIZES } from "./cryptodev_calibrate.ts";
 import type { AlgorithmName } from "./types.ts";
+import type { OffloadRouteView } from "./cryptodev_offload.ts";
 
 /** The report lines and the default-needed algorithms that no backend serves. */
 export interface SelftestOutcome {
@@ -54,6 +55,17 @@ export function cryptoReport(registry: CryptoRegistry): string[] {
   const split = lines.indexOf("");
   if (split < 0) return lines;
   return [...lines.slice(split + 1, -1), "", ...lines.slice(0, split), lines[lines.length - 1]!];
+}
+
+/** The data path's offload counters (from its Worker): device and libcrypto operations. */
+export function dataPathOffloadLines(routes: readonly OffloadRouteView[]): string[] {
+  return [
+    "data path (ESP) on /dev/crypto:",
+    ...routes.map((r) =>
+      `  ${r.alg.padEnd(22)} device ${r.deviceOps}, libcrypto ${r.softwareOps}` +
+      (r.failed !== undefined ? ` (device dropped: ${r.failed})` : "")
+    ),
+  ];
 }
 
 function us(ns: number | undefined): string {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { dataPathOffloadLines } from "../crypto/selftest.ts";
 import { parse as parseToml } from "smol-toml";
 import type { Config } from "../config/schema.ts";
 import { type RawTree, validateTree } from "../config/parse.ts";
@@ -429,6 +430,9 @@ export class Gateway implements ShellHost {
 
   /** {@inheritDoc ShellHost.crypto} */
   crypto(): readonly string[] {
-    return (this.#o.crypto ?? this.#o.selftest)();
+    const lines = [...(this.#o.crypto ?? this.#o.selftest)()];
+    const routes = this.#o.services.cryptoRoutes?.() ?? [];
+    if (routes.length === 0) return lines;
+    return [...dataPathOffloadLines(routes), "", ...lines];
   }
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
 import { MemoryCredentials } from "../ike/auth/credentials.ts";
 import type { Authenticator } from "../ike/auth/authenticator.ts";
 import type { Config } from "../config/schema.ts";
@@ -94,6 +95,11 @@ export class IkeServices implements GatewayServices {
   /** {@inheritDoc GatewayServices.description} */
   get description(): string {
     return this.#run?.description ?? `IKEv1 responder not running (${this.#down})`;
+  }
+
+  /** {@inheritDoc GatewayServices.cryptoRoutes} */
+  cryptoRoutes(): readonly OffloadRouteView[] {
+    return this.#run?.dataPath.cryptoRoutes?.() ?? [];
   }
 
   /** The running data path, if any (for tests and diagnostics). */

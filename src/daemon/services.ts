@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
 import type { Config } from "../config/schema.ts";
 import type { DropCount, EspSaView, IkeSaView, PeerView, PkiCertView } from "../shell/host.ts";
 import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
@@ -25,6 +26,8 @@ export interface GatewayServices {
   espSas(): EspSaView[];
   /** Input dropped before authentication, by layer and reason (`show drops`). */
   drops?(): DropCount[];
+  /** The data path's /dev/crypto offload operations and failures (optional). */
+  cryptoRoutes?(): readonly OffloadRouteView[];
   /** Fetches fresh counters for the next views (optional; views may be a second old without). */
   refresh?(): Promise<void>;
   /** Deletes a peer's SAs (Delete notifications sent); a line of outcome. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
 import { closeEventFd, createEventFd, signalEventFd } from "../../hw/eventfd.ts";
 import {
   DataPathError,
@@ -53,6 +54,7 @@ export function startDataPath(
   const pending = new Map<number, { ok(v: unknown): void; fail(e: Error): void }>();
   let sas: EspSaCounters[] = [];
   let stats: DataPathStats = newStats();
+  let crypto: OffloadRouteView[] = [];
   let lifetimeCb: (e: EspLifetimeEvent) => void = () => {};
   let ikeCb: IkePacketHandler = () => {};
   let dead: Error | undefined;
@@ -117,6 +119,7 @@ export function startDataPath(
         case "counters":
           sas = m.sas;
           stats = m.stats;
+          crypto = m.crypto ?? [];
           break;
         case "lifetime":
           if (m.event.kind === "hard" && m.event.direction === "out" && routes !== undefined) {
@@ -165,6 +168,7 @@ export function startDataPath(
       },
       counters: () => sas,
       stats: () => stats,
+      cryptoRoutes: () => crypto,
       async snapshot() {
         await request((id) => ({ t: "snapshot", id }));
         return { sas, stats };

@@ -6,6 +6,7 @@
  */
 
 import type { OffloadOptions } from "../crypto/cryptodev_calibrate.ts";
+import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
 import type { EspLifetimeEvent, EspSaCounters, EspSaSpec, IpAddress } from "./sa_spec.ts";
 
 /** An outer address and UDP port. */
@@ -131,6 +132,8 @@ export interface DataPathHandle {
   counters(): EspSaCounters[];
   /** The latest counters outside any SA (as fresh as {@link counters}). */
   stats(): DataPathStats;
+  /** /dev/crypto offload in the Worker: operations and failures per algorithm (as fresh). */
+  cryptoRoutes?(): readonly OffloadRouteView[];
   /** Fresh counters, asked of the Worker now. */
   snapshot(): Promise<DataPathSnapshot>;
   /** Registers the handler of soft/hard lifetime events (hard: the SA is already gone). */

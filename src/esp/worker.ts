@@ -12,6 +12,8 @@
 import { drainEventFd } from "../../hw/eventfd.ts";
 import { PollSet } from "../../hw/libc.ts";
 import { DEFAULT_ALGORITHMS, initCrypto } from "../crypto/registry.ts";
+import type { OffloadStatus } from "../crypto/cryptodev_calibrate.ts";
+import { routeViews } from "../crypto/cryptodev_offload.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
 import type { DataPathOptions } from "./datapath_types.ts";
 import { IkeSourceLimiter } from "./ike_gate.ts";
@@ -41,6 +43,7 @@ let signalled = 0; // eventfd signals seen
 let stopId = -1;
 let ikePosted = 0; // IKE datagrams posted to the main thread (wraps like ikeTaken)
 let ikeTaken: Int32Array = new Int32Array(1);
+let offloadRoutes: OffloadStatus["routes"] | undefined; // /dev/crypto, for show crypto
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(m, transfer);
@@ -52,7 +55,8 @@ function message(e: unknown): string {
 
 function postCounters(): void {
   if (pump === undefined) return;
-  post({ t: "counters", sas: sad!.counters(performance.now()), stats: pump.snapshotStats() });
+  const sas = sad!.counters(performance.now());
+  post({ t: "counters", sas, stats: pump.snapshotStats(), crypto: routeViews(offloadRoutes) });
 }
 
 /** The algorithms ESP uses: tested at start, the software backend loaded only if one fails. */
@@ -70,6 +74,7 @@ async function start(opts: DataPathOptions, fd: number, taken: Int32Array): Prom
       needed: ESP_ALGORITHMS,
       ...(opts.crypto !== undefined ? { offload: opts.crypto } : {}),
     });
+    offloadRoutes = crypto.offload?.routes;
     io = openWorkerIo(opts);
     sad = new SaDatabase(crypto);
     const sockets = io.sockets;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
 import type { DataPathOptions, DataPathStats, UdpEndpoint } from "./datapath_types.ts";
 import type { EspLifetimeEvent, EspSaCounters, EspSaSpec } from "./sa_spec.ts";
 
@@ -51,7 +52,13 @@ export type FromWorker =
   | { readonly t: "failed"; readonly message: string }
   | { readonly t: "result"; readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly t: "result"; readonly id: number; readonly ok: false; readonly message: string }
-  | { readonly t: "counters"; readonly sas: EspSaCounters[]; readonly stats: DataPathStats }
+  | {
+    readonly t: "counters";
+    readonly sas: EspSaCounters[];
+    readonly stats: DataPathStats;
+    /** /dev/crypto offload: per offloaded algorithm, operations and failure. */
+    readonly crypto?: OffloadRouteView[];
+  }
   | { readonly t: "lifetime"; readonly event: EspLifetimeEvent }
   | {
     readonly t: "ike";

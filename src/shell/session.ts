@@ -168,7 +168,7 @@ export class ShellSession {
         return ok([await host.clearIkeSa(w[3]!)]);
       case "show":
         if (b === "ike") return ok(ikeTable(host.ikeSas()));
-        if (b === "esp" || b === "peers") await host.refresh?.();
+        if (b === "esp" || b === "peers" || b === "crypto") await host.refresh?.();
         if (b === "esp") return ok(espTable(host.espSas()));
         if (b === "peers") return ok(peersTable(host.peers()));
         if (b === "version") return ok(host.version());

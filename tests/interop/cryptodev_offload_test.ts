@@ -86,6 +86,12 @@ Deno.test({
             assert.ok(d("mac") > 2000);
           }
           assert.equal(after.failed, 0);
+          // show crypto reports the data path's device operations (from its Worker).
+          const alg = transform === "aes128gcm16" ? "aead:aes128gcm16" : "cipher:aes128cbc";
+          const line = (await daemon.show("crypto")).split("\n").find((l) =>
+            l.trim().startsWith(alg) && l.includes("device ") && l.includes("libcrypto ")
+          );
+          assert.match(line ?? "", /device [1-9][0-9]{3,}, libcrypto 0$/);
           await L.initiator.terminate({ ike: conn });
           await waitFor(
             async () => (await L.responder.espSas()).length === 0 ? true : undefined,
@@ -125,6 +131,10 @@ Deno.test({
           await pingBothWays(L);
           assert.equal(dev.get("ops"), ops, "the failed device got no more operations");
           assert.deepEqual((await L.responder.espSas()).map((s) => s.spi).sort(), spis);
+          assert.match(
+            await daemon.show("crypto"),
+            /aead:aes128gcm16 +device \d+, libcrypto [1-9]\d* \(device dropped: .*errno 5/,
+          );
         },
       );
       if (!ok) throw new Error("a step failed");
