@@ -28,7 +28,7 @@ import {
   type MacAlg,
   type MacContext,
 } from "./types.ts";
-import { AEAD_KEY_LENGTH, CIPHER_KEY_LENGTH, MAC_PARAMS, rangeOk } from "./params.ts";
+import { AEAD_KEY_LENGTH, CIPHER_KEY_LENGTH, freshMac, MAC_PARAMS, rangeOk } from "./params.ts";
 
 const NONCE = 12;
 const ICV = 16;
@@ -245,9 +245,7 @@ export class DevHmac extends DevSession implements MacContext {
   }
 
   compute(data: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.icvLength);
-    this.computeInto(data, 0, data.length, out, 0);
-    return out;
+    return freshMac(this, data);
   }
 }
 

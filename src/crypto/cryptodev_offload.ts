@@ -12,6 +12,7 @@
 
 import { EBADMSG } from "../../hw/cryptodev.ts";
 import { type CryptodevBackend, DevAead, DevCbc, DevHmac } from "./cryptodev.ts";
+import { freshMac } from "./params.ts";
 import type {
   AeadAlg,
   AeadContext,
@@ -209,9 +210,7 @@ class OffloadHmac implements MacContext {
   }
 
   compute(data: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.icvLength);
-    this.computeInto(data, 0, data.length, out, 0);
-    return out;
+    return freshMac(this, data);
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { AeadAlg, CipherAlg, HashAlg, MacAlg, PrfAlg } from "./types.ts";
+import type { AeadAlg, CipherAlg, HashAlg, MacAlg, MacContext, PrfAlg } from "./types.ts";
 
 /** AEAD key lengths without salt (RFC 4106 §8.1, RFC 7634 §4). */
 export const AEAD_KEY_LENGTH: Record<AeadAlg, number> = {
@@ -72,6 +72,13 @@ export const PRF_LENGTH: Record<PrfAlg, number> = {
   "hmac-sha512": 64,
   "aes-xcbc-prf128": 16,
 };
+
+/** `ctx`'s truncated MAC over all of `data`, freshly allocated (MacContext.compute). */
+export function freshMac(ctx: MacContext, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(ctx.icvLength);
+  ctx.computeInto(data, 0, data.length, out, 0);
+  return out;
+}
 
 /**
  * Checks an in-place range `buf[offset, offset+length+trailer)` (trailer: e.g. an ICV after the
