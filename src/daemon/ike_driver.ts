@@ -158,12 +158,18 @@ export class IkeDriver {
           });
         } catch (err) {
           this.stats.installFailures++;
-          log.error("ESP SA install failed", {
+          log.error("ESP SA install failed; the child SA is deleted and the peer told", {
             peer: a.spec.peer,
             spi: spiHex(a.spec.spi),
             dir: a.spec.direction,
             error: errText(err),
           });
+          // Fed back as the SA's end (a hard lifetime event): IKE drops the whole child and
+          // sends the peer a Delete, so both sides agree it does not exist (RFC 2408 §3.15).
+          const { spi, direction, childId } = a.spec;
+          void this.input((r, now) =>
+            r.espLifetime({ kind: "hard", spi, direction, childId }, now)
+          );
         }
         return;
       case "deleteSa": {

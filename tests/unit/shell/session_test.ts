@@ -3,6 +3,15 @@ import { ShellSession } from "../../../src/shell/session.ts";
 import { BASE, startGateway } from "./gateway_fixture.ts";
 import { dropsTable } from "../../../src/shell/views.ts";
 
+/** Polls `cond` with a generous deadline (a loaded 2-core box runs timers late). */
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function run(s: ShellSession, line: string): Promise<string> {
   const r = await s.execute(line);
   return r.output.join("\n");
@@ -130,8 +139,7 @@ Deno.test("commit confirmed rolls back by itself unless confirmed", async () => 
     await run(s, "set peer hq dpd_delay 11");
     assert.match(await run(s, "commit confirmed 1"), /rolls back to revision 1 at/);
     assert.equal(f.gateway.config().peer[0]?.dpd_delay, 11);
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(f.gateway.config().peer[0]?.dpd_delay, 30, "rolled back");
+    await until(() => f.gateway.config().peer[0]?.dpd_delay === 30, "rolled back");
     assert.equal(f.gateway.running().revision, 3);
     assert.match(notices.join("\n"), /expired: rolled back to revision 1/);
     assert.match(f.log.recent(50).join("\n"), /level=warn .*commit confirmed expired/);
@@ -140,7 +148,8 @@ Deno.test("commit confirmed rolls back by itself unless confirmed", async () => 
     await run(s, "set peer hq dpd_delay 12");
     await run(s, "commit confirmed 1");
     assert.match(await run(s, "commit"), /automatic rollback cancelled/);
-    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(f.gateway.pendingConfirm(), undefined, "no rollback pending");
+    await new Promise((r) => setTimeout(r, 150)); // past the old deadline: nothing may fire
     assert.equal(f.gateway.config().peer[0]?.dpd_delay, 12, "kept after confirmation");
   } finally {
     await f.dispose();
@@ -160,8 +169,7 @@ Deno.test("a pending commit confirmed survives a restart and still rolls back", 
     try {
       assert.equal(g.gateway.config().peer[0]?.dpd_delay, 13);
       assert.ok(g.gateway.pendingConfirm() !== undefined);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.equal(g.gateway.config().peer[0]?.dpd_delay, 30);
+      await until(() => g.gateway.config().peer[0]?.dpd_delay === 30, "rolled back after restart");
     } finally {
       await g.dispose();
     }
