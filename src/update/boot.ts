@@ -14,7 +14,7 @@ import { type ConfigMigration, migrateConfig, restoreConfigFor } from "./config_
 import { UpdateError } from "./errors.ts";
 import { withUpdateLock } from "./lock.ts";
 import { compareVersions } from "./semver.ts";
-import { currentSlot, slotManifest, switchCurrent, usableSlot } from "./slots.ts";
+import { currentSlot, factoryVersion, slotManifest, switchCurrent, usableSlot } from "./slots.ts";
 import {
   type Fallback,
   otherSlot,
@@ -46,7 +46,7 @@ export interface BootOptions {
 
 function versionOf(stateDir: string, slot: SlotName): string | undefined {
   try {
-    return slotManifest(stateDir, slot)?.version;
+    return slotManifest(stateDir, slot)?.version ?? factoryVersion(stateDir, slot);
   } catch {
     return undefined;
   }
@@ -118,16 +118,21 @@ export function bootStart(stateDir: string, o: BootOptions): Promise<BootDecisio
   });
 }
 
-/** Marks the running slot good: ends its trial and raises the floor to its minVersion. */
+/**
+ * Marks the running slot good: ends its trial and raises the anti-rollback floor to its
+ * version (and its manifest's minVersion when higher): nothing older than a version that
+ * proved good installs again, not even with --allow-downgrade.
+ */
 export function markGood(stateDir: string): Promise<{ slot: SlotName; floor: string }> {
   return withUpdateLock(stateDir, () => {
     const state = readState(stateDir);
     const active = currentSlot(stateDir);
     if (active === undefined) throw new UpdateError("state", "no installed version (no current)");
     const m = slotManifest(stateDir, active);
-    const floor = m !== undefined && compareVersions(m.minVersion, state.floor) > 0
-      ? m.minVersion
-      : state.floor;
+    let floor = state.floor;
+    for (const v of [m?.minVersion, m?.version ?? factoryVersion(stateDir, active)]) {
+      if (v !== undefined && compareVersions(v, floor) > 0) floor = v;
+    }
     const trial = state.trial?.slot === active ? undefined : state.trial;
     const next = writeState(stateDir, {
       ...withoutTrial(state),

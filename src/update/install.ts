@@ -21,7 +21,7 @@ import { UpdateError } from "./errors.ts";
 import { withUpdateLock } from "./lock.ts";
 import type { Manifest } from "./manifest.ts";
 import { compareVersions } from "./semver.ts";
-import { checkSlot, currentSlot, SLOT_MANIFEST, slotDir, switchCurrent } from "./slots.ts";
+import { currentSlot, SLOT_MANIFEST, slotDir, switchCurrent, usableSlot } from "./slots.ts";
 import { removeTree, StagingSink } from "./staging.ts";
 import { otherSlot, readState, type SlotName, type UpdateState, writeState } from "./state.ts";
 import { BundleStream, type VerifiedBundle } from "./stream.ts";
@@ -91,7 +91,9 @@ export async function installBundle(
     Deno.mkdirSync(join(stateDir, "slots"), { recursive: true, mode: 0o755 });
     const state = readState(stateDir);
     const active = currentSlot(stateDir);
-    const runningCheck = active === undefined ? undefined : checkSlot(stateDir, active);
+    // A factory image counts with the version it declares (an older signed bundle is a
+    // downgrade from it too).
+    const runningCheck = active === undefined ? undefined : usableSlot(stateDir, active);
     const running = runningCheck?.ok === true ? runningCheck.version : undefined;
     const target: SlotName = active === undefined ? "a" : otherSlot(active);
     const staging = join(stateDir, "slots", ".staging");

@@ -114,9 +114,23 @@ export function checkSlot(
   return { ok: true, version: m.version };
 }
 
+/** File of a factory image slot naming its version (`make image` writes it into slot a). */
+export const FACTORY_VERSION_FILE = "VERSION";
+
+/** The version a factory image slot declares in {@link FACTORY_VERSION_FILE}, if valid. */
+export function factoryVersion(stateDir: string, slot: SlotName): string | undefined {
+  try {
+    const text = Deno.readTextFileSync(join(slotDir(stateDir, slot), FACTORY_VERSION_FILE)).trim();
+    return /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether the device can run `slot`: a complete installed version, or a factory image (files
- * but no manifest, as `make image` lays out slot a). Returns the version when known.
+ * but no manifest, as `make image` lays out slot a, its version in {@link FACTORY_VERSION_FILE}).
+ * Returns the version when known.
  */
 export function usableSlot(
   stateDir: string,
@@ -126,7 +140,7 @@ export function usableSlot(
   if (c.ok || c.reason !== "no manifest") return c;
   try {
     for (const _ of Deno.readDirSync(slotDir(stateDir, slot))) {
-      return { ok: true, version: undefined };
+      return { ok: true, version: factoryVersion(stateDir, slot) };
     }
   } catch {
     // no such directory

@@ -24,6 +24,8 @@ layout() {
   "$DENO" run --frozen --allow-all tests/image/bundle.ts "$DENO" "$root.tmp/slots/a"
   cp "$runtime" "$root.tmp/slots/a/deno"
   chmod 0755 "$root.tmp/slots/a/deno"
+  # The factory image's version (src/update/slots.ts FACTORY_VERSION_FILE): anti-rollback.
+  sed -n 's/^export const VERSION = "\(.*\)";$/\1/p' src/version.ts >"$root.tmp/slots/a/VERSION"
   ln -s slots/a "$root.tmp/current"
   rm -rf "$root"
   mv "$root.tmp" "$root"

@@ -92,7 +92,7 @@ async function udpPeer() {
   };
 }
 
-async function until(what: string, ok: () => boolean, ms = 3000): Promise<void> {
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

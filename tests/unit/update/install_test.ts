@@ -76,21 +76,17 @@ Deno.test("the floor rises when a version is marked good and refuses older bundl
     assert.equal(readState(dir).floor, "0.0.0", "not raised before the health check");
     await bootStart(dir, { now: NOW });
     await markGood(dir);
-    assert.equal(readState(dir).floor, "1.5.0");
+    assert.equal(readState(dir).floor, "2.0.0", "the version that proved good");
     // Below the floor: refused even when downgrades are allowed.
-    await refusedInstall(dir, makeBundle(keys, "1.4.0"), "downgrade", { allowDowngrade: true });
+    await refusedInstall(dir, makeBundle(keys, "1.6.0"), "downgrade", { allowDowngrade: true });
     // Rollback to slot a (1.0.0) is below the floor too.
     await assert.rejects(
       rollback(dir, NOW),
       (e: unknown) => e instanceof UpdateError && e.code === "downgrade",
     );
-    // Above the floor but older than running: needs the explicit allowance.
-    await refusedInstall(dir, makeBundle(keys, "1.6.0"), "downgrade");
-    const r = await installBundle(dir, chunksOf(makeBundle(keys, "1.6.0")), {
-      ...opts,
-      allowDowngrade: true,
-    });
-    assert.equal(r.version, "1.6.0");
+    // Newer than the floor installs as usual.
+    const r = await installBundle(dir, chunksOf(makeBundle(keys, "2.1.0")), opts);
+    assert.equal(r.version, "2.1.0");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -170,6 +166,28 @@ Deno.test("a factory image (slot a without a manifest) is updated and fallen bac
     assert.equal(d.slot, "a");
     assert.equal(d.version, undefined);
     assert.equal(Deno.readTextFileSync(join(dir, "current", "branchgate.js")), "// factory\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a factory image with a VERSION: older bundles are downgrades; mark-good raises the floor to it", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "bg-factory-" });
+  try {
+    Deno.mkdirSync(join(dir, "slots", "a", "bin"), { recursive: true });
+    Deno.mkdirSync(join(dir, "slots", "b"));
+    Deno.writeTextFileSync(join(dir, "slots", "a", "branchgate.js"), "// factory\n");
+    Deno.writeTextFileSync(join(dir, "slots", "a", "VERSION"), "1.3.0\n");
+    Deno.symlinkSync("slots/a", join(dir, "current"));
+    trustRoot(dir, keys);
+    // Signed but older than the factory image: refused without --allow-downgrade.
+    await refusedInstall(dir, makeBundle(keys, "1.2.0"), "downgrade");
+    assert.equal((await bootStart(dir, { now: NOW })).version, "1.3.0");
+    await markGood(dir);
+    assert.equal(readState(dir).floor, "1.3.0");
+    await refusedInstall(dir, makeBundle(keys, "1.2.0"), "downgrade", { allowDowngrade: true });
+    const r = await installBundle(dir, chunksOf(makeBundle(keys, "1.4.0")), opts);
+    assert.equal(r.previous, "1.3.0");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
