@@ -10,7 +10,7 @@
 import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
 import { MemoryCredentials } from "../ike/auth/credentials.ts";
 import type { Authenticator } from "../ike/auth/authenticator.ts";
-import type { Config } from "../config/schema.ts";
+import type { Config, PeerConfig } from "../config/schema.ts";
 import type { DataPathHandle, DataPathOptions } from "../esp/datapath_types.ts";
 import type { IkePolicy, IkeResponder } from "../ike/actions.ts";
 import type { Logger } from "../log.ts";
@@ -18,6 +18,7 @@ import type { DropCount, EspSaView, IkeSaView, PeerView, PkiCertView } from "../
 import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
 import { IkeDriver } from "./ike_driver.ts";
 import { Dialer, type Resolver } from "./dialer.ts";
+import { trapPeersFor, trapRoutes } from "./traps.ts";
 import { bindAddresses, IkeSockets } from "./ike_sockets.ts";
 import type { GatewayServices } from "./services.ts";
 import type { ConnView } from "../ike/initiator/connections.ts";
@@ -84,6 +85,8 @@ export class IkeServices implements GatewayServices {
   #expiryTimer: ReturnType<typeof setInterval> | undefined;
   #pki: (() => readonly PkiCertView[]) | undefined;
   #io = "";
+  /** The peers in force (the data path's trap reports are matched against them). */
+  #peers: readonly PeerConfig[] = [];
   #down = "not started";
 
   /** Creates the services; the first {@link apply} starts them. */
@@ -192,6 +195,12 @@ export class IkeServices implements GatewayServices {
       raw_esp: this.#o.rawEsp,
     });
     dialer.configure(config.peer);
+    // `trap` peers: their remote_ts routed into the TUN device; a packet nothing covers dials.
+    this.#peers = config.peer;
+    dataPath.onMissed?.((dsts) => {
+      for (const d of dsts) for (const name of trapPeersFor(this.#peers, d)) dialer.trapHit(name);
+    });
+    await dataPath.setTrapRoutes?.(trapRoutes(config.peer));
     return { dataPath, sockets, responder, driver: d, dialer, description };
   }
 
@@ -255,6 +264,8 @@ export class IkeServices implements GatewayServices {
     if (cur !== undefined && key === this.#io) {
       await cur.driver.input((r, now) => r.setPolicy(policy, now));
       cur.dialer.configure(config.peer);
+      this.#peers = config.peer;
+      await cur.dataPath.setTrapRoutes?.(trapRoutes(config.peer));
       return notes;
     }
     const out: string[] = [...notes];

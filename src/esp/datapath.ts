@@ -14,6 +14,7 @@ import {
   type DataPathOptions,
   type DataPathStats,
   type IkePacketHandler,
+  type TrapRoute,
   type UdpEndpoint,
 } from "./datapath_types.ts";
 import { newStats } from "./pump.ts";
@@ -57,6 +58,8 @@ export function startDataPath(
   let crypto: OffloadRouteView[] = [];
   let lifetimeCb: (e: EspLifetimeEvent) => void = () => {};
   let ikeCb: IkePacketHandler = () => {};
+  let missedCb: (dsts: string[]) => void = () => {};
+  let trapKeys: number[] = [];
   let dead: Error | undefined;
   const warn = extras.onWarning ?? (() => {});
   const manage = opts.manageRoutes !== false && opts.packetFd === undefined;
@@ -121,6 +124,9 @@ export function startDataPath(
           stats = m.stats;
           crypto = m.crypto ?? [];
           break;
+        case "missed":
+          missedCb(m.dsts);
+          break;
         case "lifetime":
           if (m.event.kind === "hard" && m.event.direction === "out" && routes !== undefined) {
             routes.removeSa(m.event.spi).then((w) => w.forEach(warn));
@@ -178,6 +184,20 @@ export function startDataPath(
       },
       onIkePacket(cb) {
         ikeCb = cb;
+      },
+      onMissed(cb) {
+        missedCb = cb;
+      },
+      async setTrapRoutes(traps: readonly TrapRoute[]) {
+        if (routes === undefined) return;
+        // Trap claims use negative keys in the route table (SPIs are never negative).
+        for (const k of trapKeys) (await routes.removeSa(k)).forEach(warn);
+        trapKeys = [];
+        for (const [i, t] of traps.entries()) {
+          const key = -(i + 1);
+          trapKeys.push(key);
+          (await routes.addClaim(key, t.remote, t.selectors)).forEach(warn);
+        }
       },
       sendIke(datagram: Uint8Array, local: UdpEndpoint, remote: UdpEndpoint) {
         if (dead !== undefined) return;

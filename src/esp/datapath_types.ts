@@ -7,7 +7,13 @@
 
 import type { OffloadOptions } from "../crypto/cryptodev_calibrate.ts";
 import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
-import type { EspLifetimeEvent, EspSaCounters, EspSaSpec, IpAddress } from "./sa_spec.ts";
+import type {
+  EspLifetimeEvent,
+  EspSaCounters,
+  EspSaSpec,
+  IpAddress,
+  TrafficSelector,
+} from "./sa_spec.ts";
 
 /** An outer address and UDP port. */
 export interface UdpEndpoint {
@@ -108,6 +114,14 @@ export type IkePacketHandler = (
   remote: UdpEndpoint,
 ) => void;
 
+/** A `trap` peer's remote selectors to route into the TUN device before any SA exists. */
+export interface TrapRoute {
+  /** The peer's outer address (prefixes containing it are not routed). */
+  readonly remote: string;
+  /** Its remote_ts. */
+  readonly selectors: readonly TrafficSelector[];
+}
+
 /** The running data path. Every method may be called from the main thread at any time. */
 export interface DataPathHandle {
   /** The bound NAT-T sockets (their real ports when `natPort` was 0). */
@@ -140,6 +154,16 @@ export interface DataPathHandle {
   onLifetime(cb: (event: EspLifetimeEvent) => void): void;
   /** Registers the handler of IKE datagrams arriving on the NAT-T port (RFC 3948 §2.2). */
   onIkePacket(cb: IkePacketHandler): void;
+  /**
+   * Registers the handler of inner destinations that outbound packets had while no SA covered
+   * them (at most about once a second, a bounded list): `trap` peers are dialled for them.
+   */
+  onMissed?(cb: (dsts: string[]) => void): void;
+  /**
+   * Routes the remote selectors of `trap` peers into the TUN device while they have no SA
+   * (replacing the previous set; with `manageRoutes`), so their first packet reaches us.
+   */
+  setTrapRoutes?(traps: readonly TrapRoute[]): Promise<void>;
   /**
    * Sends an IKE message from `local` (one of {@link endpoints}; "0.0.0.0"/"::" match any) to
    * `remote` on the NAT-T port, prefixed with the Non-ESP Marker. Fire and forget: failures

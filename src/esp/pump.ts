@@ -169,6 +169,11 @@ export class Pump {
     return true;
   }
 
+  /** Inner destinations no outbound SA covered since the last call (for `trap` peers). */
+  takeMissed(): string[] {
+    return this.sad.takeMissed();
+  }
+
   /**
    * Runs the database's lifetime checks (RFC 4301 §4.4.2.1) and forgets the targets of SAs it
    * removed; returns the events raised since the last call.

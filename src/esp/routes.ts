@@ -11,7 +11,7 @@
 
 import { NetlinkRoutes } from "../../hw/netlink.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
-import type { EspSaSpec } from "./sa_spec.ts";
+import type { EspSaSpec, TrafficSelector } from "./sa_spec.ts";
 
 /** How routes are changed (rtnetlink in production, a recorder in tests). */
 export interface RouteCommands {
@@ -118,18 +118,31 @@ export class RouteTable {
 
   /** Routes the remote selectors of outbound SA `spec`; resolves with warnings (never rejects). */
   addSa(spec: EspSaSpec): Promise<string[]> {
+    if (spec.direction !== "out") return Promise.resolve([]);
+    return this.addClaim(spec.spi, spec.endpoints.remote, spec.remoteSelectors);
+  }
+
+  /**
+   * Routes `selectors` under claim `key` (an outbound SPI, or a negative number for a `trap`
+   * peer's remote_ts); prefixes containing the peer's outer address `remote` are skipped.
+   */
+  addClaim(
+    key: number,
+    remote: string,
+    selectors: readonly TrafficSelector[],
+  ): Promise<string[]> {
     return this.#serial(async () => {
-      if (spec.direction !== "out" || this.#bySa.has(spec.spi)) return [];
+      if (this.#bySa.has(key)) return [];
       const warnings: string[] = [];
-      const peer = parseIp(spec.endpoints.remote);
+      const peer = parseIp(remote);
       const mine: string[] = [];
-      for (const ts of spec.remoteSelectors) {
+      for (const ts of selectors) {
         const s = parseIp(ts.startAddress);
         const e = parseIp(ts.endAddress);
         if (s === undefined || e === undefined) continue;
         for (const prefix of rangeToPrefixes(s, e)) {
           if (peer !== undefined && contains(prefix, peer)) {
-            warnings.push(`not routing ${prefix}: it contains the peer ${spec.endpoints.remote}`);
+            warnings.push(`not routing ${prefix}: it contains the peer ${remote}`);
             continue;
           }
           if (mine.includes(prefix)) continue;
@@ -146,7 +159,7 @@ export class RouteTable {
           mine.push(prefix);
         }
       }
-      this.#bySa.set(spec.spi, mine);
+      this.#bySa.set(key, mine);
       return warnings;
     });
   }

@@ -27,6 +27,10 @@ import {
   parseInnerHeader,
 } from "./selectors.ts";
 import { SelectorIndex } from "./selector_index.ts";
+import { formatIp } from "../net/addr.ts";
+
+/** Distinct uncovered destinations remembered between two {@link SaDatabase.takeMissed}. */
+export const MAX_MISSED = 16;
 
 export type { SaCrypto } from "./sa_factory.ts";
 
@@ -77,6 +81,7 @@ export class SaDatabase {
   readonly #events: EspLifetimeEvent[] = [];
   /** Counters outside any SA. */
   readonly stats: SadStats = { unknownSpi: 0, noPolicy: 0, malformed: 0 };
+  readonly #missed = new Set<string>();
   /** The inbound SA of the last packet {@link SaDatabase.decapsulate} delivered. */
   lastInbound: EspSaSpec | undefined;
 
@@ -210,7 +215,21 @@ export class SaDatabase {
       return r;
     }
     this.stats.noPolicy++;
+    // Remembered (bounded) so the main thread can dial a `trap` peer for it.
+    if (this.#missed.size < MAX_MISSED) {
+      this.#missed.add(formatIp(buf.subarray(h.dst, h.dst + h.addrLength)));
+    }
     return undefined;
+  }
+
+  /**
+   * Inner destinations of outbound packets no SA covered since the last call (at most
+   * {@link MAX_MISSED}); the set is emptied.
+   */
+  takeMissed(): string[] {
+    const out = [...this.#missed];
+    this.#missed.clear();
+    return out;
   }
 
   /**

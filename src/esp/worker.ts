@@ -181,6 +181,8 @@ scope.onmessage = (e) => control(e.data);
 function housekeeping(now: number): void {
   const p = pump!;
   for (const event of p.expire(now)) post({ t: "lifetime", event });
+  const missed = p.takeMissed();
+  if (missed.length > 0) post({ t: "missed", dsts: missed });
   if (keepaliveMs > 0) p.keepalives(now, keepaliveMs);
   postCounters();
 }

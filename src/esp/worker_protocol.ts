@@ -60,6 +60,8 @@ export type FromWorker =
     readonly crypto?: OffloadRouteView[];
   }
   | { readonly t: "lifetime"; readonly event: EspLifetimeEvent }
+  /** Inner destinations of outbound packets no SA covered (for `trap` peers). */
+  | { readonly t: "missed"; readonly dsts: string[] }
   | {
     readonly t: "ike";
     readonly data: Uint8Array;

@@ -1,6 +1,7 @@
 /**
  * branchgate on both gateways of the {@link TwoSites} topology, each with its own IKE: side A
- * dials (`start_action = "start"`), side B answers. Resolves once A's `show peers` says up.
+ * dials (`start_action = "start"`, or "trap": on its first packet), side B answers. With
+ * "start" it resolves once A's `show peers` says up.
  * @module
  */
 
@@ -20,6 +21,8 @@ export interface PairOptions {
   readonly encap?: boolean;
   /** Extra settings of both peers (lifetimes, DPD). */
   readonly peer?: Partial<BgPeer>;
+  /** How A brings the tunnel up (default "start"; with "trap" nothing is awaited). */
+  readonly startAction?: "start" | "trap";
 }
 
 /** The two daemons. */
@@ -64,12 +67,13 @@ export async function bringUpPair(lab: Lab, sites: TwoSites, o: PairOptions): Pr
         ...common,
         name: "hub",
         remote: sites.b.outerAddress,
-        startAction: "start",
+        startAction: o.startAction ?? "start",
         localTs: [sites.a.lan],
         remoteTs: [sites.b.lan],
       }],
     },
   });
+  if (o.startAction === "trap") return { a, b };
   await waitFor(async () => /^\s*hub\s.*\bup\b/m.test(await a.show("peers")) ? true : undefined, {
     timeoutMs: 60_000,
     intervalMs: 300,

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { getCrypto } from "../../../src/crypto/registry.ts";
-import { MAX_ESP_HEADER, MAX_ESP_TRAILER, SaDatabase } from "../../../src/esp/sad.ts";
+import { MAX_ESP_HEADER, MAX_ESP_TRAILER, MAX_MISSED, SaDatabase } from "../../../src/esp/sad.ts";
 import type { EspSaSpec, TrafficSelector } from "../../../src/esp/sa_spec.ts";
 import { udp4 } from "../../fakes/packets.ts";
 
@@ -81,6 +81,15 @@ Deno.test("outbound traffic no SA covers is counted, not sent", () => {
   const { buf, len } = packet("198.51.100.5", "192.0.2.99");
   assert.equal(branch.encapsulate(buf, MAX_ESP_HEADER, len), undefined);
   assert.equal(branch.stats.noPolicy, 1);
+  // Its destination is remembered for `trap` peers, once, bounded, and handed over once.
+  for (let i = 0; i < 40; i++) {
+    const p = packet("198.51.100.5", `192.0.2.${100 + i}`);
+    branch.encapsulate(p.buf, MAX_ESP_HEADER, p.len);
+  }
+  const missed = branch.takeMissed();
+  assert.equal(missed[0], "192.0.2.99");
+  assert.equal(missed.length, MAX_MISSED);
+  assert.deepEqual(branch.takeMissed(), []);
 });
 
 Deno.test("inbound inner packets outside the SA's selectors are dropped as policy violations", () => {
