@@ -42,13 +42,14 @@ import {
   qmView,
 } from "./v1/informational.ts";
 import { mainMode1, mainModeNext } from "./v1/main_mode.ts";
-import { isakmpDelete, sameBytes } from "./v1/phase1_common.ts";
+import { isakmpDelete } from "./v1/phase1_common.ts";
 import { Phase2 } from "./v1/phase2.ts";
 import { dispatchQuickMode, followNatMapping, invalidPayloadType } from "./v1/dispatch_helpers.ts";
 import { dpdDeadline, dpdStep, startProbe } from "./v1/dpd.ts";
 import { ikeSaView, peerStateView } from "./v1/views.ts";
 import { DropCounters, type DropReason, TokenBucket } from "./v1/drops.ts";
 import { HalfOpenTable } from "./v1/half_open.ts";
+import { isRetransmit } from "./v1/replay_guard.ts";
 import { phase1InitiatorNext, startPhase1Initiator } from "./v1/phase1_initiator.ts";
 import { retransmitStep } from "./initiator/retransmit.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
@@ -523,7 +524,7 @@ export class IkeV1Responder implements IkeResponder {
       const idx = `${from}|${a.remote.port}|${hex(header.spiI)}`;
       const known = this.#halfOpen.get(idx);
       if (known !== undefined) {
-        if (known.lastRequest !== undefined && sameBytes(known.lastRequest, a.datagram)) {
+        if (isRetransmit(ctx.crypto, known.lastRequest, a.datagram)) {
           this.#resend(ctx, known);
         } else {
           this.#drop(
@@ -573,8 +574,7 @@ export class IkeV1Responder implements IkeResponder {
       return;
     }
     if (
-      header.messageId === 0 && sa.lastRequest !== undefined &&
-      sameBytes(sa.lastRequest, a.datagram)
+      header.messageId === 0 && isRetransmit(ctx.crypto, sa.lastRequest, a.datagram)
     ) {
       this.#resend(ctx, sa);
       return;

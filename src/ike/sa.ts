@@ -149,7 +149,7 @@ export class IkeSa {
   lastPhase1Block: Uint8Array = new Uint8Array(0);
   /** Exchange material while negotiating. */
   exchange: Phase1Exchange | undefined;
-  /** Last Phase 1 request bytes and our answer, for retransmissions. */
+  /** SHA-256 of the last Phase 1 request (v1/replay_guard.ts), to answer retransmissions. */
   lastRequest: Uint8Array | undefined;
   /** Our answer to {@link lastRequest}. */
   lastResponse: Uint8Array | undefined;

@@ -147,3 +147,15 @@ Deno.test("Aggressive Mode message 1 is rate-limited (a DH before return routabi
   assert.ok(answered >= 10 && answered <= 25, `answered ${answered}`);
   assert.ok((r.drops().get("aggressive-rate") ?? 0) >= 75);
 });
+
+Deno.test("a half-open SA keeps a digest of message 1, not a copy; a retransmission is still answered", () => {
+  const s = setup();
+  const m1 = s.i.mm1();
+  const first = sends(s.r.handle(m1, GW, BRANCH, s.now));
+  const again = sends(s.r.handle(m1, GW, BRANCH, s.now + 1000));
+  assert.equal(again.length, 1);
+  assert.deepEqual(again[0]!.datagram, first[0]!.datagram);
+  const changed = m1.slice();
+  changed[changed.length - 1]! ^= 1;
+  assert.equal(sends(s.r.handle(changed, GW, BRANCH, s.now + 2000)).length, 0);
+});

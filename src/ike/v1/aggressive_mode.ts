@@ -29,6 +29,7 @@ import {
   verifyPeer,
 } from "./phase1_common.ts";
 import { startPhase1 } from "./phase1_start.ts";
+import { requestDigest } from "./replay_guard.ts";
 import { describeId, idAcceptable, peersForAddress } from "./policy.ts";
 import { ourVendorIds, readVendorIds } from "./vendor_ids.ts";
 
@@ -115,7 +116,7 @@ export function aggressiveMode1(
     ...ourNatD(ctx, sa),
     ...ourVendorIds(vids).map((v) => ({ kind: "vid" as const, data: v })),
   ];
-  sa.lastRequest = a.datagram.slice();
+  sa.lastRequest = requestDigest(ctx.crypto, a.datagram);
   sa.lastResponse = ctx.sendPlain(sa, AM, out);
   return sa;
 }
@@ -161,7 +162,7 @@ export function aggressiveMode3(ctx: ExchangeContext, sa: IkeSa, msg: MessageV1,
   sa.iv = nextIv;
   sa.lastPhase1Block = nextIv;
   floatTo(ctx, sa, a);
-  sa.lastRequest = a.datagram.slice();
+  sa.lastRequest = requestDigest(ctx.crypto, a.datagram);
   sa.lastResponse = undefined;
   established(ctx, sa, payloads);
 }

@@ -29,6 +29,7 @@ import {
   verifyPeer,
 } from "./phase1_common.ts";
 import { startPhase1 } from "./phase1_start.ts";
+import { requestDigest } from "./replay_guard.ts";
 import { describeId, idAcceptable, peersForAddress } from "./policy.ts";
 import { ourVendorIds, readVendorIds } from "./vendor_ids.ts";
 
@@ -58,7 +59,7 @@ export function mainMode1(
   const vids = readVendorIds(all(msg.payloads, "vid").map((v) => v.data));
   const out: PayloadV1[] = [selection.response];
   for (const v of ourVendorIds(vids)) out.push({ kind: "vid", data: v });
-  sa.lastRequest = a.datagram.slice();
+  sa.lastRequest = requestDigest(ctx.crypto, a.datagram);
   sa.lastResponse = ctx.sendPlain(sa, MM, out);
   ctx.event("debug", sa.peerName, "Main Mode message 2 sent", { algorithms: sa.alg?.text ?? "" });
   return sa;
@@ -105,7 +106,7 @@ export function mainModeNext(
       ...ourNatD(ctx, sa),
     ];
     sa.state = "MM_KEY_SENT";
-    sa.lastRequest = a.datagram.slice();
+    sa.lastRequest = requestDigest(ctx.crypto, a.datagram);
     sa.lastResponse = ctx.sendPlain(sa, MM, out);
     return;
   }
@@ -170,7 +171,7 @@ export function mainModeNext(
   floatTo(ctx, sa, a);
   const mine = ourId(ctx, sa);
   const out: PayloadV1[] = [mine.payload, ...ourProof(ctx, sa, mine.body)];
-  sa.lastRequest = a.datagram.slice();
+  sa.lastRequest = requestDigest(ctx.crypto, a.datagram);
   sa.lastResponse = ctx.sendPhase1Encrypted(sa, MM, out);
   sa.lastPhase1Block = sa.iv;
   established(ctx, sa, payloads);

@@ -23,3 +23,28 @@ export function firstSighting(seen: Set<number>, messageId: number): boolean {
   }
   return true;
 }
+
+/** What hashing needs (the crypto registry satisfies it). */
+interface Hasher {
+  /** A digest of `data`. */
+  hash(alg: "sha256", data: Uint8Array): Uint8Array;
+}
+
+/**
+ * What a Phase 1 SA keeps of the last request to recognise a retransmission: its SHA-256, not
+ * a copy (half-open SAs are many and their requests come from anyone).
+ */
+export function requestDigest(c: Hasher, datagram: Uint8Array): Uint8Array {
+  return c.hash("sha256", datagram);
+}
+
+/** Whether `datagram` is the request whose {@link requestDigest} is `stored`. */
+export function isRetransmit(
+  c: Hasher,
+  stored: Uint8Array | undefined,
+  datagram: Uint8Array,
+): boolean {
+  if (stored === undefined) return false;
+  const d = requestDigest(c, datagram);
+  return d.length === stored.length && d.every((b, i) => b === stored[i]);
+}
