@@ -41,7 +41,10 @@ export function checkOptions(o: DataPathOptions): void {
     throw new DataPathError(`NAT-T port must be 0..65535, got ${o.natPort}`);
   }
   const ip = o.ikePort;
-  if (ip !== undefined && (!Number.isInteger(ip) || ip < 0 || ip > 65535 || ip === o.natPort)) {
+  if (
+    ip !== undefined &&
+    (!Number.isInteger(ip) || ip < 0 || ip > 65535 || (ip !== 0 && ip === o.natPort))
+  ) {
     throw new DataPathError(`IKE port must be 0..65535 and not the NAT-T port, got ${ip}`);
   }
   const k = o.keepaliveSeconds;

@@ -458,3 +458,48 @@ Deno.test("a flood of IKE datagrams on the NAT-T port queues at most IKE_IN_FLIG
     await eventually(() => (seen === before + 1 ? true : undefined));
   });
 });
+
+Deno.test("plain IKE (port 500 role) goes through the Worker: no marker either way, same bounded queue", async () => {
+  const tun = new FakeTun();
+  const peer = new FakePeer();
+  const dp = await startDataPath({
+    tunName: "bgtest0",
+    mtu: 1400,
+    listen: ["127.0.0.1"],
+    natPort: 0,
+    ikePort: 0,
+    rawEsp: false,
+    keepaliveSeconds: 0,
+    packetFd: tun.deviceFd,
+  });
+  try {
+    assert.equal(dp.ikeEndpoints?.length, 1);
+    const ikePort = dp.ikeEndpoints![0]!.port;
+    assert.notEqual(ikePort, dp.endpoints[0]!.port);
+    const seen: { data: Uint8Array; local: unknown; remote: unknown }[] = [];
+    dp.onIkePacket((data, local, remote) => seen.push({ data, local, remote }));
+    // An ISAKMP header starts with the initiator cookie: no Non-ESP Marker on this port.
+    const ike = Uint8Array.from({ length: 36 }, (_, i) => i + 1);
+    assert.ok(peer.send(ike, ikePort));
+    await eventually(() => (seen.length > 0 ? true : undefined));
+    assert.deepEqual(seen[0], {
+      data: ike,
+      local: { address: "127.0.0.1", port: ikePort },
+      remote: { address: "127.0.0.1", port: peer.port },
+    });
+    dp.sendIke(ike, { address: "127.0.0.1", port: ikePort }, {
+      address: "127.0.0.1",
+      port: peer.port,
+    });
+    const got = await eventually(() => {
+      const r = peer.receive();
+      return r.length > 0 ? r : undefined;
+    });
+    assert.deepEqual(got[0]!.data, ike);
+    assert.equal(got[0]!.port, ikePort);
+  } finally {
+    await dp.stop();
+    peer.close();
+    tun.close();
+  }
+});
