@@ -59,6 +59,7 @@ export function cryptoReport(registry: CryptoRegistry): string[] {
 
 /** The data path's offload counters (from its Worker): device and libcrypto operations. */
 export function dataPathOffloadLines(routes: readonly OffloadRouteView[]): string[] {
+  if (routes.length === 0) return ["data path (ESP): nothing on /dev/crypto"];
   return [
     "data path (ESP) on /dev/crypto:",
     ...routes.map((r) =>

@@ -431,8 +431,8 @@ export class Gateway implements ShellHost {
   /** {@inheritDoc ShellHost.crypto} */
   crypto(): readonly string[] {
     const lines = [...(this.#o.crypto ?? this.#o.selftest)()];
-    const routes = this.#o.services.cryptoRoutes?.() ?? [];
-    if (routes.length === 0) return lines;
+    const routes = this.#o.services.cryptoRoutes?.();
+    if (routes === undefined) return lines;
     return [...dataPathOffloadLines(routes), "", ...lines];
   }
 }

@@ -73,8 +73,8 @@ interface Running {
 }
 
 function ioKey(c: Config): string {
-  const g = c.gateway;
-  return JSON.stringify([g.listen, g.ike_port, g.natt_port, g.tun_name, g.mtu, g.natt_keepalive]);
+  const g = c.gateway as Record<string, unknown>;
+  return JSON.stringify(IO_KEYS.map((k) => g[k]));
 }
 
 /** The real services: IKE responder + data path. */

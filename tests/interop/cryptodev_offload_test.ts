@@ -137,6 +137,42 @@ Deno.test({
           );
         },
       );
+      ok &&= await t.step("auto with a slowed device: ESP stays on libcrypto", async () => {
+        dev.set("fail", 0);
+        dev.set("delayNs", 200_000); // 200 µs per operation
+        const starts = async () => (await daemon.log()).split("IKE and ESP started").length;
+        const before = await starts();
+        const out = await daemon.shell([
+          "configure",
+          "set gateway crypto_offload auto",
+          "commit",
+          "exit",
+        ]);
+        assert.match(out, /crypto_offload/);
+        // The data path restarts and calibrates against the slow device.
+        await waitFor(async () => await starts() > before ? true : undefined, {
+          what: "the data path restarted",
+          timeoutMs: 30_000,
+        });
+        await L.initiator.terminate({ ike: "hq-ecp" }).catch(() => undefined);
+        await waitFor(
+          async () => (await L.responder.espSas()).length === 0 ? true : undefined,
+          { what: "the old SAs gone", timeoutMs: 20_000 },
+        );
+        await L.initiator.initiate("ecp");
+        await assertAgreement(L.initiator, L.responder, {
+          connection: "hq-ecp",
+          peer: "hq",
+          ike: "aes128-sha1-ecp256",
+          children: { ecp: { transform: "aes128gcm16" } },
+        });
+        const ops = dev.get("ops");
+        await pingBothWays(L);
+        const run = await iperfTcp(lab, a, b, 2);
+        assert.ok(run.bps > 2e6, `${run.bps} bit/s`);
+        assert.equal(dev.get("ops"), ops, "no ESP operation went to the slow device");
+        assert.match(await daemon.show("crypto"), /data path \(ESP\): nothing on \/dev\/crypto/);
+      });
       if (!ok) throw new Error("a step failed");
     }),
 });

@@ -136,8 +136,16 @@ export class BranchgateDaemon {
    * Runs one operational command (`ike sa` for `show ike sa`, …) through `branchgate shell
    * --state-dir DIR`, attached to this daemon's control socket, and returns what it printed.
    */
-  async show(what: string): Promise<string> {
+  show(what: string): Promise<string> {
     if (!/^[a-z ]{1,40}$/.test(what)) throw new RangeError(`bad show argument '${what}'`);
+    return this.shell([`show ${what}`]);
+  }
+
+  /**
+   * Runs shell lines (e.g. `configure`, `set gateway mtu 1300`, `commit`) through `branchgate
+   * shell --state-dir DIR`, then `exit`, and returns what it printed.
+   */
+  async shell(lines: readonly string[]): Promise<string> {
     const argv = [...await branchgateArgv(), "shell", "--state-dir", this.stateDir];
     const [cmd, ...args] = argv;
     const child = new Deno.Command(cmd!, {
@@ -148,7 +156,7 @@ export class BranchgateDaemon {
       env: { NO_COLOR: "1" },
     }).spawn();
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(`show ${what}\nexit\n`));
+    await writer.write(new TextEncoder().encode([...lines, "exit", ""].join("\n")));
     await writer.close();
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
     try {
@@ -156,7 +164,7 @@ export class BranchgateDaemon {
       const text = new TextDecoder().decode(out.stdout);
       if (!out.success) {
         const err = new TextDecoder().decode(out.stderr).trim();
-        throw new Error(`branchgate shell 'show ${what}' exited ${out.code}: ${err || text}`);
+        throw new Error(`branchgate shell '${lines[0]}' exited ${out.code}: ${err || text}`);
       }
       return text;
     } finally {
