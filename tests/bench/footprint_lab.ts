@@ -212,6 +212,23 @@ export async function sampleProcess(pid: number): Promise<ProcSample> {
   return { rssKiB: Number(rss[1]), cpuSeconds: (utime + stime) / await ticksPerSecond() };
 }
 
+/** CPU seconds per thread name of `pid` (/proc/PID/task/TID/stat; same names summed). */
+export async function threadCpu(pid: number): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const hz = await ticksPerSecond();
+  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
+    try {
+      const stat = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / hz);
+    } catch {
+      // the thread ended while we read
+    }
+  }
+  return out;
+}
+
 /**
  * RSS of `pid` once it has settled: sampled every 250 ms until three samples in a row are
  * within 256 KiB of each other (or `maxMs` passed), returning the last one.

@@ -17,6 +17,7 @@ import {
   respondersFrom,
   sampleProcess,
   startFootprintLab,
+  threadCpu,
 } from "./footprint_lab.ts";
 
 const CYCLES = Number(Deno.env.get("CYCLES") ?? 40);
@@ -28,6 +29,8 @@ interface SetupCost {
   readonly cpuMs: number;
   /** Setups per second of wall clock, initiator and swanctl included. */
   readonly perSecond: number;
+  /** CPU milliseconds per setup by thread name, largest first. */
+  readonly threads: [string, number][];
 }
 
 /** CPU seconds of `pid` once it stopped rising (the last Delete processed). */
@@ -56,11 +59,18 @@ async function measure(responder: Responder): Promise<SetupCost> {
     const l = await startFootprintLab(lab, sites, responder, 1);
     await cycles(l, WARMUP);
     const before = await quietCpu(l.pid);
+    const threadsBefore = await threadCpu(l.pid);
     const t0 = performance.now();
     await cycles(l, CYCLES);
     const wall = (performance.now() - t0) / 1000;
     const after = await quietCpu(l.pid);
-    return { cpuMs: (after - before) * 1000 / CYCLES, perSecond: CYCLES / wall };
+    const threads = [...await threadCpu(l.pid)]
+      .map((
+        [name, s],
+      ): [string, number] => [name, (s - (threadsBefore.get(name) ?? 0)) * 1000 / CYCLES])
+      .filter(([, ms]) => ms > 0)
+      .sort((a, b) => b[1] - a[1]);
+    return { cpuMs: (after - before) * 1000 / CYCLES, perSecond: CYCLES / wall, threads };
   });
 }
 
@@ -78,6 +88,8 @@ if (import.meta.main) {
       `${side.padEnd(10)} ${c.cpuMs.toFixed(2).padStart(7)} ms CPU per setup  ` +
         `${c.perSecond.toFixed(1).padStart(6)} setups/s (wall, swanctl included)`,
     );
+    const parts = c.threads.slice(0, 5).map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(", ");
+    console.log(`           by thread (ms per setup): ${parts}`);
   }
   const bg = rows.get("branchgate");
   const sw = rows.get("strongswan");
