@@ -1,5 +1,5 @@
 /**
- * The lab of `make bench-memory` and `make bench-ike` (root): the {@link TwoSites} topology
+ * The lab of `make bench-memory` and `make bench-ike` (root; IKEv1 or IKEv2): the {@link TwoSites} topology
  * with the gateway under test on side A (branchgate as the image ships it, or strongSwan's
  * charon) as the responder, and one strongSwan charon on side B initiating up to `tunnels`
  * IKE SAs: tunnel 0 joins the two LANs from 192.0.2.2, tunnel i ≥ 1 joins
@@ -59,6 +59,7 @@ function plan(sites: TwoSites, i: number): TunnelPlan {
 }
 
 function connection(
+  version: 1 | 2,
   me: string,
   peer: string,
   local: string,
@@ -67,7 +68,7 @@ function connection(
 ): SwanConnection {
   return {
     name: t.name,
-    version: 1,
+    version,
     localAddrs: [me],
     remoteAddrs: [peer],
     proposals: [IKE_PROPOSAL],
@@ -103,6 +104,7 @@ export async function startFootprintLab(
   sites: TwoSites,
   responder: Responder,
   tunnels: number,
+  version: 1 | 2 = 1,
 ): Promise<FootprintLab> {
   if (!Number.isInteger(tunnels) || tunnels < 1 || tunnels > MAX_TUNNELS) {
     throw new RangeError(`tunnels must be 1..${MAX_TUNNELS}`);
@@ -128,7 +130,7 @@ export async function startFootprintLab(
       name: "a",
       ns: sites.a.gw,
       config: {
-        connections: plans.map((t) => connection(aAddr, t.bAddress, t.aLan, t.bLan, t)),
+        connections: plans.map((t) => connection(version, aAddr, t.bAddress, t.aLan, t.bLan, t)),
         secrets,
       },
     });
@@ -139,6 +141,7 @@ export async function startFootprintLab(
     const peers: BgPeer[] = plans.map((t) => ({
       name: t.name,
       remote: t.bAddress,
+      ikeVersion: version,
       psk: PSK,
       ikeProposals: [IKE_PROPOSAL],
       espProposals: [ESP_PROPOSAL],
@@ -158,7 +161,7 @@ export async function startFootprintLab(
     name: "b",
     ns: sites.b.gw,
     config: {
-      connections: plans.map((t) => connection(t.bAddress, aAddr, t.bLan, t.aLan, t)),
+      connections: plans.map((t) => connection(version, t.bAddress, aAddr, t.bLan, t.aLan, t)),
       secrets,
     },
   });

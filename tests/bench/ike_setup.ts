@@ -2,8 +2,9 @@
  * `make bench-ike` (root, after `make image`): the responder's CPU per IKE setup, branchgate (as
  * the image ships it; `BENCH_SOURCE=1` runs src/main.ts) vs strongSwan's charon, in the same run
  * and the same lab (footprint_lab.ts): a strongSwan initiator does CYCLES (default 40)
- * initiate/terminate cycles of IKEv1 Main Mode + Quick Mode (aes256-sha256-modp2048, ESP
- * aes128gcm16); the responder's user+system CPU over the cycles comes from /proc/PID/stat.
+ * initiate/terminate cycles of IKEv1 Main Mode + Quick Mode, then of IKEv2 IKE_SA_INIT +
+ * IKE_AUTH with its CHILD_SA (aes256-sha256-modp2048, ESP aes128gcm16); the responder's
+ * user+system CPU over the cycles comes from /proc/PID/stat (and per thread from its tasks).
  *
  * Usage: `deno run --allow-all tests/bench/ike_setup.ts [branchgate|strongswan|both]`
  * @module
@@ -53,10 +54,10 @@ async function cycles(l: FootprintLab, n: number): Promise<void> {
   }
 }
 
-async function measure(responder: Responder): Promise<SetupCost> {
+async function measure(responder: Responder, version: 1 | 2): Promise<SetupCost> {
   return await withLab(async (lab) => {
     const sites = await twoSites(lab);
-    const l = await startFootprintLab(lab, sites, responder, 1);
+    const l = await startFootprintLab(lab, sites, responder, 1, version);
     await cycles(l, WARMUP);
     const before = await quietCpu(l.pid);
     const threadsBefore = await threadCpu(l.pid);
@@ -80,20 +81,26 @@ if (import.meta.main) {
     console.error("usage (root): ike_setup.ts [branchgate|strongswan|both]  (CYCLES ≥ 5)");
     Deno.exit(2);
   }
-  const rows = new Map<Responder, SetupCost>();
-  for (const side of sides) rows.set(side, await measure(side));
-  console.log(`IKEv1 Main Mode + Quick Mode (PSK, modp2048), ${CYCLES} cycles, responder side:`);
-  for (const [side, c] of rows) {
+  for (const version of [1, 2] as const) {
+    const rows = new Map<Responder, SetupCost>();
+    for (const side of sides) rows.set(side, await measure(side, version));
     console.log(
-      `${side.padEnd(10)} ${c.cpuMs.toFixed(2).padStart(7)} ms CPU per setup  ` +
-        `${c.perSecond.toFixed(1).padStart(6)} setups/s (wall, swanctl included)`,
+      version === 1
+        ? `IKEv1 Main Mode + Quick Mode (PSK, modp2048), ${CYCLES} cycles, responder side:`
+        : `IKEv2 IKE_SA_INIT + IKE_AUTH with a CHILD_SA (PSK, modp2048), ${CYCLES} cycles:`,
     );
-    const parts = c.threads.slice(0, 5).map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(", ");
-    console.log(`           by thread (ms per setup): ${parts}`);
-  }
-  const bg = rows.get("branchgate");
-  const sw = rows.get("strongswan");
-  if (bg !== undefined && sw !== undefined) {
-    console.log(`ratio branchgate/strongSwan CPU per setup: ${(bg.cpuMs / sw.cpuMs).toFixed(2)}`);
+    for (const [side, c] of rows) {
+      console.log(
+        `${side.padEnd(10)} ${c.cpuMs.toFixed(2).padStart(7)} ms CPU per setup  ` +
+          `${c.perSecond.toFixed(1).padStart(6)} setups/s (wall, swanctl included)`,
+      );
+      const parts = c.threads.slice(0, 5).map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(", ");
+      console.log(`           by thread (ms per setup): ${parts}`);
+    }
+    const bg = rows.get("branchgate");
+    const sw = rows.get("strongswan");
+    if (bg !== undefined && sw !== undefined) {
+      console.log(`ratio branchgate/strongSwan CPU per setup: ${(bg.cpuMs / sw.cpuMs).toFixed(2)}`);
+    }
   }
 }
