@@ -105,10 +105,13 @@ async function withDenoDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 
 /** Selftest table rows (algorithm → chosen backend) and header columns. */
 function parseSelftest(out: string): { header: string[]; chosen: Map<string, string> } {
+  // The table runs from the header to the first blank line (the offload section and the
+  // verdict follow it).
   const lines = out.trimEnd().split("\n");
   const header = (lines[0] ?? "").trim().split(/\s+/);
   const chosen = new Map<string, string>();
-  for (const line of lines.slice(1, -1)) {
+  const end = lines.findIndex((l, i) => i > 0 && (l.trim() === "" || l.startsWith("selftest:")));
+  for (const line of lines.slice(1, end < 0 ? -1 : end)) {
     const cells = line.trim().split(/\s+/);
     chosen.set(cells[0] ?? "", cells.at(-1) ?? "");
   }
