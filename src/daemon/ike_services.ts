@@ -358,8 +358,9 @@ export class IkeServices implements GatewayServices {
     const r = this.#run;
     if (r === undefined) return [];
     const out: DropCount[] = [];
-    for (const [reason, count] of r.responder.drops?.() ?? []) {
-      out.push({ layer: "ike", reason, count });
+    for (const [key, count] of r.responder.drops?.() ?? []) {
+      const v2 = key.startsWith("ikev2/");
+      out.push({ layer: v2 ? "ikev2" : "ike", reason: v2 ? key.slice(6) : key, count });
     }
     const s = r.dataPath.stats();
     const dp: [string, number][] = [

@@ -144,7 +144,10 @@ export class DualEngine implements IkeEngine {
 
   /** {@inheritDoc IkeEngine.drops} */
   drops(): ReadonlyMap<string, number> {
-    return this.#v1.drops();
+    // IKEv1 reasons as they were; IKEv2's under "ikev2/" (`show drops` layer "ikev2").
+    const all = new Map(this.#v1.drops());
+    for (const [k, v] of this.#v2.drops()) all.set(`ikev2/${k}`, v);
+    return all;
   }
 
   /** {@inheritDoc IkeEngine.peerStates} */

@@ -47,7 +47,7 @@ import { Phase2 } from "./v1/phase2.ts";
 import { dispatchQuickMode, followNatMapping, invalidPayloadType } from "./v1/dispatch_helpers.ts";
 import { dpdDeadline, dpdStep, startProbe } from "./v1/dpd.ts";
 import { ikeSaView, peerStateView } from "./v1/views.ts";
-import { DropCounters, type DropReason, TokenBucket } from "./v1/drops.ts";
+import { DropCounters, type DropReason, TokenBucket } from "./drops.ts";
 import { HalfOpenTable } from "./v1/half_open.ts";
 import { isRetransmit } from "./v1/replay_guard.ts";
 import { phase1InitiatorNext, startPhase1Initiator } from "./v1/phase1_initiator.ts";

@@ -42,7 +42,7 @@ export interface EspSaView {
 
 /** One drop counter for `show drops`. */
 export interface DropCount {
-  /** Where: "ike" (the responder) or "datapath" (the ESP Worker). */
+  /** Where: "ike" (IKEv1), "ikev2" or "datapath" (the ESP Worker). */
   readonly layer: string;
   /** Why, e.g. "no-sa", "half-open-per-source", "ike-queue". */
   readonly reason: string;

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { IkeAction } from "../../src/ike/actions.ts";
 import { IkeV1Responder } from "../../src/ike/responder.ts";
-import { DROP_SUMMARY_MS } from "../../src/ike/v1/drops.ts";
+import { DROP_SUMMARY_MS } from "../../src/ike/drops.ts";
 import { HALF_OPEN_PER_SOURCE, MAX_HALF_OPEN } from "../../src/ike/v1/half_open.ts";
 import { BRANCH, GW, mainMode, policy, PSK, sends, setup } from "./initiator/p1_harness.ts";
 import { type Ep, Phase1Initiator } from "./initiator/phase1.ts";

@@ -15,7 +15,7 @@ import type { Phase2 } from "./phase2.ts";
 import type { QmCrypto } from "./phase2_host.ts";
 import type { QmHost } from "./phase2_host.ts";
 import type { CookieMaker } from "./cookies.ts";
-import type { DropReason } from "./drops.ts";
+import type { DropReason } from "../drops.ts";
 
 /** Crypto the IKEv1 responder needs (the registry satisfies it). */
 export type V1Crypto = QmCrypto & CipherProvider;

@@ -11,6 +11,7 @@ import type { CryptoRegistry } from "../../crypto/registry.ts";
 import type { LogFields, LogLevel } from "../../log.ts";
 import type { Endpoint, IkeAction, IkePolicy } from "../actions.ts";
 import type { ChildStore } from "../child/store.ts";
+import type { DropReason } from "../drops.ts";
 import type { DecodedPayloadV2, PayloadV2 } from "../message/v2/types.ts";
 import type { IkeSaV2 } from "./sa.ts";
 
@@ -33,6 +34,22 @@ export interface V2Context {
   emit(action: IkeAction): void;
   /** One log line naming the peer; never secrets. */
   event(level: LogLevel, peer: string, message: string, fields?: LogFields): void;
+  /**
+   * Counts one unauthenticated datagram dropped for `reason` (`show drops`) and logs it at
+   * debug; a summary line follows once a minute (a flood must not become a log flood).
+   */
+  drop(reason: DropReason, who: string, message: string, fields?: LogFields): void;
+  /**
+   * Sends an unprotected answer to unauthenticated input (RFC 7296 §2.21.4: "limit the rate"):
+   * only within the notify rate and never with more bytes than the request had; false when
+   * it was not sent.
+   */
+  unprotected(
+    datagram: Uint8Array,
+    local: Endpoint,
+    remote: Endpoint,
+    requestLength: number,
+  ): boolean;
   /** Records why a peer is down (for `show peers`). */
   failure(peer: string, why: string): void;
   /** Every IKE SA. */

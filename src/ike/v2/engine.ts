@@ -17,6 +17,7 @@ import type { Endpoint, IkeAction, IkeEngine, IkePolicy } from "../actions.ts";
 import type { ChildStore } from "../child/store.ts";
 import { newChildStore } from "../child/store.ts";
 import { spiBytes, spiHex } from "../child/spi.ts";
+import { DropCounters, TokenBucket } from "../drops.ts";
 import { decodeHeader, FlagV2, type IsakmpHeader } from "../message/header.ts";
 import { decodeV2Message, encodeV2Message, type MessageV2 } from "../message/v2/message.ts";
 import { nameOf } from "../message/names.ts";
@@ -68,6 +69,10 @@ export class IkeV2Engine implements IkeEngine {
   readonly #init = new Map<string, IkeSaV2>();
   readonly #frags = new Map<string, Reassembly>();
   readonly #failures = new Map<string, string>();
+  /** Unauthenticated input dropped, by reason (`show drops`). */
+  readonly #drops = new DropCounters("IKEv2");
+  /** Unprotected answers to unauthenticated input (INVALID_IKE_SPI, INVALID_SYNTAX, …). */
+  readonly #notifies = new TokenBucket(20, 40);
   #out: IkeAction[] = [];
 
   /** An engine for the IKEv2 peers of `policy`. */
@@ -181,6 +186,11 @@ export class IkeV2Engine implements IkeEngine {
     return this.#store.children.views(now).filter((c) => mine.has(c.peer));
   }
 
+  /** {@inheritDoc IkeEngine.drops} */
+  drops(): ReadonlyMap<string, number> {
+    return this.#drops.totals();
+  }
+
   /** {@inheritDoc IkeEngine.peerStates} */
   peerStates(_now: number): PeerStateView[] {
     const sas = [...this.#sas.values()];
@@ -204,6 +214,7 @@ export class IkeV2Engine implements IkeEngine {
     const take = (t: number | undefined) => {
       if (t !== undefined && (at === undefined || t < at)) at = t;
     };
+    take(this.#drops.summaryDue);
     for (const sa of this.#sas.values()) {
       if (sa.state.kind !== "established") {
         take(sa.created + HALF_OPEN_MS);
@@ -244,6 +255,13 @@ export class IkeV2Engine implements IkeEngine {
       store: this.#store,
       emit,
       event,
+      drop: (reason, who, message, fields) =>
+        this.#drops.drop({ event }, now, reason, who, message, fields),
+      unprotected: (datagram, local, remote, requestLength) => {
+        if (datagram.length > requestLength || !this.#notifies.take(now)) return false;
+        emit({ kind: "send", datagram, local, remote });
+        return true;
+      },
       failure: (peer, why) => void this.#failures.set(peer, why),
       allSas: () => [...this.#sas.values()],
       addSa: (sa) => void this.#sas.set(sa.key, sa),
@@ -331,7 +349,7 @@ export class IkeV2Engine implements IkeEngine {
     const from = remote.address;
     const h = decodeHeader(datagram);
     if (!h.ok) {
-      ctx.event("warn", from, `IKE datagram dropped: ${h.error.message}`);
+      ctx.drop("undecodable", from, `IKE datagram dropped: ${h.error.message}`);
       return;
     }
     if (h.value.majorVersion > 2) {
@@ -341,25 +359,21 @@ export class IkeV2Engine implements IkeEngine {
     const decoded = decodeV2Message(datagram);
     if (!decoded.ok) {
       const e = decoded.error;
-      ctx.event("warn", from, `IKEv2 message dropped: ${e.message}`, {
+      ctx.drop("malformed", from, `IKEv2 message dropped: ${e.message}`, {
         exchange: nameOf(ExchangeTypeV2, h.value.exchangeType),
       });
       const isInit = h.value.exchangeType === ExchangeTypeV2.IKE_SA_INIT &&
         (h.value.flags & FlagV2.RESPONSE) === 0;
       if (isInit && e.code === "unsupported-critical" && e.payloadType !== undefined) {
         // RFC 7296 §2.5: name the critical payload type we do not support.
-        ctx.emit({
-          kind: "send",
-          datagram: encodeV2Message({
-            spiI: h.value.spiI,
-            spiR: new Uint8Array(8),
-            exchangeType: ExchangeTypeV2.IKE_SA_INIT,
-            flags: FlagV2.RESPONSE,
-            messageId: 0,
-          }, [notify(NotifyTypeV2.UNSUPPORTED_CRITICAL_PAYLOAD, Uint8Array.of(e.payloadType))]),
-          local,
-          remote,
-        });
+        const answer = encodeV2Message({
+          spiI: h.value.spiI,
+          spiR: new Uint8Array(8),
+          exchangeType: ExchangeTypeV2.IKE_SA_INIT,
+          flags: FlagV2.RESPONSE,
+          messageId: 0,
+        }, [notify(NotifyTypeV2.UNSUPPORTED_CRITICAL_PAYLOAD, Uint8Array.of(e.payloadType))]);
+        ctx.unprotected(answer, local, remote, datagram.length);
       }
       return;
     }
@@ -368,7 +382,7 @@ export class IkeV2Engine implements IkeEngine {
     const isResponse = (hd.flags & FlagV2.RESPONSE) !== 0;
     if (hd.exchangeType === ExchangeTypeV2.IKE_SA_INIT) {
       if (isResponse) {
-        ctx.event("debug", from, "IKE_SA_INIT response dropped (nothing initiated)");
+        ctx.drop("no-request", from, "IKE_SA_INIT response dropped (nothing initiated)");
         return;
       }
       this.#init1(ctx, datagram, msg, local, remote);
@@ -376,9 +390,7 @@ export class IkeV2Engine implements IkeEngine {
     }
     const sa = this.#sas.get(`${hex(hd.spiI)}:${hex(hd.spiR)}`);
     if (sa === undefined) {
-      ctx.event("debug", from, "IKEv2 message for an unknown IKE SA dropped", {
-        exchange: nameOf(ExchangeTypeV2, hd.exchangeType),
-      });
+      this.#unknownSpi(ctx, datagram, hd, local, remote);
       return;
     }
     if (isResponse) {
@@ -399,20 +411,27 @@ export class IkeV2Engine implements IkeEngine {
       return;
     }
     if (mid !== sa.expectedMid) {
-      ctx.event(
-        "debug",
+      ctx.drop(
+        "message-id",
         sa.peerName,
         `request with message ID ${mid} dropped (expected ${sa.expectedMid})`,
       );
       return;
     }
-    const payloads = this.#open(ctx, sa, datagram, msg);
-    if (payloads === undefined) return;
+    const opened = this.#open(ctx, sa, datagram, msg);
+    if (opened === undefined) return;
     // Authenticated: now the peer may move (RFC 7296 §2.23: follow the NAT mapping).
     sa.lastSeen = ctx.now;
     this.#follow(ctx, sa, local, remote);
-    const req: RequestV2 = { exchange: hd.exchangeType, messageId: mid, payloads, local, remote };
-    const answer = this.#dispatch(ctx, sa, req);
+    const answer = typeof opened === "number"
+      ? this.#unsupportedCritical(ctx, sa, hd.exchangeType, opened)
+      : this.#dispatch(ctx, sa, {
+        exchange: hd.exchangeType,
+        messageId: mid,
+        payloads: opened,
+        local,
+        remote,
+      });
     if (answer === undefined) return;
     const datagrams = sa.sk.seal(
       {
@@ -433,11 +452,61 @@ export class IkeV2Engine implements IkeEngine {
   }
 
   /**
+   * RFC 7296 §2.21.4: a message for an IKE SA we do not know (not an IKE_SA_INIT request) is
+   * counted; a request is answered with an unprotected INVALID_IKE_SPI carrying the same SPIs,
+   * message ID and exchange type (§1.5), within the notify rate and never larger than the
+   * request; a response is never answered.
+   */
+  #unknownSpi(
+    ctx: V2Context,
+    datagram: Uint8Array,
+    hd: IsakmpHeader,
+    local: Endpoint,
+    remote: Endpoint,
+  ): void {
+    ctx.drop("no-sa", remote.address, "IKEv2 message for an unknown IKE SA dropped", {
+      exchange: nameOf(ExchangeTypeV2, hd.exchangeType),
+    });
+    if ((hd.flags & FlagV2.RESPONSE) !== 0) return;
+    const answer = encodeV2Message({
+      spiI: hd.spiI,
+      spiR: hd.spiR,
+      exchangeType: hd.exchangeType,
+      // We are the original initiator of that SA exactly when the sender is not.
+      flags: FlagV2.RESPONSE | ((hd.flags & FlagV2.INITIATOR) === 0 ? FlagV2.INITIATOR : 0),
+      messageId: hd.messageId,
+    }, [notify(NotifyTypeV2.INVALID_IKE_SPI)]);
+    ctx.unprotected(answer, local, remote, datagram.length);
+  }
+
+  /**
+   * RFC 7296 §2.5: an authenticated request with an unknown critical payload is rejected in
+   * its entirety with UNSUPPORTED_CRITICAL_PAYLOAD naming the type; in IKE_AUTH the IKE SA is
+   * then not created, without a Delete (§2.21.2).
+   */
+  #unsupportedCritical(ctx: V2Context, sa: IkeSaV2, exchange: number, type: number): AnswerV2 {
+    ctx.event(
+      "warn",
+      sa.peerName,
+      `request with an unsupported critical payload ${type} rejected`,
+      {
+        exchange: nameOf(ExchangeTypeV2, exchange),
+      },
+    );
+    const payloads = [notify(NotifyTypeV2.UNSUPPORTED_CRITICAL_PAYLOAD, Uint8Array.of(type))];
+    if (sa.state.kind !== "half-open") return { payloads };
+    return {
+      payloads,
+      after: () => ctx.removeSa(sa, "IKE_AUTH with an unsupported critical payload", false),
+    };
+  }
+
+  /**
    * RFC 7296 §2.5, §1.5: a request of a higher major version gets INVALID_MAJOR_VERSION in a
    * version 2 message with the same SPIs and message ID; responses are never answered.
    */
   #invalidMajor(ctx: V2Context, h: IsakmpHeader, local: Endpoint, remote: Endpoint): void {
-    ctx.event("debug", remote.address, `IKE version ${h.majorVersion}.${h.minorVersion} request`, {
+    ctx.drop("bad-version", remote.address, `IKE version ${h.majorVersion}.${h.minorVersion}`, {
       answer: "INVALID_MAJOR_VERSION",
     });
     if ((h.flags & FlagV2.RESPONSE) !== 0) return;
@@ -448,7 +517,7 @@ export class IkeV2Engine implements IkeEngine {
       flags: FlagV2.RESPONSE,
       messageId: h.messageId,
     }, [notify(NotifyTypeV2.INVALID_MAJOR_VERSION, Uint8Array.of(2 << 4))]);
-    ctx.emit({ kind: "send", datagram, local, remote });
+    ctx.unprotected(datagram, local, remote, Infinity);
   }
 
   #init1(ctx: V2Context, datagram: Uint8Array, msg: MessageV2, local: Endpoint, remote: Endpoint) {
@@ -462,11 +531,15 @@ export class IkeV2Engine implements IkeEngine {
         ctx.event("debug", remote.address, "IKE_SA_INIT retransmitted; answered again");
         return;
       }
+    } else if (known !== undefined && known.state.kind === "established") {
+      // RFC 7296 §2.1: an IKE_SA_INIT of an IKE SA whose IKE_AUTH was received is ignored.
+      ctx.drop("duplicate-message-1", remote.address, "IKE_SA_INIT of an established SA ignored");
+      return;
     }
     let halfOpen = 0;
     for (const s of this.#sas.values()) if (s.state.kind === "half-open") halfOpen++;
     if (halfOpen >= MAX_HALF_OPEN) {
-      ctx.event("warn", remote.address, "IKE_SA_INIT dropped: too many half-open IKE SAs");
+      ctx.drop("half-open-total", remote.address, "IKE_SA_INIT dropped: too many half-open SAs");
       return;
     }
     this.#cookies ??= new CookieJar((n) => this.#crypto.randomBytes(n), ctx.now);
@@ -482,35 +555,39 @@ export class IkeV2Engine implements IkeEngine {
     if (sa !== undefined) this.#init.set(idx, sa);
   }
 
-  /** Verifies and decrypts a request; undefined (logged) when it cannot be trusted. */
+  /**
+   * Verifies and decrypts a request: its payloads, the type of an unknown critical payload
+   * inside (§2.5, answered after authentication only), or undefined (counted or logged) when
+   * it cannot be trusted.
+   */
   #open(
     ctx: V2Context,
     sa: IkeSaV2,
     datagram: Uint8Array,
     msg: MessageV2,
-  ): readonly DecodedPayloadV2[] | undefined {
+  ): readonly DecodedPayloadV2[] | number | undefined {
     const enc = msg.encrypted;
     if (enc === undefined) {
-      ctx.event("warn", sa.peerName, "unprotected request on an IKE SA dropped", {
+      ctx.drop("unprotected", sa.peerName, "unprotected request on an IKE SA dropped", {
         exchange: nameOf(ExchangeTypeV2, msg.header.exchangeType),
       });
       return undefined;
     }
     if (enc.kind === "sk") {
-      const r = sa.sk.open(datagram, enc);
-      if (!r.ok) {
-        ctx.event("warn", sa.peerName, `protected message dropped: ${r.reason}`);
+      const raw = sa.sk.openRaw(datagram, enc);
+      if (!raw.ok) {
+        ctx.drop("unauthenticated", sa.peerName, `protected message dropped: ${raw.reason}`);
         return undefined;
       }
-      return r.payloads;
+      return this.#inner(ctx, sa, enc.next, raw.inner);
     }
     if (!sa.fragmentation) {
-      ctx.event("warn", sa.peerName, "IKE fragment dropped: fragmentation was not negotiated");
+      ctx.drop("unprotected", sa.peerName, "IKE fragment dropped: fragmentation not negotiated");
       return undefined;
     }
     const raw = sa.sk.openRaw(datagram, enc);
     if (!raw.ok) {
-      ctx.event("warn", sa.peerName, `IKE fragment dropped: ${raw.reason}`);
+      ctx.drop("unauthenticated", sa.peerName, `IKE fragment dropped: ${raw.reason}`);
       return undefined;
     }
     let re = this.#frags.get(sa.key);
@@ -527,15 +604,24 @@ export class IkeV2Engine implements IkeEngine {
       ctx.event("warn", sa.peerName, `IKE fragments dropped: ${r.reason}`);
       return undefined;
     }
-    const inner = decodeInner(r.first, r.inner);
-    if (!inner.ok) {
-      ctx.event("warn", sa.peerName, `reassembled message dropped: ${inner.reason}`);
-      return undefined;
-    }
     ctx.event("debug", sa.peerName, "fragmented message reassembled", {
       fragments: enc.totalFragments,
     });
-    return inner.payloads;
+    return this.#inner(ctx, sa, r.first, r.inner);
+  }
+
+  /** Decodes authenticated inner payloads (see {@link #open}). */
+  #inner(
+    ctx: V2Context,
+    sa: IkeSaV2,
+    first: number,
+    bytes: Uint8Array,
+  ): readonly DecodedPayloadV2[] | number | undefined {
+    const inner = decodeInner(first, bytes);
+    if (inner.ok) return inner.payloads;
+    if (inner.critical !== undefined) return inner.critical;
+    ctx.event("warn", sa.peerName, `protected message dropped: ${inner.reason}`);
+    return undefined;
   }
 
   /** RFC 7296 §2.23: after NAT detection, the SA follows the peer's latest address and port. */
@@ -577,14 +663,17 @@ export class IkeV2Engine implements IkeEngine {
   #response(ctx: V2Context, sa: IkeSaV2, datagram: Uint8Array, msg: MessageV2): void {
     const o = sa.outstanding;
     if (o === undefined || msg.header.messageId !== o.messageId) {
-      ctx.event("debug", sa.peerName, "response to no outstanding request dropped");
+      ctx.drop("no-request", sa.peerName, "response to no outstanding request dropped");
       return;
     }
     const enc = msg.encrypted;
-    if (enc === undefined || enc.kind !== "sk") return;
+    if (enc === undefined || enc.kind !== "sk") {
+      ctx.drop("unprotected", sa.peerName, "unprotected response on an IKE SA dropped");
+      return;
+    }
     const r = sa.sk.open(datagram, enc);
     if (!r.ok) {
-      ctx.event("warn", sa.peerName, `protected response dropped: ${r.reason}`);
+      ctx.drop("unauthenticated", sa.peerName, `protected response dropped: ${r.reason}`);
       return;
     }
     sa.outstanding = undefined;
@@ -595,6 +684,7 @@ export class IkeV2Engine implements IkeEngine {
 
   #tick(ctx: V2Context): void {
     const now = ctx.now;
+    this.#drops.summarize(ctx, now);
     for (const sa of [...this.#sas.values()]) {
       const st = sa.state;
       if (st.kind !== "established") {

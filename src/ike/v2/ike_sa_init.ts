@@ -51,7 +51,9 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   const { msg, remote } = i;
   const from = remote.address;
   const spiI = msg.header.spiI;
-  const reply = (payloads: readonly PayloadV2[]) => {
+  // `limited`: an answer to input that names no peer goes out within the notify rate and
+  // never larger than the request (RFC 7296 §2.21.4).
+  const reply = (payloads: readonly PayloadV2[], limited = false) => {
     const datagram = encodeV2Message({
       spiI,
       spiR: new Uint8Array(8),
@@ -59,24 +61,25 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
       flags: FlagV2.RESPONSE,
       messageId: 0,
     }, payloads);
-    ctx.emit({ kind: "send", datagram, local: i.local, remote });
+    if (limited) ctx.unprotected(datagram, i.local, remote, i.datagram.length);
+    else ctx.emit({ kind: "send", datagram, local: i.local, remote });
   };
   const sa = oneOf(msg.payloads, "sa");
   const ke = oneOf(msg.payloads, "ke");
   const nonce = oneOf(msg.payloads, "nonce");
   if (msg.header.messageId !== 0 || sa === undefined || ke === undefined || nonce === undefined) {
-    ctx.event(
-      "warn",
+    ctx.drop(
+      "malformed",
       from,
       "IKE_SA_INIT without one SA, KE and Nonce (or message ID ≠ 0); INVALID_SYNTAX",
     );
-    reply([notify(NotifyTypeV2.INVALID_SYNTAX)]);
+    reply([notify(NotifyTypeV2.INVALID_SYNTAX)], true);
     return undefined;
   }
   const ni = nonce.data;
   if (ni.length < 16 || ni.length > 256) {
-    ctx.event("warn", from, `IKE_SA_INIT nonce of ${ni.length} octets (RFC 7296 §2.10: 16..256)`);
-    reply([notify(NotifyTypeV2.INVALID_SYNTAX)]);
+    ctx.drop("malformed", from, `IKE_SA_INIT nonce of ${ni.length} octets (§2.10: 16..256)`);
+    reply([notify(NotifyTypeV2.INVALID_SYNTAX)], true);
     return undefined;
   }
   // RFC 7296 §2.6: under load, answer with a cookie and keep nothing.
@@ -99,12 +102,12 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   }
   const peers = peersForAddress(ctx.policy.config, from);
   if (peers.length === 0) {
-    ctx.event(
-      "warn",
+    ctx.drop(
+      "no-peer",
       from,
       "IKE_SA_INIT from an address no IKEv2 peer is configured for; NO_PROPOSAL_CHOSEN",
     );
-    reply([notify(NotifyTypeV2.NO_PROPOSAL_CHOSEN)]);
+    reply([notify(NotifyTypeV2.NO_PROPOSAL_CHOSEN)], true);
     return undefined;
   }
   let chosen: ReturnType<typeof selectIkeV2> | undefined;

@@ -234,13 +234,23 @@ export class SkCodec {
   }
 }
 
-/** Decodes decrypted inner payload bytes starting with type `first`. */
+/**
+ * Decodes decrypted inner payload bytes starting with type `first`; a failure names the type
+ * of an unknown payload with the critical bit set (`critical`, RFC 7296 §2.5) when that was
+ * the reason.
+ */
 export function decodeInner(
   first: number,
   inner: Uint8Array,
-): { ok: true; payloads: readonly DecodedPayloadV2[] } | { ok: false; reason: string } {
+):
+  | { ok: true; payloads: readonly DecodedPayloadV2[] }
+  | { ok: false; reason: string; critical?: number } {
   const chain = decodeV2Payloads(first, inner, 0);
-  if (!chain.ok) return { ok: false, reason: chain.error.message };
+  if (!chain.ok) {
+    const e = chain.error;
+    const critical = e.code === "unsupported-critical" ? e.payloadType : undefined;
+    return { ok: false, reason: e.message, ...(critical === undefined ? {} : { critical }) };
+  }
   if (
     chain.value.payloads.some((p) => p.type === PayloadTypeV2.SK || p.type === PayloadTypeV2.SKF)
   ) {

@@ -1,12 +1,12 @@
 /**
- * Bookkeeping for input that is dropped before it authenticated: one counter per reason, a
- * debug line per drop and at most one summary line per interval (a flood must not become a
- * log flood), and token buckets that rate-limit what unauthenticated input may cost us
+ * Bookkeeping for input that is dropped before it authenticated (each IKE version keeps its
+ * own counters): one counter per reason, a debug line per drop and at most one summary line
+ * per interval (a flood must not become a log flood), and token buckets that rate-limit what unauthenticated input may cost us
  * (unprotected notifies, Aggressive Mode's DH before return routability).
  * @module
  */
 
-import type { LogFields } from "../../log.ts";
+import type { LogFields } from "../log.ts";
 
 /** Why an unauthenticated datagram was dropped (the keys of `show drops`). */
 export type DropReason =
@@ -24,7 +24,11 @@ export type DropReason =
   | "aggressive-rate"
   | "no-peer"
   | "unauthenticated"
-  | "replay";
+  | "replay"
+  | "unprotected"
+  | "message-id"
+  | "no-request"
+  | "bad-version";
 
 /** Seconds between summary lines. */
 export const DROP_SUMMARY_MS = 60_000;
@@ -40,6 +44,9 @@ export class DropCounters {
   readonly #total = new Map<DropReason, number>();
   readonly #recent = new Map<DropReason, number>();
   #summaryDue: number | undefined;
+
+  /** Counters whose summary line names `what` ("IKE", "IKEv2"). */
+  constructor(readonly what = "IKE") {}
 
   /** Counts one drop and logs it at debug. */
   drop(
@@ -70,7 +77,7 @@ export class DropCounters {
       fields[k.replaceAll("-", "_")] = v;
       n += v;
     }
-    log.event("info", "-", `${n} unauthenticated IKE datagrams dropped`, fields);
+    log.event("info", "-", `${n} unauthenticated ${this.what} datagrams dropped`, fields);
     this.#recent.clear();
     this.#summaryDue = undefined;
   }
