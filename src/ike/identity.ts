@@ -1,16 +1,35 @@
 /**
  * IKE identities shared by both versions (RFC 2407 §4.6.2.1, RFC 7296 §3.5; the type numbers
- * agree): an IP address (ID_IPV4_ADDR/ID_IPV6_ADDR), "keyid:TEXT" (ID_KEY_ID), "user@host"
- * (ID_USER_FQDN / ID_RFC822_ADDR), anything else a name (ID_FQDN); which configured peers may
- * be at an address; whether a received identity is the configured `remote_id`. Pure.
+ * agree): an IP address (ID_IPV4_ADDR/ID_IPV6_ADDR), "keyid:TEXT" (ID_KEY_ID), a distinguished
+ * name "C=CH, O=Example, CN=gw" (ID_DER_ASN1_DN, the DER of the Name; src/pki/name.ts parses,
+ * encodes and compares it, '*' matching one whole attribute value), "user@host" (ID_USER_FQDN /
+ * ID_RFC822_ADDR), anything else a name (ID_FQDN); which configured peers may be at an
+ * address; whether a received identity is the configured `remote_id`. Pure.
  * @module
  */
 
 import type { Config, PeerConfig } from "../config/schema.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
+import { parseOne } from "../pki/der.ts";
+import {
+  decodeName,
+  dnMatches,
+  encodeName,
+  formatName,
+  looksLikeDn,
+  parseDn,
+} from "../pki/name.ts";
+import type { Rdn } from "../pki/name.ts";
 
 /** Identity type numbers common to IKEv1 and IKEv2. */
-export const IdType = { IPV4_ADDR: 1, FQDN: 2, USER_FQDN: 3, IPV6_ADDR: 5, KEY_ID: 11 } as const;
+export const IdType = {
+  IPV4_ADDR: 1,
+  FQDN: 2,
+  USER_FQDN: 3,
+  IPV6_ADDR: 5,
+  DER_ASN1_DN: 9,
+  KEY_ID: 11,
+} as const;
 
 /** An identity: type and data as carried in an ID payload. */
 export interface Identity {
@@ -28,6 +47,7 @@ export function identityOf(text: string): Identity {
     return { idType: ip.length === 4 ? IdType.IPV4_ADDR : IdType.IPV6_ADDR, data: ip };
   }
   if (text.startsWith("keyid:")) return { idType: IdType.KEY_ID, data: enc(text.slice(6)) };
+  if (looksLikeDn(text)) return { idType: IdType.DER_ASN1_DN, data: encodeName(parseDn(text)!) };
   return { idType: text.includes("@") ? IdType.USER_FQDN : IdType.FQDN, data: enc(text) };
 }
 
@@ -49,8 +69,21 @@ export function describeIdentity(id: Identity): string {
       return printable(id.data);
     case IdType.KEY_ID:
       return `keyid:${printable(id.data)}`;
+    case IdType.DER_ASN1_DN: {
+      const rdns = dnOf(id.data);
+      return rdns === undefined ? "undecodable DN" : formatName(rdns);
+    }
     default:
       return `id type ${id.idType}`;
+  }
+}
+
+/** The attributes of a DER Name; undefined when it does not decode. */
+function dnOf(der: Uint8Array): readonly Rdn[] | undefined {
+  try {
+    return decodeName(parseOne(der)).rdns;
+  } catch {
+    return undefined;
   }
 }
 
@@ -61,6 +94,11 @@ export function identityMatches(peer: PeerConfig, id: Identity): boolean {
   if (peer.remote_id === undefined || peer.auth === "pubkey") return true;
   const want = identityOf(peer.remote_id);
   if (want.idType !== id.idType) return false;
+  if (want.idType === IdType.DER_ASN1_DN) {
+    // The same attributes in the same order, values compared as text (not DER string types).
+    const got = dnOf(id.data);
+    return got !== undefined && dnMatches(parseDn(peer.remote_id)!, got);
+  }
   if (want.idType === IdType.FQDN || want.idType === IdType.USER_FQDN) {
     return describeIdentity(id).toLowerCase() === peer.remote_id.toLowerCase();
   }

@@ -22,6 +22,33 @@ import { cat, cidr4, hex, ip4, parseTs, tsText } from "./initiator_v2/wire.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
+/** DER TLV with a short or one/two-octet long length (X.690 §8.1.3). */
+function tlv(tag: number, body: Uint8Array): Uint8Array {
+  const n = body.length;
+  const len = n < 128 ? [n] : n < 256 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return cat(Uint8Array.of(tag, ...len), body);
+}
+
+/** OIDs of the name attributes used here (X.520). */
+const ATTR: Record<string, number[]> = {
+  C: [0x55, 0x04, 0x06],
+  O: [0x55, 0x04, 0x0a],
+  OU: [0x55, 0x04, 0x0b],
+  CN: [0x55, 0x04, 0x03],
+};
+
+/** DER of a Name (RFC 5280 §4.1.2.4), each value as `tag` (0x13 PrintableString, 0x0c UTF8). */
+function dn(rdns: readonly [string, string][], tag = 0x13): Uint8Array {
+  return tlv(
+    0x30,
+    cat(
+      ...rdns.map(([t, v]) =>
+        tlv(0x31, tlv(0x30, cat(tlv(0x06, Uint8Array.from(ATTR[t]!)), tlv(tag, text(v)))))
+      ),
+    ),
+  );
+}
+
 /** The two installs of `child` carry the KEYMAT of §2.17 for the right directions. */
 function assertKeys(s: V2Setup, child: Child, from = 0): void {
   const inst = s.installs(from);
@@ -121,6 +148,14 @@ const IDS: { name: string; config: string; id: Identity }[] = [
     config: "keyid:branch-key-1",
     id: { type: IdType.KEY_ID, data: text("branch-key-1") },
   },
+  {
+    name: "ID_DER_ASN1_DN",
+    config: "C=CH, O=Example Branches, CN=branch1.example.net",
+    id: {
+      type: IdType.DER_ASN1_DN,
+      data: dn([["C", "CH"], ["O", "Example Branches"], ["CN", "branch1.example.net"]]),
+    },
+  },
 ];
 
 for (const { name, config, id } of IDS) {
@@ -139,6 +174,60 @@ for (const { name, config, id } of IDS) {
     assert.equal(other.installs().length, 0);
   });
 }
+
+Deno.test("IKE_AUTH with PSK: ID_DER_ASN1_DN matched as a name (string types, '*', order), our DN IDr", () => {
+  const id = (cn: string, tag = 0x13) => ({
+    type: IdType.DER_ASN1_DN,
+    data: dn([["C", "CH"], ["O", "Example"], ["OU", "Branches"], ["CN", cn]], tag),
+  });
+  const ok = (remoteId: string, ident: Identity) => {
+    const s = new V2Setup(v2Policy({ remote_id: remoteId, local_id: "C=CH, O=Example, CN=gw" }), {
+      id: ident,
+    });
+    s.init();
+    const r = s.answer(s.i.auth(), (d) => s.i.readAuth(d));
+    return { s, r };
+  };
+  // UTF8String values, spaces and case differ from the config text: still the same name.
+  const a = ok("c=CH,  O=example, OU=Branches, CN=Branch7", id("branch7", 0x0c));
+  assert.deepEqual(a.r.errors, []);
+  assert.equal(a.s.installs().length, 2);
+  // Our IDr: the DER of local_id (readAuth verified the AUTH over it, §2.15).
+  const idr = a.r.first(Pt.IDr)!;
+  assert.equal(idr.body[0], IdType.DER_ASN1_DN);
+  assert.equal(
+    hex(idr.body.subarray(4)),
+    hex(cat(
+      Uint8Array.of(0x30, 0x2c),
+      tlv(0x31, tlv(0x30, cat(tlv(0x06, Uint8Array.of(0x55, 4, 6)), tlv(0x13, text("CH"))))),
+      tlv(0x31, tlv(0x30, cat(tlv(0x06, Uint8Array.of(0x55, 4, 10)), tlv(0x0c, text("Example"))))),
+      tlv(0x31, tlv(0x30, cat(tlv(0x06, Uint8Array.of(0x55, 4, 3)), tlv(0x0c, text("gw"))))),
+    )),
+  );
+  const up = events(a.s.log).find((e) => e.message === "IKE SA established (IKEv2)");
+  assert.equal(up?.fields.id, "C=CH, O=Example, OU=Branches, CN=branch7", "the DN in the log");
+  // '*' matches one whole attribute value.
+  assert.deepEqual(ok("C=CH, O=Example, OU=Branches, CN=*", id("branch9")).r.errors, []);
+  // Another CN, another order, a missing attribute, the DN text as an FQDN: refused.
+  const refused: [string, Identity][] = [
+    ["C=CH, O=Example, OU=Branches, CN=branch7", id("branch8")],
+    ["O=Example, C=CH, OU=Branches, CN=branch7", id("branch7")],
+    ["C=CH, O=Example, CN=branch7", id("branch7")],
+    ["C=CH, O=Example, OU=Branches, CN=branch7", {
+      type: IdType.FQDN,
+      data: text("C=CH, O=Example, OU=Branches, CN=branch7"),
+    }],
+    ["C=CH, O=Example, OU=Branches, CN=branch7", {
+      type: IdType.DER_ASN1_DN,
+      data: Uint8Array.of(0x30, 0x05, 0x31, 0x03, 0x30),
+    }],
+  ];
+  for (const [remoteId, ident] of refused) {
+    const b = ok(remoteId, ident);
+    assert.deepEqual(b.r.errors, [Nt.AUTHENTICATION_FAILED], `${remoteId}`);
+    assert.equal(b.s.installs().length, 0);
+  }
+});
 
 Deno.test("IKE_AUTH: our IDr is local_id when set (ID_FQDN)", () => {
   const s = new V2Setup(v2Policy({ local_id: "gw.example.net" }));
