@@ -6,13 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import * as v from "valibot";
-import { ConfigSchema } from "../../src/config/schema.ts";
-import type { IkePolicy } from "../../src/ike/actions.ts";
-import { MemoryCredentials } from "../../src/ike/auth/credentials.ts";
-import { PubkeyAuthenticator } from "../../src/ike/auth/pubkey.ts";
-import { loadPeerCredentials } from "../../src/pki/store.ts";
 import { DAY, issue, makeCa, NOW } from "../unit/pki/fixture.ts";
+import { pubkeyPolicy } from "./pair/pki.ts";
 import { BRANCH_IP, connections, HUB_IP, lines, matchedPairs, Wire } from "./pair/wire.ts";
 
 const base = await Deno.makeTempDir({ prefix: "bg-pair-pki-" });
@@ -25,22 +20,9 @@ const cert = (name: string, issuer = ca, alg: "p256" | "rsa2048" = "p256") =>
     alg,
   });
 
-function pubkeyPolicy(
-  peer: Record<string, unknown>,
-  listen: string,
-  c: { cert: string; key: string },
-): IkePolicy {
-  const config = v.parse(ConfigSchema, {
-    gateway: { listen: [listen] },
-    peer: [{ auth: "pubkey", cert: c.cert, key: c.key, ca: [ca.cert], ...peer }],
-  });
-  const p = config.peer[0]!;
-  const auth = new PubkeyAuthenticator(loadPeerCredentials(p), p.remote_id, () => NOW);
-  return { config, credentials: new MemoryCredentials(new Map(), new Map([[p.name, auth]])) };
-}
-
 async function pair(mode: "main" | "aggressive", alg: "p256" | "rsa2048", branchIssuer = ca) {
   const branch = pubkeyPolicy(
+    ca,
     {
       name: "hq",
       remote: HUB_IP,
@@ -57,6 +39,7 @@ async function pair(mode: "main" | "aggressive", alg: "p256" | "rsa2048", branch
     await cert(`br-${mode}-${alg}`, branchIssuer, alg),
   );
   const hub = pubkeyPolicy(
+    ca,
     {
       name: "branches",
       remote: "%any",

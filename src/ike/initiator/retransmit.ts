@@ -31,7 +31,10 @@ export function pending(datagram: Uint8Array, now: number): PendingRequest {
  * What to do with `p` at `now`: "wait" before its deadline, "resend" (the deadline moves to
  * twice the previous wait), or "giveUp" once the last wait passed without an answer.
  */
-export function retransmitStep(p: PendingRequest, now: number): "wait" | "resend" | "giveUp" {
+export function retransmitStep(
+  p: Pick<PendingRequest, "tries" | "due">,
+  now: number,
+): "wait" | "resend" | "giveUp" {
   if (now < p.due) return "wait";
   if (p.tries >= RETRANSMIT_TRIES) return "giveUp";
   p.tries++;

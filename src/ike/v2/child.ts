@@ -22,7 +22,7 @@ import { configSelector, formatSelector, isTsError } from "../child/ts.ts";
 import { NotifyTypeV2 } from "../message/v2/registry.ts";
 import type { DecodedPayloadV2, PayloadV2 } from "../message/v2/types.ts";
 import { notify, oneOf, type V2Context } from "./context.ts";
-import { parseV2Proposals, selectEspV2 } from "./proposal.ts";
+import { type EspAlgorithmsV2, parseV2Proposals, selectEspV2 } from "./proposal.ts";
 import type { IkeSaV2 } from "./sa.ts";
 import { narrowAll, toTsV2 } from "./ts_payload.ts";
 
@@ -63,7 +63,8 @@ export type ChildOutcome =
     readonly notify: PayloadV2;
   };
 
-function configured(texts: readonly string[]): TrafficSelector[] {
+/** The configured selectors (local_ts / remote_ts texts) that parse. */
+export function configured(texts: readonly string[]): TrafficSelector[] {
   const out: TrafficSelector[] = [];
   for (const t of texts) {
     const s = configSelector(t);
@@ -151,40 +152,19 @@ export function negotiateChild(ctx: V2Context, r: ChildRequest): ChildOutcome {
     ctx.event("error", name, e.message);
     return { ok: false, notify: notify(NotifyTypeV2.TEMPORARY_FAILURE) };
   }
-  const t = sel.alg.transform;
-  const encLen = t.kind === "aead" ? AEAD_KEY_LENGTH[t.alg] + 4 : CIPHER_KEY_LENGTH[t.cipher];
-  const integLen = t.kind === "aead" ? 0 : MAC_PARAMS[t.mac].keyLength;
-  const keys = deriveChildKeys(
-    ctx.crypto,
-    sa.alg.prf,
-    sa.secrets.skD,
-    r.ni,
-    r.nr,
-    encLen,
-    integLen,
-    gir,
-  );
-  const child = buildChild({
+  const install = childInstaller(ctx, {
+    sa,
     peer,
-    gateway: ctx.policy.config.gateway,
-    ikeSa: sa.key,
-    local: sa.local,
-    remote: sa.remote,
-    encap: sa.natt || peer.encap,
-    transform: t,
-    transformName: sel.alg.transformName,
-    pfsGroup: sel.alg.group,
-    esn: sel.alg.esn,
-    seconds: peer.esp_lifetime,
-    bytes: peer.esp_lifetime_bytes,
+    alg: sel.alg,
     inboundSpi,
     outboundSpi: peerSpi,
-    // RFC 7296 §2.17: initiator→responder keys first: they protect what we receive.
-    inboundKeys: concat(keys.encI, keys.integI),
-    outboundKeys: concat(keys.encR, keys.integR),
+    ni: r.ni,
+    nr: r.nr,
+    gir,
     localTs,
     remoteTs,
-    now: ctx.now,
+    weInitiated: false,
+    ...(r.rekeys === undefined ? {} : { rekeys: r.rekeys }),
   });
   return {
     ok: true,
@@ -194,23 +174,98 @@ export function negotiateChild(ctx: V2Context, r: ChildRequest): ChildOutcome {
       { kind: "tsi", selectors: remoteTs.map(toTsV2) },
       { kind: "tsr", selectors: localTs.map(toTsV2) },
     ],
-    install: () => {
-      const done = ctx.store.children.install(child);
-      for (const a of done.actions) ctx.emit(a);
-      ctx.event(
-        "info",
-        name,
-        r.rekeys === undefined ? "CHILD_SA established" : "CHILD_SA rekeyed",
-        {
-          childId: done.child.childId,
-          spiIn: spiHex(inboundSpi),
-          spiOut: spiHex(peerSpi),
-          transform: sel.alg.text,
-          localTs: localTs.map(formatSelector).join(","),
-          remoteTs: remoteTs.map(formatSelector).join(","),
-          ...(r.rekeys === undefined ? {} : { replaces: r.rekeys.childId }),
-        },
-      );
-    },
+    install,
+  };
+}
+
+/** A negotiated child of either exchange side, ready to derive and install. */
+export interface ChildPairInput {
+  /** The IKE SA (SK_d, PRF, endpoints, NAT-T). */
+  readonly sa: IkeSaV2;
+  /** The peer. */
+  readonly peer: PeerConfig;
+  /** The agreed ESP algorithms. */
+  readonly alg: EspAlgorithmsV2;
+  /** Our SPI. */
+  readonly inboundSpi: number;
+  /** The peer's SPI. */
+  readonly outboundSpi: number;
+  /** Ni and Nr of the exchange. */
+  readonly ni: Uint8Array;
+  /** Nr. */
+  readonly nr: Uint8Array;
+  /** The PFS shared secret, if any. */
+  readonly gir: Uint8Array | undefined;
+  /** Our selectors. */
+  readonly localTs: readonly TrafficSelector[];
+  /** The peer's selectors. */
+  readonly remoteTs: readonly TrafficSelector[];
+  /** We initiated this exchange (IKE_AUTH or CREATE_CHILD_SA). */
+  readonly weInitiated: boolean;
+  /** The child being rekeyed, if any. */
+  readonly rekeys?: ChildSa;
+}
+
+/**
+ * KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) split per RFC 7296 §2.17 (the exchange initiator's
+ * outbound keys first) into the pair built by the shared builder; returns the installer.
+ */
+export function childInstaller(ctx: V2Context, c: ChildPairInput): () => void {
+  const { sa, peer, alg } = c;
+  const t = alg.transform;
+  const encLen = t.kind === "aead" ? AEAD_KEY_LENGTH[t.alg] + 4 : CIPHER_KEY_LENGTH[t.cipher];
+  const integLen = t.kind === "aead" ? 0 : MAC_PARAMS[t.mac].keyLength;
+  const keys = deriveChildKeys(
+    ctx.crypto,
+    sa.alg.prf,
+    sa.secrets.skD,
+    c.ni,
+    c.nr,
+    encLen,
+    integLen,
+    c.gir,
+  );
+  // RFC 7296 §2.17: initiator→responder keys first.
+  const toResponder = concat(keys.encI, keys.integI);
+  const toInitiator = concat(keys.encR, keys.integR);
+  const child = buildChild({
+    peer,
+    gateway: ctx.policy.config.gateway,
+    ikeSa: sa.key,
+    local: sa.local,
+    remote: sa.remote,
+    encap: sa.natt || peer.encap,
+    transform: t,
+    transformName: alg.transformName,
+    pfsGroup: alg.group,
+    esn: alg.esn,
+    seconds: peer.esp_lifetime,
+    bytes: peer.esp_lifetime_bytes,
+    inboundSpi: c.inboundSpi,
+    outboundSpi: c.outboundSpi,
+    inboundKeys: c.weInitiated ? toInitiator : toResponder,
+    outboundKeys: c.weInitiated ? toResponder : toInitiator,
+    localTs: c.localTs,
+    remoteTs: c.remoteTs,
+    now: ctx.now,
+  });
+  return () => {
+    const done = ctx.store.children.install(child);
+    for (const a of done.actions) ctx.emit(a);
+    ctx.event(
+      "info",
+      peer.name,
+      c.rekeys === undefined ? "CHILD_SA established" : "CHILD_SA rekeyed",
+      {
+        childId: done.child.childId,
+        spiIn: spiHex(c.inboundSpi),
+        spiOut: spiHex(c.outboundSpi),
+        transform: alg.text,
+        localTs: c.localTs.map(formatSelector).join(","),
+        remoteTs: c.remoteTs.map(formatSelector).join(","),
+        ...(c.rekeys === undefined ? {} : { replaces: c.rekeys.childId }),
+        ...(c.weInitiated ? { initiated: true } : {}),
+      },
+    );
   };
 }

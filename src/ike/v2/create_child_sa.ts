@@ -7,7 +7,7 @@
  * @module
  */
 
-import { deriveIkeSaKeys, rekeySkeyseed } from "../../crypto/kdf/ikev2.ts";
+import { rekeySkeyseed } from "../../crypto/kdf/ikev2.ts";
 import type { PeerConfig } from "../../config/schema.ts";
 import { spiHex, spiNumber } from "../child/spi.ts";
 import { NotifyTypeV2, ProtocolV2 } from "../message/v2/registry.ts";
@@ -22,7 +22,7 @@ import {
   type V2Context,
 } from "./context.ts";
 import { parseV2Proposals, selectIkeV2 } from "./proposal.ts";
-import { SkCodec, skKeyLengths } from "./protect.ts";
+import { ikeSaCrypto } from "./keys.ts";
 import { IkeSaV2 } from "./sa.ts";
 
 /** Length of our nonce. */
@@ -122,27 +122,20 @@ function rekeyIkeSa(
   const spiI = sel.offered.spi.slice();
   const spiR = ctx.crypto.randomBytes(8);
   if (spiR.every((b) => b === 0)) spiR[7] = 1;
-  const lens = skKeyLengths(alg);
-  const keys = deriveIkeSaKeys(ctx.crypto, {
-    prf: alg.prf,
+  const keys = ikeSaCrypto(ctx.crypto, alg, {
     // RFC 7296 §2.18: the old SA's PRF and SK_d.
     skeyseed: rekeySkeyseed(ctx.crypto, sa.alg.prf, sa.secrets.skD, gir, ni, nr),
     ni,
     nr,
     spiI,
     spiR,
-    integKeyLength: lens.integ,
-    encKeyLength: lens.encr,
-  });
+  }, "responder");
   const fresh = new IkeSaV2({
     spiI,
     spiR,
     alg,
-    sk: new SkCodec(ctx.crypto, alg, { e: keys.skEi, a: keys.skAi }, {
-      e: keys.skEr,
-      a: keys.skAr,
-    }),
-    secrets: { skD: keys.skD, skPi: keys.skPi, skPr: keys.skPr },
+    sk: keys.sk,
+    secrets: keys.secrets,
     state: sa.state.kind === "established"
       ? { ...sa.state, at: ctx.now }
       : { kind: "established", peer, at: ctx.now, remoteId: peer.name },

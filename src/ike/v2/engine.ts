@@ -6,7 +6,8 @@
  * decrypts SK/SKF payloads before anything moves (protect.ts, fragments.ts), follows the NAT
  * mapping only after a message authenticated (§2.23), and runs the timers: half-open expiry,
  * IKE SA lifetime, liveness checks (§1.4, a dead peer's SAs are removed) and retransmissions of
- * our own requests. Children live in the store shared with IKEv1.
+ * our own requests. Dialling (IKE_SA_INIT and IKE_AUTH as initiator) is initiator/dialer.ts;
+ * the SAs it makes join the same table. Children live in the store shared with IKEv1.
  * @module
  */
 
@@ -35,6 +36,7 @@ import { respondInformational } from "./informational.ts";
 import { decodeInner } from "./protect.ts";
 import type { IkeSaV2 } from "./sa.ts";
 import { ikeSaViewV2 } from "./views.ts";
+import { V2Dialer } from "./initiator/dialer.ts";
 
 /** Half-open IKE SAs are dropped after this long (ms). */
 export const HALF_OPEN_MS = 30_000;
@@ -44,6 +46,12 @@ export const COOKIE_THRESHOLD = 64;
 export const MAX_HALF_OPEN = 1024;
 /** Largest datagram we send before fragmenting (RFC 7383 §2.5.1: 1280 minus IP/UDP). */
 export const MAX_DATAGRAM = 1232;
+/** Removals that mean an established tunnel was lost (the connection manager re-dials). */
+const LOSSES = new Set([
+  "dead peer",
+  "deleted by the peer",
+  "lifetime expired (the initiator did not rekey)",
+]);
 /** First retransmission of our own requests (ms); doubles each time (RFC 7296 §2.1). */
 const RETRANSMIT_MS = 2_000;
 
@@ -73,6 +81,7 @@ export class IkeV2Engine implements IkeEngine {
   readonly #drops = new DropCounters("IKEv2");
   /** Unprotected answers to unauthenticated input (INVALID_IKE_SPI, INVALID_SYNTAX, …). */
   readonly #notifies = new TokenBucket(20, 40);
+  readonly #dialer = new V2Dialer({ maxDatagram: MAX_DATAGRAM });
   #out: IkeAction[] = [];
 
   /** An engine for the IKEv2 peers of `policy`. */
@@ -124,6 +133,11 @@ export class IkeV2Engine implements IkeEngine {
     });
   }
 
+  /** {@inheritDoc IkeEngine.initiate} */
+  initiate(peer: string, remote: string, now: number): IkeAction[] {
+    return this.#run(now, (ctx) => this.#dialer.initiate(ctx, peer, remote));
+  }
+
   /** {@inheritDoc IkeEngine.setPolicy} */
   setPolicy(policy: IkePolicy, now: number): IkeAction[] {
     return this.#run(now, (ctx) => {
@@ -134,6 +148,12 @@ export class IkeV2Engine implements IkeEngine {
       };
       const gwChanged = gwKey(old) !== gwKey(policy);
       this.#policy = policy;
+      for (const p of old.config.peer) {
+        const after = policy.config.peer.find((q) => q.name === p.name);
+        if (gwChanged || JSON.stringify(p) !== JSON.stringify(after)) {
+          this.#dialer.cancel(ctx, p.name, "configuration changed");
+        }
+      }
       for (const sa of [...this.#sas.values()]) {
         const name = sa.peer?.name;
         if (name === undefined) {
@@ -162,8 +182,11 @@ export class IkeV2Engine implements IkeEngine {
   /** {@inheritDoc IkeEngine.deletePeer} */
   deletePeer(peer: string, now: number): IkeAction[] {
     return this.#run(now, (ctx) => {
+      this.#dialer.cancel(ctx, peer, "deleted locally");
       for (const sa of [...this.#sas.values()]) {
-        if (sa.peer?.name === peer) this.#remove(ctx, sa, "deleted locally", true);
+        if (sa.peer?.name === peer || (this.#dialer.awaitsAuth(sa) && sa.peerName === peer)) {
+          this.#remove(ctx, sa, "deleted locally", true);
+        }
       }
     });
   }
@@ -171,6 +194,7 @@ export class IkeV2Engine implements IkeEngine {
   /** {@inheritDoc IkeEngine.shutdown} */
   shutdown(now: number): IkeAction[] {
     return this.#run(now, (ctx) => {
+      this.#dialer.cancel(ctx, undefined, "shutdown");
       for (const sa of [...this.#sas.values()]) this.#remove(ctx, sa, "shutdown", true);
     });
   }
@@ -200,7 +224,11 @@ export class IkeV2Engine implements IkeEngine {
       const up = mine.some((s) => s.state.kind === "established") && children > 0;
       return {
         name: p.name,
-        state: up ? "up" : mine.length > 0 ? "connecting" : "down",
+        state: up
+          ? "up"
+          : mine.length > 0 || this.#dialer.connecting(p.name)
+          ? "connecting"
+          : "down",
         ikeSas: mine.length,
         childSas: children,
         detail: up ? "" : this.#failures.get(p.name) ?? "",
@@ -215,7 +243,9 @@ export class IkeV2Engine implements IkeEngine {
       if (t !== undefined && (at === undefined || t < at)) at = t;
     };
     take(this.#drops.summaryDue);
+    take(this.#dialer.deadline());
     for (const sa of this.#sas.values()) {
+      if (this.#dialer.awaitsAuth(sa)) continue;
       if (sa.state.kind !== "established") {
         take(sa.created + HALF_OPEN_MS);
         continue;
@@ -290,10 +320,22 @@ export class IkeV2Engine implements IkeEngine {
       ctx.event("info", c.peer, "CHILD_SA removed with its IKE SA", { childId: c.childId });
     }
     const wasUp = sa.state.kind === "established";
+    const ours = this.#dialer.awaitsAuth(sa);
+    const name = sa.peerName;
+    this.#dialer.forget(ctx, sa);
     sa.state = { kind: "deleted" };
-    ctx.event(wasUp ? "info" : "debug", sa.peerName, `IKE SA removed: ${why}`, {
+    ctx.event(wasUp ? "info" : "debug", name, `IKE SA removed: ${why}`, {
       spis: `${hex(sa.spiI)}:${hex(sa.spiR)}`,
     });
+    // For the connection manager: our attempt failed, or an established tunnel was lost.
+    if (ours) {
+      ctx.emit({ kind: "connection", peer: name, event: "failed", reason: why });
+    } else if (wasUp && LOSSES.has(why)) {
+      const other = [...this.#sas.values()].some((s) =>
+        s.peer?.name === name && s.state.kind === "established"
+      );
+      if (!other) ctx.emit({ kind: "connection", peer: name, event: "down", reason: why });
+    }
   }
 
   /** Sends datagrams for `sa` on its current endpoints. */
@@ -324,7 +366,7 @@ export class IkeV2Engine implements IkeEngine {
         spiI: sa.spiI,
         spiR: sa.spiR,
         exchangeType: ExchangeTypeV2.INFORMATIONAL,
-        flags: 0,
+        flags: sa.ownFlags,
         messageId,
       },
       payloads,
@@ -382,7 +424,7 @@ export class IkeV2Engine implements IkeEngine {
     const isResponse = (hd.flags & FlagV2.RESPONSE) !== 0;
     if (hd.exchangeType === ExchangeTypeV2.IKE_SA_INIT) {
       if (isResponse) {
-        ctx.drop("no-request", from, "IKE_SA_INIT response dropped (nothing initiated)");
+        this.#dialer.initResponse(ctx, datagram, msg, remote);
         return;
       }
       this.#init1(ctx, datagram, msg, local, remote);
@@ -394,6 +436,13 @@ export class IkeV2Engine implements IkeEngine {
       return;
     }
     if (isResponse) {
+      if (this.#dialer.awaitsAuth(sa)) {
+        if (hd.exchangeType !== ExchangeTypeV2.IKE_AUTH) return;
+        // An answer with a critical payload we do not know cannot be used: it counts as lost.
+        const opened = this.#open(ctx, sa, datagram, msg);
+        if (typeof opened === "object") this.#dialer.authResponse(ctx, sa, hd.messageId, opened);
+        return;
+      }
       this.#response(ctx, sa, datagram, msg);
       return;
     }
@@ -438,7 +487,7 @@ export class IkeV2Engine implements IkeEngine {
         spiI: sa.spiI,
         spiR: sa.spiR,
         exchangeType: hd.exchangeType,
-        flags: FlagV2.RESPONSE,
+        flags: FlagV2.RESPONSE | sa.ownFlags,
         messageId: mid,
       },
       answer.payloads,
@@ -685,7 +734,9 @@ export class IkeV2Engine implements IkeEngine {
   #tick(ctx: V2Context): void {
     const now = ctx.now;
     this.#drops.summarize(ctx, now);
+    this.#dialer.tick(ctx);
     for (const sa of [...this.#sas.values()]) {
+      if (this.#dialer.awaitsAuth(sa)) continue;
       const st = sa.state;
       if (st.kind !== "established") {
         if (now >= sa.created + HALF_OPEN_MS) this.#remove(ctx, sa, "half-open timeout", false);

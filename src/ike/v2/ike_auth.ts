@@ -7,7 +7,7 @@
  * @module
  */
 
-import { authenticatorFor, isAuthFailure } from "../auth/authenticator.ts";
+import { type Authenticator, authenticatorFor, isAuthFailure } from "../auth/authenticator.ts";
 import { concat } from "../../crypto/kdf/primitives.ts";
 import type { PeerConfig } from "../../config/schema.ts";
 import {
@@ -32,8 +32,27 @@ import {
 import type { HalfOpen, IkeSaV2 } from "./sa.ts";
 
 /** The body of an ID payload (IDx' of RFC 7296 §2.15: type, 3 reserved octets, data). */
-function idBody(p: PayloadV2 & { kind: "idi" | "idr" }): Uint8Array {
+export function idBody(p: PayloadV2 & { kind: "idi" | "idr" }): Uint8Array {
   return encodeV2Payloads([p]).subarray(4);
+}
+
+/**
+ * Our ID payload towards `peer` (RFC 7296 §3.5): the authenticator's (a certificate's subject)
+ * when it has one, else local_id, the gateway's local_id or the address the peer reached.
+ */
+export function ownIdPayload<K extends "idi" | "idr">(
+  ctx: V2Context,
+  peer: PeerConfig,
+  authenticator: Authenticator,
+  localAddress: string,
+  kind: K,
+): PayloadV2 & { kind: K } {
+  const configuredId = peer.local_id ?? ctx.policy.config.gateway.local_id;
+  const ownId = authenticator.localId?.(configuredId);
+  const id = ownId === undefined
+    ? identityOf(localIdentity(ctx.policy.config, peer, localAddress))
+    : { idType: ownId.type, data: ownId.data };
+  return { kind, ...id } as PayloadV2 & { kind: K };
 }
 
 /**
@@ -89,14 +108,7 @@ export function respondIkeAuth(
     { idType: idi.idType, idData: idi.data, certs },
   );
   if (verdict !== true) return fail(verdict.reason, peer);
-  const configuredId = peer.local_id ?? ctx.policy.config.gateway.local_id;
-  const ownId = authenticator.localId?.(configuredId);
-  const idr: PayloadV2 & { kind: "idr" } = {
-    kind: "idr",
-    ...(ownId === undefined
-      ? identityOf(localIdentity(ctx.policy.config, peer, sa.local.address))
-      : { idType: ownId.type, data: ownId.data }),
-  };
+  const idr = ownIdPayload(ctx, peer, authenticator, sa.local.address, "idr");
   const macedIdR = ctx.crypto.prf(prf, sa.secrets.skPr, idBody(idr));
   const proof = authenticator.proveV2(ctx.crypto, {
     prf,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { deriveIkeSaKeys, skeyseed } from "../../crypto/kdf/ikev2.ts";
+import { skeyseed } from "../../crypto/kdf/ikev2.ts";
 import { concat } from "../../crypto/kdf/primitives.ts";
 import { authenticatorFor } from "../auth/authenticator.ts";
 import type { Endpoint } from "../actions.ts";
@@ -18,15 +18,15 @@ import { encodeV2Message } from "../message/v2/message.ts";
 import type { MessageV2 } from "../message/v2/message.ts";
 import { ExchangeTypeV2, NotifyTypeV2 } from "../message/v2/registry.ts";
 import type { DecodedPayloadV2, PayloadV2 } from "../message/v2/types.ts";
-import { natDHash } from "../nat.ts";
 import { notifies, notify, oneOf, type V2Context } from "./context.ts";
 import type { CookieJar } from "./cookie.ts";
 import { parseV2Proposals, selectIkeV2 } from "./proposal.ts";
-import { SkCodec, skKeyLengths } from "./protect.ts";
+import { ikeSaCrypto } from "./keys.ts";
+import { natDetectionNotifies, natVerdict } from "./nat_detect.ts";
 import { IkeSaV2 } from "./sa.ts";
 
 /** Length of our nonce (RFC 7296 §2.10: at least half the PRF key size, 16..256). */
-const NONCE_LENGTH = 32;
+export const NONCE_LENGTH = 32;
 
 /** What the engine passes besides the context. */
 export interface InitInput {
@@ -165,58 +165,34 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   const spiR = ctx.crypto.randomBytes(8);
   if (spiR.every((b) => b === 0)) spiR[7] = 1;
   const nr = ctx.crypto.randomBytes(NONCE_LENGTH);
-  const lens = skKeyLengths(alg);
-  const keys = deriveIkeSaKeys(ctx.crypto, {
-    prf: alg.prf,
+  const keys = ikeSaCrypto(ctx.crypto, alg, {
     skeyseed: skeyseed(ctx.crypto, alg.prf, ni, nr, gir),
     ni,
     nr,
     spiI,
     spiR,
-    integKeyLength: lens.integ,
-    encKeyLength: lens.encr,
-  });
-  // RFC 7296 §2.23: SHA-1 of SPIs (as in the request: SPIr zero), address and port.
-  const zero = new Uint8Array(8);
-  const srcs = notifies(msg.payloads, NotifyTypeV2.NAT_DETECTION_SOURCE_IP);
-  const dsts = notifies(msg.payloads, NotifyTypeV2.NAT_DETECTION_DESTINATION_IP);
-  let natt = false;
+  }, "responder");
+  // RFC 7296 §2.23: the request's hashes are over its SPIs (SPIr zero).
+  const nat = natVerdict(ctx.crypto, msg.payloads, spiI, new Uint8Array(8), i.local, remote);
+  const natt = nat !== undefined && (nat.peerBehind || nat.selfBehind);
   const out: PayloadV2[] = [];
   const answer = { ...chosen.answer, spi: new Uint8Array(0) };
   out.push({ kind: "sa", proposals: [answer] });
   out.push({ kind: "ke", group: alg.group, data: dh.publicValue });
   out.push({ kind: "nonce", data: nr });
-  if (srcs.length > 0 && dsts.length > 0) {
-    const same = (a: Uint8Array, b: Uint8Array | undefined) =>
-      b !== undefined && a.length === b.length && a.every((x, k) => x === b[k]);
-    const theirs = natDHash(ctx.crypto, "sha1", spiI, zero, remote);
-    const ours = natDHash(ctx.crypto, "sha1", spiI, zero, i.local);
-    const peerBehind = !srcs.some((n) => same(n.data, theirs));
-    const selfBehind = !dsts.some((n) => same(n.data, ours));
-    natt = peerBehind || selfBehind;
+  if (nat !== undefined) {
     if (natt) {
       ctx.event(
         "info",
         from,
         "NAT detected; IKE moves to the NAT-T port, ESP is UDP-encapsulated",
         {
-          peerBehindNat: peerBehind,
-          selfBehindNat: selfBehind,
+          peerBehindNat: nat.peerBehind,
+          selfBehindNat: nat.selfBehind,
         },
       );
     }
-    out.push(
-      notify(
-        NotifyTypeV2.NAT_DETECTION_SOURCE_IP,
-        natDHash(ctx.crypto, "sha1", spiI, spiR, i.local)!,
-      ),
-    );
-    out.push(
-      notify(
-        NotifyTypeV2.NAT_DETECTION_DESTINATION_IP,
-        natDHash(ctx.crypto, "sha1", spiI, spiR, remote)!,
-      ),
-    );
+    out.push(...natDetectionNotifies(ctx.crypto, spiI, spiR, i.local, remote));
   }
   const fragmentation =
     notifies(msg.payloads, NotifyTypeV2.IKEV2_FRAGMENTATION_SUPPORTED).length > 0;
@@ -230,18 +206,12 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
     flags: FlagV2.RESPONSE,
     messageId: 0,
   }, out);
-  const codec = new SkCodec(
-    ctx.crypto,
-    alg,
-    { e: keys.skEi, a: keys.skAi },
-    { e: keys.skEr, a: keys.skAr },
-  );
   const ike = new IkeSaV2({
     spiI,
     spiR,
     alg,
-    sk: codec,
-    secrets: { skD: keys.skD, skPi: keys.skPi, skPr: keys.skPr },
+    sk: keys.sk,
+    secrets: keys.secrets,
     state: {
       kind: "half-open",
       initRequest: i.datagram.slice(),
@@ -276,16 +246,23 @@ function certificateOffer(
 ): { payloads: PayloadV2[]; signatureHashes?: number[] } {
   const pubkey = peersForAddress(ctx.policy.config, from).filter((p) => p.auth === "pubkey");
   if (pubkey.length === 0) return { payloads: [] };
-  const theirs = notifies(payloads, NotifyTypeV2.SIGNATURE_HASH_ALGORITHMS)[0]?.data;
-  const hashes: number[] = [];
-  for (let k = 0; theirs !== undefined && k + 1 < theirs.length && k < 64; k += 2) {
-    hashes.push((theirs[k]! << 8) | theirs[k + 1]!);
-  }
+  const hashes = signatureHashesOf(payloads);
   const cas = pubkey.map((p) => authenticatorFor(p, ctx.policy.credentials).certRequestsV2?.())
     .filter((x): x is Uint8Array => x !== undefined && x.length > 0);
   const out: PayloadV2[] = [];
   // X.509 Certificate - Signature (RFC 7296 §3.6, encoding 4).
   if (cas.length > 0) out.push({ kind: "certreq", encoding: 4, data: concat(...cas) });
   out.push(notify(NotifyTypeV2.SIGNATURE_HASH_ALGORITHMS, Uint8Array.of(0, 2, 0, 3, 0, 4)));
-  return theirs === undefined ? { payloads: out } : { payloads: out, signatureHashes: hashes };
+  return hashes === undefined ? { payloads: out } : { payloads: out, signatureHashes: hashes };
+}
+
+/** The hash algorithms of the peer's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), if it sent it. */
+export function signatureHashesOf(payloads: readonly DecodedPayloadV2[]): number[] | undefined {
+  const theirs = notifies(payloads, NotifyTypeV2.SIGNATURE_HASH_ALGORITHMS)[0]?.data;
+  if (theirs === undefined) return undefined;
+  const hashes: number[] = [];
+  for (let k = 0; k + 1 < theirs.length && k < 64; k += 2) {
+    hashes.push((theirs[k]! << 8) | theirs[k + 1]!);
+  }
+  return hashes;
 }

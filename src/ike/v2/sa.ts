@@ -9,7 +9,9 @@
 
 import type { PeerConfig } from "../../config/schema.ts";
 import type { Endpoint } from "../actions.ts";
+import { FlagV2 } from "../message/header.ts";
 import { hex } from "../sa.ts";
+import type { IkeRole } from "./keys.ts";
 import type { IkeAlgorithmsV2 } from "./proposal.ts";
 import type { SkCodec } from "./protect.ts";
 
@@ -23,19 +25,22 @@ export interface SaSecrets {
   readonly skPr: Uint8Array;
 }
 
-/** IKE_SA_INIT answered; waiting for IKE_AUTH. */
+/**
+ * IKE_SA_INIT done, keys derived, IKE_AUTH not yet: as responder waiting for the request, as
+ * initiator waiting for the answer to ours.
+ */
 export interface HalfOpen {
   /** Discriminant. */
   readonly kind: "half-open";
-  /** The initiator's IKE_SA_INIT request, as received (InitiatorSignedOctets). */
+  /** The IKE_SA_INIT request as sent by the initiator (InitiatorSignedOctets). */
   readonly initRequest: Uint8Array;
-  /** Our IKE_SA_INIT response, as sent (ResponderSignedOctets). */
+  /** The IKE_SA_INIT response as sent by the responder (ResponderSignedOctets). */
   readonly initResponse: Uint8Array;
   /** Ni. */
   readonly ni: Uint8Array;
   /** Nr. */
   readonly nr: Uint8Array;
-  /** The initiator's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), if it sent them. */
+  /** The peer's SIGNATURE_HASH_ALGORITHMS (RFC 7427 §4), if it sent them. */
   readonly signatureHashes?: readonly number[];
 }
 
@@ -76,13 +81,18 @@ export interface OutstandingRequest {
   nextAt: number;
 }
 
-/** An IKEv2 IKE SA of which we are the responder (original initiator is the peer). */
+/**
+ * An IKEv2 IKE SA, of which we are the original responder or (`role` "initiator", we dialled)
+ * the original initiator (RFC 7296 §2.2).
+ */
 export class IkeSaV2 {
   /** IKE major version. */
   readonly version = 2 as const;
-  /** The peer's SPI. */
+  /** Whether we are the original initiator or responder of this SA. */
+  readonly role: IkeRole;
+  /** The original initiator's SPI. */
   readonly spiI: Uint8Array;
-  /** Our SPI. */
+  /** The original responder's SPI. */
   readonly spiR: Uint8Array;
   /** "spiI:spiR" in hex, the table key. */
   readonly key: string;
@@ -132,7 +142,9 @@ export class IkeSaV2 {
     natt: boolean;
     fragmentation: boolean;
     now: number;
+    role?: IkeRole;
   }) {
+    this.role = init.role ?? "responder";
     this.spiI = init.spiI.slice();
     this.spiR = init.spiR.slice();
     this.key = `${hex(init.spiI)}:${hex(init.spiR)}`;
@@ -148,6 +160,11 @@ export class IkeSaV2 {
     this.lastSeen = init.now;
   }
 
+  /** RFC 7296 §3.1: the I flag on every message the original initiator sends. */
+  get ownFlags(): number {
+    return this.role === "initiator" ? FlagV2.INITIATOR : 0;
+  }
+
   /** The peer's config once authenticated. */
   get peer(): PeerConfig | undefined {
     return this.state.kind === "established" ? this.state.peer : undefined;
@@ -160,6 +177,7 @@ export class IkeSaV2 {
 
   /** The state as `show ike sa` prints it. */
   get stateName(): string {
+    if (this.role === "initiator" && this.state.kind === "half-open") return "IKE_AUTH_SENT";
     const names = {
       "half-open": "IKE_SA_INIT_DONE",
       established: "ESTABLISHED",

@@ -99,14 +99,14 @@ export class Wire {
   /** NAT in front of the branch, if any. */
   nat: Nat | undefined;
 
-  constructor(branch: IkePolicy = branchPolicy(), hub: IkePolicy = hubPolicy()) {
-    this.branch = {
-      engine: createIkeV1Responder(branch),
-      sas: new Map(),
-      log: [],
-      timer: undefined,
-    };
-    this.hub = { engine: createIkeV1Responder(hub), sas: new Map(), log: [], timer: undefined };
+  /** `make` builds each side's engine (the IKEv1 engine by default). */
+  constructor(
+    branch: IkePolicy = branchPolicy(),
+    hub: IkePolicy = hubPolicy(),
+    make: (p: IkePolicy, side: "branch" | "hub") => IkeResponder = (p) => createIkeV1Responder(p),
+  ) {
+    this.branch = { engine: make(branch, "branch"), sas: new Map(), log: [], timer: undefined };
+    this.hub = { engine: make(hub, "hub"), sas: new Map(), log: [], timer: undefined };
   }
 
   /** Carries out `actions` of `from`, delivering sends to the other side (recursively). */
