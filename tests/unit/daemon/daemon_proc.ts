@@ -51,10 +51,12 @@ export class DaemonProc {
     this.child = child;
     this.stateDir = stateDir;
     const dec = new TextDecoder();
-    void (async () => {
+    const drained = (async () => {
       for await (const c of child.stderr) this.#err += dec.decode(c, { stream: true });
     })();
-    this.#done = child.status;
+    // The status resolves once the process exited and its stderr is read to the end, so a
+    // caller that awaits it sees the last lines (the exit can be observed before them).
+    this.#done = Promise.all([child.status, drained]).then(([s]) => s);
   }
 
   /** Starts `branchgate run --state-dir DIR --no-tun [--config FILE] [more]`. */
