@@ -191,6 +191,33 @@ Deno.test("Main Mode: FQDN identity matching remote_id is accepted (case-insensi
   assert.equal(s.r.ikeSas(s.now)[0]?.state, "ESTABLISHED");
 });
 
+Deno.test("Main Mode: ID_DER_ASN1_DN identity matching a DN remote_id is accepted; another CN is not", () => {
+  // DER of C=CH, O=Example, CN=<cn> with PrintableString values (RFC 5280 §4.1.2.4).
+  const te = new TextEncoder();
+  const atv = (oid: number, v: string) => {
+    const val = te.encode(v);
+    const seq = [0x06, 3, 0x55, 4, oid, 0x13, val.length, ...val];
+    return [0x31, seq.length + 2, 0x30, seq.length, ...seq];
+  };
+  const dn = (cn: string) => {
+    const body = [...atv(6, "CH"), ...atv(10, "Example"), ...atv(3, cn)];
+    return Uint8Array.of(0x30, body.length, ...body);
+  };
+  const s = setup(policy({ remote_id: "C=CH, O=Example, CN=branch1" }), {
+    id: { type: 9, data: dn("branch1") },
+  });
+  mainMode(s);
+  assert.equal(s.r.ikeSas(s.now)[0]?.state, "ESTABLISHED");
+  const t = setup(policy({ remote_id: "C=CH, O=Example, CN=branch1" }), {
+    id: { type: 9, data: dn("branch2") },
+  });
+  t.i.readPlain(oneSend(t.r.handle(t.i.mm1(), GW, BRANCH, t.now)));
+  t.i.readMm4(oneSend(t.r.handle(t.i.mm3(), GW, BRANCH, t.now)));
+  const act = t.r.handle(t.i.mm5(), GW, BRANCH, t.now);
+  assert.equal(notifyType(oneSend(act)), 18);
+  assert.ok(hasEvent(act, /INVALID_ID_INFORMATION/));
+});
+
 Deno.test("Main Mode: a new Main Mode from the same peer replaces the old IKE SA", () => {
   const s = setup();
   mainMode(s);

@@ -27,6 +27,14 @@ export const FLOODER = { address: INITIATOR, port: 5500 } as const;
 export const PEER = "v2";
 /** Test-only PSK. */
 export const PSK_V2 = "interop-ikev2-psk-0001";
+/** The peer identified by distinguished names (ID_DER_ASN1_DN both ways, PSK). */
+export const PEER_DN = "v2dn";
+/** Its PSK (another one: the identity must pick the peer, RFC 7296 §2.15). */
+export const PSK_DN = "interop-ikev2-dn-psk-02";
+/** The initiator's DN identity. */
+export const DN_BRANCH = "C=CH, O=branchgate lab, CN=branch-dn.example.net";
+/** The responder's DN identity towards that peer. */
+export const DN_GW = "C=CH, O=branchgate lab, CN=gw-dn.example.net";
 
 const LAN_A = "198.51.100.0/24";
 const LAN_B = "203.0.113.0/24";
@@ -47,11 +55,15 @@ export const RESPONDER_ESP = [
   "chacha20poly1305",
 ] as const;
 
-/** The responder's peer. */
+/**
+ * The responder's peers: one identified by its address, one at the same address identified by
+ * a DN (each with its own PSK).
+ */
 export function v2Peers(): BgPeer[] {
-  return [{
+  const peer: BgPeer = {
     name: PEER,
     remote: INITIATOR,
+    remoteId: INITIATOR,
     ikeVersion: 2,
     psk: PSK_V2,
     ikeProposals: [...RESPONDER_IKE],
@@ -59,21 +71,27 @@ export function v2Peers(): BgPeer[] {
     localTs: [LAN_A],
     remoteTs: [LAN_B],
     dpdDelay: 0,
-  }];
+  };
+  return [peer, { ...peer, name: PEER_DN, remoteId: DN_BRANCH, localId: DN_GW, psk: PSK_DN }];
 }
 
 function child(name: string, esp: string, extra: Partial<SwanChild> = {}): SwanChild {
   return { name, localTs: [LAN_B], remoteTs: [LAN_A], espProposals: [esp], ...extra };
 }
 
-function conn(name: string, proposals: string[], children: SwanChild[]): SwanConnection {
+function conn(
+  name: string,
+  proposals: string[],
+  children: SwanChild[],
+  ids: { local: string; remote: string } = { local: INITIATOR, remote: "192.0.2.1" },
+): SwanConnection {
   return {
     name,
     version: 2,
     localAddrs: [INITIATOR],
     remoteAddrs: ["192.0.2.1"],
-    localId: INITIATOR,
-    remoteId: "192.0.2.1",
+    localId: ids.local,
+    remoteId: ids.remote,
     proposals,
     encap: true,
     rekeyTime: 0,
@@ -102,6 +120,10 @@ export function v2Connections(): SwanConnection[] {
       }),
     ]),
     conn("badesp", ["aes128gcm16-prfsha256-ecp256"], [child("badesp", "aes256-sha512")]),
+    conn("dn", ["aes128gcm16-prfsha256-ecp256"], [child("dn", "aes128gcm16")], {
+      local: DN_BRANCH,
+      remote: DN_GW,
+    }),
   ];
 }
 
@@ -126,7 +148,10 @@ export async function startIkev2Lab(
       ns: sites.b.gw,
       config: {
         connections: v2Connections(),
-        secrets: [{ name: "v2", ids: [INITIATOR, "192.0.2.1"], secret: PSK_V2 }],
+        secrets: [
+          { name: "v2", ids: [INITIATOR, "192.0.2.1"], secret: PSK_V2 },
+          { name: "dn", ids: [DN_BRANCH, DN_GW], secret: PSK_DN },
+        ],
       },
       charon: { logLevels: { ike: 2, cfg: 2 } },
     }),

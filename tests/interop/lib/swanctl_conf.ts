@@ -115,7 +115,9 @@ const NAME = /^[A-Za-z0-9_-]{1,32}$/;
 const PROPOSAL = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const ADDRESS = /^(?:%any|[0-9a-fA-F.:]+(?:\/\d{1,3})?)$/;
 const TS = /^[0-9a-fA-F.:]+(?:\/\d{1,3}|-[0-9a-fA-F.:]+)?(?:\[[a-z0-9%]*(?:\/[a-z0-9%-]*)?\])?$/;
-const IDENTITY = /^[A-Za-z0-9@#.:_=+\/-]{1,255}$/;
+// Distinguished names ("C=CH, O=Example, CN=gw") need spaces and commas; quotes and
+// backslashes stay out (the value is written in double quotes).
+const IDENTITY = /^[A-Za-z0-9@#.:_=+\/, -]{1,255}$/;
 
 function check(field: string, value: string, pattern: RegExp, what: string): string {
   if (!pattern.test(value)) throw new SwanConfigError(field, `'${value}' is not ${what}`);

@@ -35,6 +35,8 @@ export class FakeResponder implements IkeResponder {
   onInitiate: (peer: string, remote: string) => IkeAction[] = () => [];
   children: ChildSaView[] = [];
   ike: IkeSaView[] = [];
+  /** What `drops()` reports (the dual engine's keys: IKEv2 ones under "ikev2/"). */
+  dropCounts = new Map<string, number>();
 
   constructor(policy: IkePolicy) {
     this.policy = policy;
@@ -71,6 +73,9 @@ export class FakeResponder implements IkeResponder {
   }
   ikeSas(): IkeSaView[] {
     return this.ike;
+  }
+  drops(): ReadonlyMap<string, number> {
+    return this.dropCounts;
   }
   childSas(): ChildSaView[] {
     return this.children;

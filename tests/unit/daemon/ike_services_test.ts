@@ -172,6 +172,14 @@ Deno.test("IKE on both ports reaches the responder; answers, SAs and commits", a
       ["hq", "up", 2],
     ]);
 
+    // `show drops`: IKEv1 reasons under "ike", the dual engine's "ikev2/…" under "ikev2".
+    r.dropCounts = new Map([["undecodable", 2], ["ikev2/no-sa", 7]]);
+    const drops = services.drops().filter((d) => d.layer.startsWith("ike"));
+    assert.deepEqual(drops, [
+      { layer: "ike", reason: "undecodable", count: 2 },
+      { layer: "ikev2", reason: "no-sa", count: 7 },
+    ]);
+
     const c2 = config(ike, natt, ["hq", "branch2"]);
     assert.deepEqual(await services.apply(c2, new Map(), diffConfigs(c1, c2)), []);
     assert.equal(responders.length, 1, "a peer change keeps the responder and its SAs");

@@ -2,7 +2,8 @@
  * IKEv2 interop scenarios, strongSwan 5.9.8 initiating, the responder under test on side A
  * (RFC 7296): GCM + ECP-256, CBC + MODP-3072 with PFS in a CHILD_SA rekey, Curve25519,
  * ChaCha20-Poly1305, an INVALID_KE_PAYLOAD round trip, CHILD_SA and IKE SA rekeys under
- * traffic (make-before-break), two CHILD_SAs, Deletes, an ESP proposal mismatch, COOKIEs
+ * traffic (make-before-break), two CHILD_SAs, Deletes, ID_DER_ASN1_DN identities with a PSK,
+ * an ESP proposal mismatch, COOKIEs
  * under a half-open flood. After each negotiation both sides' tables agree on SPIs and
  * algorithms (`swanctl --list-sas` vs `show ike sa` / `show esp sa`), then ping and a short
  * iperf3 cross the tunnel.
@@ -15,7 +16,7 @@ import { Received, V2Initiator } from "../../../exchange/initiator_v2/initiator.
 import { decodeMessage } from "../../../exchange/initiator_v2/wire.ts";
 import { type Agreement, assertAgreement, initiatorIke, waitEspGone } from "../agree.ts";
 import { HOST_A_UPPER, HOST_B_UPPER, type Ikev1Lab } from "../ikev1_lab.ts";
-import { FLOODER, PEER } from "../ikev2_lab.ts";
+import { DN_BRANCH, FLOODER, PEER, PEER_DN } from "../ikev2_lab.ts";
 import type { Scenario } from "../suite.ts";
 import { iperfTcp, startPingTrain } from "../traffic.ts";
 import { UdpLink } from "../udp_link.ts";
@@ -258,6 +259,28 @@ export const IKEV2: readonly Scenario[] = [
       assert.ok(esp.some((s) => s.spi === lower.spiOut), "the other child's inbound SA stays");
       await pingBothWays(L);
       await tearDown(L, "two", a.ike.initiatorSpi, [lower.spiIn, lower.spiOut]);
+    },
+  },
+  {
+    name: "ID_DER_ASN1_DN identities with PSK: the DN picks the peer (and its key) both ways",
+    fn: async (L) => {
+      await L.initiator.initiate("dn");
+      await assertAgreement(L.initiator, L.responder, {
+        connection: "dn",
+        peer: PEER_DN,
+        version: 2,
+        ike: "aes128gcm16-prfsha256-ecp256",
+        children: { dn: { transform: "aes128gcm16" } },
+      });
+      // charon checked our IDr against its remote_id (the gateway's DN) before installing.
+      if (L.responder.kind === "branchgate") {
+        const line = await L.responder.waitForLog(/IKE SA established \(IKEv2\).*branch-dn/, {
+          timeoutMs: 5000,
+        });
+        assert.ok(line.includes(DN_BRANCH), `the peer's DN in the log: ${line}`);
+      }
+      await traffic(L);
+      await tearDownAll(L, "dn");
     },
   },
   {
