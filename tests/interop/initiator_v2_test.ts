@@ -126,12 +126,49 @@ Deno.test({
       assert.ok(esp.some((e) => e.direction === "out" && e.spi === child.spiIn), "our out = in");
       assert.ok(esp.some((e) => e.direction === "in" && e.spi === child.spiOut), "our in = out");
       assert.ok(esp.every((e) => e.transform === "aes128gcm16"), JSON.stringify(esp));
+      // RFC 7296 §2.23: with NAT-T (strongSwan's encap=yes fakes a NAT) IKE moved to 4500.
+      assert.equal(ike.remotePort, 4500);
+      assert.equal(ike.localPort, 4500);
       assert.match(await branch.log(), /INVALID_KE_PAYLOAD: retrying IKE_SA_INIT/);
 
       const rates = await traffic(lab, s, 1e6);
       console.log(
         `iperf3 through strongSwan: ${rates.map((r) => (r / 1e6).toFixed(0)).join(" / ")} Mbit/s`,
       );
+
+      // strongSwan rekeys the CHILD_SA and the IKE SA we made (we answer CREATE_CHILD_SA on
+      // our own IKE SA): the tunnel stays, nothing is re-dialled.
+      const dials = async () =>
+        (await branch.log()).split("\n").filter((l) => l.includes("initiating IKEv2")).length;
+      assert.equal(await dials(), 1);
+      await swan.rekey({ child: "net" });
+      await swan.rekey({ ike: "branch" });
+      const rekeyed = await waitFor(async () => {
+        const now = await swan.listSas();
+        const x = now.find((i) => i.state === "ESTABLISHED" && i.initiatorSpi !== ike.initiatorSpi);
+        const c = x?.children.find((c) => c.state === "INSTALLED" && c.spiIn !== child.spiIn);
+        return now.length === 1 && c !== undefined ? x : undefined;
+      }, { timeoutMs: 20_000, intervalMs: 500, what: "strongSwan's rekeys done" });
+      const afterRekey = await waitFor(async () => {
+        const o = parseShowIkeSa(await branch.show("ike sa"));
+        return o.length === 1 && o[0]!.initiatorSpi === rekeyed.initiatorSpi ? o : undefined;
+      }, { timeoutMs: 10_000, intervalMs: 500, what: "the rekeyed IKE SA in show ike sa" });
+      assert.equal(afterRekey[0]!.responderSpi, rekeyed.responderSpi);
+      const p1 = await ping(lab, a.host, b.hostAddress, { count: 3 });
+      assert.ok(p1.received >= 2, `ping after rekeys ${p1.received}/${p1.sent}`);
+      assert.equal(await dials(), 1, "rekeys are not re-dials");
+
+      // strongSwan deletes the IKE SA: the branch dials again at once.
+      const tDel = Date.now();
+      await swan.terminate({ ike: "branch" });
+      await waitFor(async () => (await dials()) === 2 || undefined, {
+        timeoutMs: 10_000,
+        what: "a new dial after the peer's Delete",
+      });
+      await peerUp(branch, "hq", "up again after the peer's Delete", 30_000);
+      const p2 = await ping(lab, a.host, b.hostAddress, { count: 3 });
+      assert.ok(p2.received >= 2, `ping after re-dial ${p2.received}/${p2.sent}`);
+      console.log(`IKEv2 tunnel back ${Date.now() - tDel} ms after strongSwan's Delete`);
 
       // kill -9 and restart strongSwan: dead peer, re-dial, back within 60 s.
       await swan.kill();
@@ -175,6 +212,21 @@ Deno.test({
         assert.ok(eb.some((y) => y.direction === want && y.spi === x.spi), `SPI ${x.spi}`);
       }
       const rates = await traffic(lab, s, 5e6);
+
+      // `clear ike sa hub` on the branch: Delete sent, the SAs go, and it dials again.
+      await a.shell(["clear ike sa hub"]);
+      await waitFor(async () => {
+        const now = parseShowIkeSa(await a.show("ike sa"));
+        return now.length === 1 && now[0]!.state === "ESTABLISHED" &&
+            now[0]!.initiatorSpi !== ia[0]!.initiatorSpi
+          ? true
+          : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 300, what: "a new IKE SA after clear ike sa" });
+      await waitFor(async () => {
+        const r = await ping(lab, s.a.host, s.b.hostAddress, { count: 1 });
+        return r.received === 1 ? true : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 300, what: "ping after clear ike sa" });
+      assert.equal(parseShowIkeSa(await b.show("ike sa")).length, 1, "the hub dropped the old SA");
       console.log(
         `iperf3 IKEv2 branchgate ↔ branchgate: ${
           rates.map((r) => (r / 1e6).toFixed(0)).join(" / ")
