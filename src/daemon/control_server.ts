@@ -1,7 +1,7 @@
 /**
  * The control socket: a Unix stream socket (`<state-dir>/control.sock`, mode 0600, in a 0700
  * state dir, so only its owner, root on a router, can attach). Each connection is one shell
- * session (src/shell/session.ts) speaking the protocol of control_protocol.ts. A malformed
+ * session (src/shell/session.ts) speaking the protocol of src/control/protocol.ts. A malformed
  * request ends that connection with an error reply; it never disturbs the daemon.
  * @module
  */
@@ -16,7 +16,7 @@ import {
   encodeLine,
   LineSplitter,
   parseRequest,
-} from "./control_protocol.ts";
+} from "../control/protocol.ts";
 
 /** The state dir when none is given. */
 export const DEFAULT_STATE_DIR = "/var/lib/branchgate";

@@ -1,5 +1,5 @@
 /**
- * The client side of the control socket (src/daemon/control_protocol.ts): requests answered in
+ * The client side of the control socket (src/control/protocol.ts): requests answered in
  * order, notices handed to a callback. A dropped connection fails every pending request.
  * @module
  */
@@ -10,7 +10,7 @@ import {
   encodeLine,
   LineSplitter,
   parseServerLine,
-} from "../daemon/control_protocol.ts";
+} from "../control/protocol.ts";
 
 /** The daemon could not be reached, or the connection broke. */
 export class ControlClientError extends Error {

@@ -1,8 +1,10 @@
 /**
- * Layering rules that must stay true, checked on the real module graph from `deno info --json`:
- * only hw/ calls FFI (Deno.dlopen), the data path (src/esp/) never depends, even
- * transitively or for types only, on the control plane (src/ike/), and the IKE core never
- * depends on the layers above it (shell, daemon, cli, update).
+ * Layering rules that must stay true, checked on the real module graph from `deno info --json`
+ * (cli → daemon/update/shell → ike → esp → crypto → hw): only hw/ calls FFI (Deno.dlopen), the
+ * data path (src/esp/) never depends, even transitively or for types only, on the control plane
+ * (src/ike/), the IKE core never depends on the layers above it (shell, daemon, cli, update),
+ * crypto (with its self-test) never on anything above it, the shell never on the daemon: the
+ * control protocol (src/control/) is a module of its own that both import.
  */
 
 import assert from "node:assert/strict";
@@ -122,4 +124,26 @@ Deno.test("src/ike/ never reaches the shell, daemon, cli or update layers", asyn
   for (const upper of ["src/shell/", "src/daemon/", "src/cli/", "src/update/"]) {
     assert.deepEqual(violations(graph, "src/ike/", upper), [], upper);
   }
+});
+
+Deno.test("src/crypto/ reaches no layer above it (its self-test included)", async () => {
+  const graph = await sourceGraph();
+  assert.ok(graph.has("src/crypto/selftest.ts"), "the crypto self-test lives in src/crypto/");
+  for (
+    const upper of ["src/cli/", "src/daemon/", "src/shell/", "src/update/", "src/ike/", "src/esp/"]
+  ) {
+    assert.deepEqual(violations(graph, "src/crypto/", upper), [], upper);
+  }
+});
+
+Deno.test("the shell never reaches the daemon; both import src/control/protocol.ts", async () => {
+  const graph = await sourceGraph();
+  for (const upper of ["src/daemon/", "src/cli/"]) {
+    assert.deepEqual(violations(graph, "src/shell/", upper), [], upper);
+  }
+  for (const upper of ["src/daemon/", "src/shell/", "src/cli/", "src/ike/"]) {
+    assert.deepEqual(violations(graph, "src/control/", upper), [], upper);
+  }
+  assert.ok(graph.get("src/shell/client.ts")?.has("src/control/protocol.ts"), "shell side");
+  assert.ok(graph.get("src/daemon/control_server.ts")?.has("src/control/protocol.ts"), "daemon");
 });

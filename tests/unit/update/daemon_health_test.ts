@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { ConfigStore } from "../../../src/config/store.ts";
 import { controlSocketPath } from "../../../src/daemon/control_server.ts";
-import { encodeLine, LineSplitter, parseRequest } from "../../../src/daemon/control_protocol.ts";
+import { encodeLine, LineSplitter, parseRequest } from "../../../src/control/protocol.ts";
 import { Logger } from "../../../src/log.ts";
 import { daemonHealthChecks } from "../../../src/update/daemon_health.ts";
 import { runHealthCheck } from "../../../src/update/health.ts";
