@@ -370,7 +370,7 @@ export class IkeV1Responder implements IkeResponder {
     sa.state = "DELETED";
     sa.exchange = undefined;
     sa.request = undefined;
-    this.#phase2.ikeSaDeleted(sa.key);
+    this.#phase2.ikeSaDeleted(ctx.host, sa.key);
     ctx.event(wasUp ? "info" : "debug", sa.peerName, `IKE SA removed: ${why}`, {
       spis: `${hex(sa.ckyI)}:${hex(sa.ckyR)}`,
     });

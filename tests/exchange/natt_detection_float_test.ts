@@ -37,16 +37,18 @@ function natD(s: Setup, ep: Ep): string {
     .digest("hex");
 }
 
-/** One Quick Mode offering UDP-tunnel mode `mode`; returns the installed specs. */
+/**
+ * One Quick Mode offering UDP-tunnel mode `mode`; returns the installed specs (inbound with
+ * message 2, outbound with message 3).
+ */
 function quickMode(s: Setup, mode: number, from: Ep, to: Ep): EspSaSpec[] {
   const mid = 0x11223344;
   const qm = gcmQuickMode(s, mid, 0xc0ffee02, mode);
-  const r2 = s.i.open(
-    oneSend(s.r.handle(s.i.encrypted(32, mid, 8, qm.message1().bytes), to, from, s.now)),
-  );
+  const a2 = s.r.handle(s.i.encrypted(32, mid, 8, qm.message1().bytes), to, from, s.now);
+  const r2 = s.i.open(oneSend(a2));
   qm.readMessage2(r2.first, r2.plain);
   const act = s.r.handle(s.i.encrypted(32, mid, 8, qm.message3().bytes), to, from, s.now);
-  return act.flatMap((a) => a.kind === "installSa" ? [a.spec] : []);
+  return [...a2, ...act].flatMap((a) => a.kind === "installSa" ? [a.spec] : []);
 }
 
 function natDs(p: readonly DecodedPayloadV1[]) {

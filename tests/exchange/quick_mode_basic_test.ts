@@ -77,7 +77,10 @@ const infos = (seen: Seen[]) => seen.flatMap((s) => s.what === "info" ? [s] : []
 const events = (seen: Seen[]) => seen.flatMap((s) => s.what === "event" ? [s] : []);
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-/** Runs a whole Quick Mode; returns the installed specs and the initiator. */
+/**
+ * Runs a whole Quick Mode; returns the installed specs (the inbound one with message 2, the
+ * outbound one with message 3), what message 1 and message 3 caused, and the initiator.
+ */
 function runQm(
   ctx: ReturnType<typeof setup>,
   init: QuickModeInitiator,
@@ -86,12 +89,13 @@ function runQm(
 ) {
   const mid = init.offer.messageId;
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message1(), flags), now);
-  const [reply] = qmReplies(ctx.host.take());
+  const first = ctx.host.take();
+  const [reply] = qmReplies(first);
   assert.ok(reply !== undefined, "message 2 sent");
   const r = init.readMessage2(reply.first, reply.bytes);
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message3()), now + 10);
   const seen = ctx.host.take();
-  return { reply, r, seen, specs: installs(seen) };
+  return { reply, r, first, seen, specs: [...installs(first), ...installs(seen)] };
 }
 
 function assertKeysMatch(init: QuickModeInitiator, inbound: EspSaSpec, outbound: EspSaSpec) {
@@ -103,14 +107,18 @@ function assertKeysMatch(init: QuickModeInitiator, inbound: EspSaSpec, outbound:
   );
 }
 
-Deno.test("Quick Mode without PFS: HASH(2) verifies, both SAs installed inbound first, keys equal", () => {
+Deno.test("Quick Mode without PFS: HASH(2) verifies, inbound SA before message 2, outbound after message 3, keys equal", () => {
   const ctx = setup();
   const init = initiator(ctx.sa, {});
-  const { r, specs, seen } = runQm(ctx, init);
+  const { r, specs, first, seen } = runQm(ctx, init);
   assert.equal(r.ke, undefined);
   assert.equal(r.chosen.id, 20);
   assert.deepEqual(r.ids.map((i) => hex(i.data)), IDS.map((i) => hex(i.data)));
   assert.deepEqual(specs.map((s) => s.direction), ["in", "out"]);
+  // The peer may send on its new SA as soon as it has message 2 (no Commit bit).
+  const order = first.map((s) => s.what === "action" ? s.action.kind : s.what);
+  assert.ok(order.indexOf("installSa") >= 0 && order.indexOf("installSa") < order.indexOf("qm"));
+  assert.deepEqual(installs(seen).map((s) => s.direction), ["out"]);
   const [inb, outb] = specs as [EspSaSpec, EspSaSpec];
   assert.equal(inb.spi, r.responderSpi);
   assert.equal(outb.spi, 0xc0de0001);
@@ -177,9 +185,12 @@ Deno.test("retransmitted message 1 gets the same message 2; no second SA", () =>
   const init = initiator(ctx.sa, {});
   const m1 = qmMessage(init.offer.messageId, init.message1());
   ctx.qm.handle(ctx.host, ctx.sa, m1, 0);
-  const [first] = qmReplies(ctx.host.take());
+  const firstSeen = ctx.host.take();
+  const [first] = qmReplies(firstSeen);
+  assert.equal(installs(firstSeen).length, 1);
   ctx.qm.handle(ctx.host, ctx.sa, m1, 500);
   const again = ctx.host.take();
+  assert.equal(installs(again).length, 0);
   const sends = again.flatMap((s) => s.what === "action" && s.action.kind === "send" ? [s] : []);
   assert.equal(sends.length, 1);
   assert.ok(first !== undefined && sends[0]!.what === "action");
@@ -189,7 +200,7 @@ Deno.test("retransmitted message 1 gets the same message 2; no second SA", () =>
   assert.equal(ctx.qm.spis.size, 1);
   init.readMessage2(first.first, first.bytes);
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(init.offer.messageId, init.message3()), 600);
-  assert.equal(installs(ctx.host.take()).length, 2);
+  assert.deepEqual(installs(ctx.host.take()).map((s) => s.direction), ["out"]);
   // Replaying message 1 after completion creates nothing.
   ctx.qm.handle(ctx.host, ctx.sa, m1, 700);
   const late = ctx.host.take();
@@ -207,7 +218,7 @@ Deno.test("bad HASH(1): dropped, no reply, no SPI held, event", () => {
   assert.equal(ctx.qm.spis.size, 0);
 });
 
-Deno.test("bad HASH(3): no SA; a correct message 3 afterwards still completes", () => {
+Deno.test("bad HASH(3): no outbound SA; a correct message 3 afterwards still completes", () => {
   const ctx = setup();
   const init = initiator(ctx.sa, {});
   const mid = init.offer.messageId;
@@ -218,22 +229,45 @@ Deno.test("bad HASH(3): no SA; a correct message 3 afterwards still completes", 
   const bad = ctx.host.take();
   assert.equal(installs(bad).length, 0);
   assert.ok(events(bad).some((e) => /HASH\(3\) does not verify/.test(e.message)));
+  assert.equal(ctx.qm.children.size, 0);
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message3()), 20);
-  assert.equal(installs(ctx.host.take()).length, 2);
+  assert.deepEqual(installs(ctx.host.take()).map((s) => s.direction), ["out"]);
+  assert.equal(ctx.qm.children.size, 1);
 });
 
-Deno.test("half-open Quick Mode expires: SPI released, event", () => {
+const deletes = (seen: Seen[]) =>
+  seen.flatMap((s) => s.what === "action" && s.action.kind === "deleteSa" ? [s.action] : []);
+
+Deno.test("half-open Quick Mode expires: its inbound SA removed, SPI released, event", () => {
   const ctx = setup();
   const init = initiator(ctx.sa, {});
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(init.offer.messageId, init.message1()), 0);
-  ctx.host.take();
+  const [inbound] = installs(ctx.host.take());
+  assert.equal(inbound?.direction, "in");
   assert.equal(ctx.qm.nextDeadline(), 60_000);
   ctx.qm.tick(ctx.host, 59_999);
   assert.equal(ctx.qm.pendingCount, 1);
+  assert.equal(deletes(ctx.host.take()).length, 0);
   ctx.qm.tick(ctx.host, 60_000);
   assert.equal(ctx.qm.pendingCount, 0);
   assert.equal(ctx.qm.spis.size, 0);
-  assert.ok(events(ctx.host.take()).some((e) => /timed out/.test(e.message)));
+  const seen = ctx.host.take();
+  assert.deepEqual(deletes(seen).map((d) => [d.spi, d.direction]), [[inbound.spi, "in"]]);
+  assert.ok(events(seen).some((e) => /timed out/.test(e.message)));
+});
+
+Deno.test("IKE SA deleted mid-exchange: the half-open Quick Mode's inbound SA goes too", () => {
+  const ctx = setup();
+  const init = initiator(ctx.sa, {});
+  ctx.qm.handle(ctx.host, ctx.sa, qmMessage(init.offer.messageId, init.message1()), 0);
+  const [inbound] = installs(ctx.host.take());
+  ctx.qm.ikeSaDeleted(ctx.host, ctx.sa.key);
+  assert.deepEqual(deletes(ctx.host.take()).map((d) => [d.spi, d.direction]), [[
+    inbound!.spi,
+    "in",
+  ]]);
+  assert.equal(ctx.qm.spis.size, 0);
+  assert.equal(ctx.qm.pendingCount, 0);
 });
 
 Deno.test("selectors outside local_ts/remote_ts: INVALID_ID_INFORMATION", () => {

@@ -66,11 +66,13 @@ function qm(
     ids: [remote, net([10, 1, 0, 0], 16)],
   });
   ctx.p2.handleQuickMode(ctx.host, sa, qmMessage(init.offer.messageId, init.message1()), now);
-  const reply = ctx.host.take().find((s) => s.what === "qm");
+  // The inbound SA is installed with message 2, the outbound one with message 3.
+  const first = ctx.host.take();
+  const reply = first.find((s) => s.what === "qm");
   assert.ok(reply?.what === "qm");
   const r = init.readMessage2(reply.first, reply.bytes);
   ctx.p2.handleQuickMode(ctx.host, sa, qmMessage(init.offer.messageId, init.message3()), now);
-  return { seen: ctx.host.take(), responderSpi: r.responderSpi };
+  return { seen: [...first, ...ctx.host.take()], responderSpi: r.responderSpi };
 }
 
 const actions = (seen: Seen[]): IkeAction[] =>
@@ -142,7 +144,7 @@ Deno.test("Delete naming our own SPI works too; unknown SPI only logs INVALID_SP
 Deno.test("IKE SA deleted: children stay; a new IKE SA can rekey them", () => {
   const ctx = setup();
   qm(ctx, ctx.sa, 0xa001, net([10, 2, 0, 0], 16), 0);
-  ctx.p2.ikeSaDeleted(ctx.sa.key);
+  ctx.p2.ikeSaDeleted(ctx.host, ctx.sa.key);
   assert.equal(ctx.p2.childSas(0).length, 1);
   const sa2 = ikeSa(ctx.sa.peer, { key: "new-ike-sa" });
   const r = qm(ctx, sa2, 0xa002, net([10, 2, 0, 0], 16), 10_000);

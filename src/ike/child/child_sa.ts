@@ -41,6 +41,12 @@ export interface ChildSa {
   hasOutbound: boolean;
 }
 
+/** An inbound SA already installed under a {@link ChildSaTable.reserveId} id. */
+export interface EarlyInbound {
+  /** The id its spec carries. */
+  readonly childId: string;
+}
+
 /** What a new child needs besides the id the table assigns. */
 export type NewChild =
   & Omit<
@@ -75,11 +81,15 @@ export class ChildSaTable {
 
   /**
    * Adds a child and returns the actions installing it: inbound first, then outbound (so no
-   * packet is sent before its answer can be received). Older children of the same peer with
+   * packet is sent before its answer can be received); with `early`, the inbound SA is in the
+   * data path already (under `early.childId`) and only the outbound one is installed. Older children of the same peer with
    * the same selectors are marked "rekeyed" and stay installed (make-before-break).
    */
-  install(n: NewChild): { child: ChildSa; actions: (InstallSaAction | DeleteSaAction)[] } {
-    const childId = `${n.peer}#${++this.#seq}`;
+  install(
+    n: NewChild,
+    early?: EarlyInbound,
+  ): { child: ChildSa; actions: (InstallSaAction | DeleteSaAction)[] } {
+    const childId = early?.childId ?? this.reserveId(n.peer);
     const child: ChildSa = {
       ...n,
       childId,
@@ -90,7 +100,7 @@ export class ChildSaTable {
       hasOutbound: true,
     };
     const actions: (InstallSaAction | DeleteSaAction)[] = [
-      { kind: "installSa", spec: child.inbound },
+      ...(early === undefined ? [{ kind: "installSa" as const, spec: child.inbound }] : []),
       { kind: "installSa", spec: child.outbound },
     ];
     for (const old of this.#children.values()) {
@@ -101,6 +111,11 @@ export class ChildSaTable {
     }
     this.#children.set(childId, child);
     return { child, actions };
+  }
+
+  /** A fresh child id for `peer` (`peer#n`), for an inbound SA installed before its child. */
+  reserveId(peer: string): string {
+    return `${peer}#${++this.#seq}`;
   }
 
   /** The newest remaining child with `gone`'s selectors is the current one again. */

@@ -101,8 +101,8 @@ export class Phase2 {
   }
 
   /** The ISAKMP SA `saKey` was deleted: half-open Quick Modes go, children stay. */
-  ikeSaDeleted(saKey: string): void {
-    this.qm.ikeSaDeleted(saKey);
+  ikeSaDeleted(host: QmHost, saKey: string): void {
+    this.qm.ikeSaDeleted(host, saKey);
     this.qmi.ikeSaDeleted(saKey);
   }
 

@@ -8,8 +8,10 @@
  * HASH(1) = prf(SKEYID_a, M-ID | rest of message 1), HASH(2) = prf(SKEYID_a, M-ID | Ni_b |
  * rest of message 2), HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b). PFS with its own KE whose
  * group is the proposal's GROUP_DESCRIPTION; client IDs are traffic selectors narrowed to the
- * configured ones (absent IDs = the Phase 1 addresses); KEYMAT per direction; both SAs are
- * installed when message 3 verifies, inbound first.
+ * configured ones (absent IDs = the Phase 1 addresses); KEYMAT per direction. Our inbound SA
+ * is installed before message 2 goes out (the initiator may send on the new SA as soon as it
+ * has message 2: only the Commit bit makes it wait, RFC 2408 §3.1), the outbound one when
+ * message 3 verifies; an exchange that never completes takes its inbound SA with it.
  *
  * The exchange works on decrypted payload chains; encryption, IVs and the message-ID table are
  * the caller's ({@link QmHost}). Nothing here throws on peer input: every failure is an event,
@@ -55,6 +57,8 @@ interface Pending {
   readonly ni: Uint8Array;
   readonly nr: Uint8Array;
   readonly child: NewChild;
+  /** The id under which the inbound SA is already installed. */
+  readonly childId: string;
   readonly commit: boolean;
   readonly expires: number;
 }
@@ -288,6 +292,11 @@ export class QuickModeResponder {
       remote: ts.remote,
       now,
     });
+    // RFC 2408 §3.1: without the Commit bit the initiator sends on the new SA as soon as it
+    // has message 2, possibly before message 3 reaches us: our inbound SA goes in first
+    // (message 1 is authenticated; the keys need our fresh Nr).
+    const childId = this.children.reserveId(peer.name);
+    host.emit({ kind: "installSa", spec: { ...child.inbound, childId } });
     // RFC 2408 §3.1: a peer asking for the commit bit gets it back and, after message 3, our
     // CONNECTED notification with this exchange's message ID.
     const response = host.sendQuickMode(
@@ -304,6 +313,7 @@ export class QuickModeResponder {
       ni,
       nr,
       child,
+      childId,
       commit,
       expires: now + QUICK_MODE_TIMEOUT_MS,
     });
@@ -378,7 +388,9 @@ export class QuickModeResponder {
     }
     this.#pending.delete(`${p.sa.key}/${p.messageId}`);
     this.#markDone(p.sa.key, p.messageId);
-    const { child, actions } = this.children.install({ ...p.child, installedAt: now });
+    const { child, actions } = this.children.install({ ...p.child, installedAt: now }, {
+      childId: p.childId,
+    });
     for (const a of actions) host.emit(a);
     this.#established(host, child);
     if (p.commit) {
@@ -417,8 +429,7 @@ export class QuickModeResponder {
   tick(host: QmHost, now: number): void {
     for (const [k, p] of this.#pending) {
       if (p.expires > now) continue;
-      this.#pending.delete(k);
-      this.spis.release(p.child.inbound.spi);
+      this.#drop(host, k, p);
       this.#markDone(p.sa.key, p.messageId);
       host.event("warn", p.sa.peer.name, "Quick Mode timed out waiting for message 3; no SA", {
         messageId: spiHex(p.messageId),
@@ -433,14 +444,23 @@ export class QuickModeResponder {
     return at;
   }
 
-  /** The IKE SA is gone: its half-open exchanges go too; its children stay (RFC 2409 §5.5). */
-  ikeSaDeleted(saKey: string): void {
+  /**
+   * The IKE SA is gone: its half-open exchanges go too (with their inbound SAs); its children
+   * stay (RFC 2409 §5.5).
+   */
+  ikeSaDeleted(host: QmHost, saKey: string): void {
     for (const [k, p] of this.#pending) {
-      if (p.sa.key !== saKey) continue;
-      this.#pending.delete(k);
-      this.spis.release(p.child.inbound.spi);
+      if (p.sa.key === saKey) this.#drop(host, k, p);
     }
     this.#done.delete(saKey);
+  }
+
+  /** Forgets a half-open exchange and removes the inbound SA installed for it. */
+  #drop(host: QmHost, key: string, p: Pending): void {
+    this.#pending.delete(key);
+    const spi = p.child.inbound.spi;
+    host.emit({ kind: "deleteSa", spi, direction: "in", peer: p.sa.peer.name });
+    this.spis.release(spi);
   }
 
   /** Number of half-open exchanges. */
