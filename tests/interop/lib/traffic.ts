@@ -23,6 +23,62 @@ export function parsePing(output: string): PingResult {
   return { sent: Number(m[1]), received: Number(m[2]), output };
 }
 
+/**
+ * The echo requests of a ping run that got no reply, by icmp_seq (1-based, up to `sent`),
+ * read from ping's per-reply lines.
+ */
+export function missingSeqs(r: PingResult): number[] {
+  const got = new Set<number>();
+  for (const m of r.output.matchAll(/bytes from .*icmp_seq=(\d+)/g)) got.add(Number(m[1]));
+  const out: number[] = [];
+  for (let seq = 1; seq <= r.sent; seq++) if (!got.has(seq)) out.push(seq);
+  return out;
+}
+
+/** Lost echo requests of a timestamped ping run, split by when they were sent. */
+export interface LossSplit {
+  /** Lost within `windowMs` of one of the instants, per instant. */
+  readonly near: number[];
+  /** Lost elsewhere (icmp_seq). */
+  readonly elsewhere: number[];
+}
+
+/**
+ * Splits the requests of a `ping -D` run that got no reply by whether they were sent within
+ * `windowMs` of one of `instants` (Unix ms). A lost request's send time lies between the
+ * replies around it: it is interpolated from their timestamps.
+ */
+export function lossAround(
+  r: PingResult,
+  instants: readonly number[],
+  windowMs: number,
+): LossSplit {
+  const at = new Map<number, number>();
+  for (const m of r.output.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)/gm)) {
+    at.set(Number(m[2]), Number(m[1]) * 1000);
+  }
+  const seqs = [...at.keys()].sort((a, b) => a - b);
+  const near = instants.map(() => 0);
+  const elsewhere: number[] = [];
+  for (const seq of missingSeqs(r)) {
+    const before = seqs.filter((s) => s < seq).at(-1);
+    const after = seqs.find((s) => s > seq);
+    let t: number | undefined;
+    if (before !== undefined && after !== undefined) {
+      const a = at.get(before)!, b = at.get(after)!;
+      t = a + ((b - a) * (seq - before)) / (after - before);
+    } else {t = before !== undefined
+        ? at.get(before)!
+        : after !== undefined
+        ? at.get(after)!
+        : undefined;}
+    const i = t === undefined ? -1 : instants.findIndex((x) => Math.abs(x - t!) <= windowMs);
+    if (i >= 0) near[i]!++;
+    else elsewhere.push(seq);
+  }
+  return { near, elsewhere };
+}
+
 /** Options for {@link ping}. */
 export interface PingOptions {
   /** Echo requests (default 3). */
@@ -33,12 +89,15 @@ export interface PingOptions {
   readonly size?: number;
   /** Source address. */
   readonly from?: string;
+  /** Print a Unix timestamp before each reply line (`ping -D`), for {@link lossAround}. */
+  readonly timestamps?: boolean;
 }
 
 function pingArgv(to: string, opts: PingOptions): string[] {
   const argv = ["ping", "-n", "-c", String(opts.count ?? 3), "-i", String(opts.interval ?? 0.2)];
   argv.push("-W", "2", "-s", String(opts.size ?? 56));
   if (opts.from !== undefined) argv.push("-I", opts.from);
+  if (opts.timestamps === true) argv.push("-D");
   argv.push(to);
   return argv;
 }
