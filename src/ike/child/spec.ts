@@ -8,7 +8,7 @@
 
 import { AEAD_KEY_LENGTH, CIPHER_KEY_LENGTH, MAC_PARAMS } from "../../crypto/params.ts";
 import type { GatewayConfig, PeerConfig } from "../../config/schema.ts";
-import type { EspTransform, TrafficSelector } from "../../esp/sa_spec.ts";
+import type { EspTransform, SaLifetime, TrafficSelector } from "../../esp/sa_spec.ts";
 import type { Endpoint } from "../actions.ts";
 import type { NewChild } from "./child_sa.ts";
 
@@ -116,4 +116,15 @@ export function keyMaterialLength(t: EspTransform): number {
   return t.kind === "aead"
     ? AEAD_KEY_LENGTH[t.alg] + 4
     : CIPHER_KEY_LENGTH[t.cipher] + MAC_PARAMS[t.mac].keyLength;
+}
+
+/**
+ * A lifetime whose soft seconds come earlier by up to a quarter of `margin`, chosen by
+ * `randomByte` (0..255), so two sides with the same policy rarely start the same rekey at once
+ * (RFC 7296 §2.8.1: rekey requests SHOULD be jittered). Without a soft lifetime, or with a
+ * jitter as long as it, the lifetime is returned unchanged.
+ */
+export function jitterSoft(life: SaLifetime, margin: number, randomByte: number): SaLifetime {
+  const jitter = Math.floor(((randomByte / 256) * margin) / 4);
+  return life.softSeconds > jitter ? { ...life, softSeconds: life.softSeconds - jitter } : life;
 }

@@ -27,6 +27,7 @@ import type { PayloadV1 } from "../message/v1/types.ts";
 import { pending, type PendingRequest, retransmitStep } from "../initiator/retransmit.ts";
 import type { ChildSa, ChildSaTable } from "../child/child_sa.ts";
 import { newChild } from "./child_spec.ts";
+import { jitterSoft } from "../child/spec.ts";
 import { groupName } from "../algorithms.ts";
 import { isEspMismatch, parseEspProposals, selectEsp } from "./esp_proposal.ts";
 import { deriveChildKeys } from "./keymat.ts";
@@ -243,11 +244,7 @@ export class QuickModeInitiator {
       remote: ts.remote,
       now,
     });
-    const life = spec.inbound.lifetime;
-    const margin = sa.peer.rekey_margin;
-    const jitter = Math.floor(((this.#random(1)[0]! / 256) * margin) / 4);
-    const soft = life.softSeconds > jitter ? life.softSeconds - jitter : life.softSeconds;
-    const lifetime = { ...life, softSeconds: soft };
+    const lifetime = jitterSoft(spec.inbound.lifetime, sa.peer.rekey_margin, this.#random(1)[0]!);
     // HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b).
     const hash3 = host.crypto.prf(
       sa.prf,
@@ -273,7 +270,7 @@ export class QuickModeInitiator {
       localTs: formatSelector(ts.local),
       remoteTs: formatSelector(ts.remote),
       encap: child.inbound.endpoints.encap !== undefined,
-      lifetime: life.hardSeconds,
+      lifetime: lifetime.hardSeconds,
     });
     return { kind: "child", child };
   }

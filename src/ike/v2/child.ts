@@ -16,7 +16,7 @@ import type { DhGroupId } from "../../crypto/types.ts";
 import type { TrafficSelector } from "../../esp/sa_spec.ts";
 import { groupName } from "../algorithms.ts";
 import type { ChildSa } from "../child/child_sa.ts";
-import { buildChild } from "../child/spec.ts";
+import { buildChild, jitterSoft } from "../child/spec.ts";
 import { spiBytes, SpiExhaustedError, spiHex, spiNumber } from "../child/spi.ts";
 import { configSelector, formatSelector, isTsError } from "../child/ts.ts";
 import { NotifyTypeV2 } from "../message/v2/registry.ts";
@@ -55,7 +55,7 @@ export type ChildOutcome =
     /** TSi and TSr. */
     readonly ts: readonly PayloadV2[];
     /** Installs the pair (after the answer is sent). */
-    readonly install: () => void;
+    readonly install: () => string;
   }
   | {
     readonly ok: false;
@@ -210,7 +210,7 @@ export interface ChildPairInput {
  * KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) split per RFC 7296 §2.17 (the exchange initiator's
  * outbound keys first) into the pair built by the shared builder; returns the installer.
  */
-export function childInstaller(ctx: V2Context, c: ChildPairInput): () => void {
+export function childInstaller(ctx: V2Context, c: ChildPairInput): () => string {
   const { sa, peer, alg } = c;
   const t = alg.transform;
   const encLen = t.kind === "aead" ? AEAD_KEY_LENGTH[t.alg] + 4 : CIPHER_KEY_LENGTH[t.cipher];
@@ -228,7 +228,7 @@ export function childInstaller(ctx: V2Context, c: ChildPairInput): () => void {
   // RFC 7296 §2.17: initiator→responder keys first.
   const toResponder = concat(keys.encI, keys.integI);
   const toInitiator = concat(keys.encR, keys.integR);
-  const child = buildChild({
+  const built = buildChild({
     peer,
     gateway: ctx.policy.config.gateway,
     ikeSa: sa.key,
@@ -249,6 +249,17 @@ export function childInstaller(ctx: V2Context, c: ChildPairInput): () => void {
     remoteTs: c.remoteTs,
     now: ctx.now,
   });
+  // RFC 7296 §2.8.1: the soft lifetime jittered, so both sides rarely rekey at once.
+  const lifetime = jitterSoft(
+    built.inbound.lifetime,
+    peer.rekey_margin,
+    ctx.crypto.randomBytes(1)[0]!,
+  );
+  const child = {
+    ...built,
+    inbound: { ...built.inbound, lifetime },
+    outbound: { ...built.outbound, lifetime },
+  };
   return () => {
     const done = ctx.store.children.install(child);
     for (const a of done.actions) ctx.emit(a);
@@ -267,5 +278,6 @@ export function childInstaller(ctx: V2Context, c: ChildPairInput): () => void {
         ...(c.weInitiated ? { initiated: true } : {}),
       },
     );
+    return done.child.childId;
   };
 }

@@ -74,10 +74,31 @@ export interface RequestV2 {
   readonly remote: Endpoint;
 }
 
+/**
+ * What a CREATE_CHILD_SA we answered made (RFC 7296 §2.8.1 compares its nonces with those of
+ * a rekey of ours that crossed it); `childId` is set once the child is installed.
+ */
+export interface CreatedV2 {
+  /** A CHILD_SA (new or a rekey) or an IKE SA rekey. */
+  readonly kind: "child" | "ike";
+  /** The peer's nonce. */
+  readonly ni: Uint8Array;
+  /** Our nonce. */
+  readonly nr: Uint8Array;
+  /** The child the exchange rekeyed, if any. */
+  readonly rekeys?: string;
+  /** The new child, once installed. */
+  childId?: string;
+  /** The new IKE SA of an IKE SA rekey. */
+  readonly ikeSa?: IkeSaV2;
+}
+
 /** A task's answer: payloads to protect and send, and what to do afterwards. */
 export interface AnswerV2 {
   /** The response payloads. */
   readonly payloads: readonly PayloadV2[];
+  /** What a successful CREATE_CHILD_SA made. */
+  readonly created?: CreatedV2;
   /** Runs after the response was sent (installs, deletes that must follow the answer). */
   readonly after?: () => void;
 }

@@ -15,14 +15,15 @@ import type { PayloadV2 } from "../message/v2/types.ts";
 import { negotiateChild } from "./child.ts";
 import {
   type AnswerV2,
+  type CreatedV2,
   notifies,
   notify,
   oneOf,
   type RequestV2,
   type V2Context,
 } from "./context.ts";
-import { parseV2Proposals, selectIkeV2 } from "./proposal.ts";
-import { ikeSaCrypto } from "./keys.ts";
+import { type IkeAlgorithmsV2, parseV2Proposals, selectIkeV2 } from "./proposal.ts";
+import { type IkeRole, ikeSaCrypto } from "./keys.ts";
 import { IkeSaV2 } from "./sa.ts";
 
 /** Length of our nonce. */
@@ -78,7 +79,17 @@ export function respondCreateChildSa(
   const out: PayloadV2[] = [child.sa, { kind: "nonce", data: nr }];
   if (child.ke !== undefined) out.push(child.ke);
   out.push(...child.ts);
-  return { payloads: out, after: child.install };
+  const created: CreatedV2 = {
+    kind: "child",
+    ni,
+    nr,
+    ...(old === undefined ? {} : { rekeys: old.childId }),
+  };
+  return {
+    payloads: out,
+    created,
+    after: () => void (created.childId = child.install()),
+  };
 }
 
 /** RFC 7296 §1.3.2, §2.18: a new IKE SA replaces `sa`; the children move over. */
@@ -122,36 +133,15 @@ function rekeyIkeSa(
   const spiI = sel.offered.spi.slice();
   const spiR = ctx.crypto.randomBytes(8);
   if (spiR.every((b) => b === 0)) spiR[7] = 1;
-  const keys = ikeSaCrypto(ctx.crypto, alg, {
-    // RFC 7296 §2.18: the old SA's PRF and SK_d.
-    skeyseed: rekeySkeyseed(ctx.crypto, sa.alg.prf, sa.secrets.skD, gir, ni, nr),
-    ni,
-    nr,
-    spiI,
-    spiR,
-  }, "responder");
-  const fresh = new IkeSaV2({
-    spiI,
-    spiR,
-    alg,
-    sk: keys.sk,
-    secrets: keys.secrets,
-    state: sa.state.kind === "established"
-      ? { ...sa.state, at: ctx.now }
-      : { kind: "established", peer, at: ctx.now, remoteId: peer.name },
-    local: sa.local,
-    remote: sa.remote,
-    natt: sa.natt,
-    fragmentation: sa.fragmentation,
-    now: ctx.now,
-  });
-  fresh.expiresAt = ctx.now + peer.ike_lifetime * 1000;
+  const fresh = rekeyedIkeSa(ctx, sa, peer, { alg, gir, ni, nr, spiI, spiR }, "responder");
+  const created: CreatedV2 = { kind: "ike", ni, nr, ikeSa: fresh };
   return {
     payloads: [
       { kind: "sa", proposals: [{ ...sel.answer, spi: spiR }] },
       { kind: "nonce", data: nr },
       { kind: "ke", group: alg.group, data: dh.publicValue },
     ],
+    created,
     after: () => {
       ctx.addSa(fresh);
       const moved = ctx.store.children.moveIkeSa(sa.key, fresh.key);
@@ -162,4 +152,60 @@ function rekeyIkeSa(
       });
     },
   };
+}
+
+/** What {@link rekeyedIkeSa} derives the new IKE SA from. */
+export interface RekeyedIkeInput {
+  /** The new SA's algorithms. */
+  readonly alg: IkeAlgorithmsV2;
+  /** g^ir of the exchange. */
+  readonly gir: Uint8Array;
+  /** Ni of the exchange. */
+  readonly ni: Uint8Array;
+  /** Nr of the exchange. */
+  readonly nr: Uint8Array;
+  /** The new SPIi (the exchange initiator's). */
+  readonly spiI: Uint8Array;
+  /** The new SPIr. */
+  readonly spiR: Uint8Array;
+}
+
+/**
+ * The IKE SA replacing `old` (RFC 7296 §2.18): SKEYSEED = prf(SK_d (old), g^ir | Ni | Nr) with
+ * the old PRF, the keys of the new SA with its PRF (§2.14) oriented for `role` (the exchange
+ * initiator is the new SA's original initiator), established with the old SA's peer and
+ * endpoints, expiring after the peer's ike_lifetime. Not yet in the table.
+ */
+export function rekeyedIkeSa(
+  ctx: V2Context,
+  old: IkeSaV2,
+  peer: PeerConfig,
+  p: RekeyedIkeInput,
+  role: IkeRole,
+): IkeSaV2 {
+  const keys = ikeSaCrypto(ctx.crypto, p.alg, {
+    skeyseed: rekeySkeyseed(ctx.crypto, old.alg.prf, old.secrets.skD, p.gir, p.ni, p.nr),
+    ni: p.ni,
+    nr: p.nr,
+    spiI: p.spiI,
+    spiR: p.spiR,
+  }, role);
+  const fresh = new IkeSaV2({
+    spiI: p.spiI,
+    spiR: p.spiR,
+    alg: p.alg,
+    sk: keys.sk,
+    secrets: keys.secrets,
+    state: old.state.kind === "established"
+      ? { ...old.state, at: ctx.now }
+      : { kind: "established", peer, at: ctx.now, remoteId: peer.name },
+    local: old.local,
+    remote: old.remote,
+    natt: old.natt,
+    fragmentation: old.fragmentation,
+    now: ctx.now,
+    role,
+  });
+  fresh.expiresAt = ctx.now + peer.ike_lifetime * 1000;
+  return fresh;
 }

@@ -17,7 +17,7 @@ import type { LogFields, LogLevel } from "../../log.ts";
 import type { Endpoint, IkeAction, IkeEngine, IkePolicy } from "../actions.ts";
 import type { ChildStore } from "../child/store.ts";
 import { newChildStore } from "../child/store.ts";
-import { spiBytes, spiHex } from "../child/spi.ts";
+import { spiBytes } from "../child/spi.ts";
 import { DropCounters, TokenBucket } from "../drops.ts";
 import { decodeHeader, FlagV2, type IsakmpHeader } from "../message/header.ts";
 import { decodeV2Message, encodeV2Message, type MessageV2 } from "../message/v2/message.ts";
@@ -34,6 +34,7 @@ import { respondIkeAuth } from "./ike_auth.ts";
 import { respondIkeSaInit } from "./ike_sa_init.ts";
 import { respondInformational } from "./informational.ts";
 import { decodeInner } from "./protect.ts";
+import { RekeyV2 } from "./rekey.ts";
 import type { IkeSaV2 } from "./sa.ts";
 import { ikeSaViewV2 } from "./views.ts";
 import { V2Dialer } from "./initiator/dialer.ts";
@@ -82,6 +83,8 @@ export class IkeV2Engine implements IkeEngine {
   /** Unprotected answers to unauthenticated input (INVALID_IKE_SPI, INVALID_SYNTAX, …). */
   readonly #notifies = new TokenBucket(20, 40);
   readonly #dialer = new V2Dialer({ maxDatagram: MAX_DATAGRAM });
+  /** Rekeys of our own and their collisions (rekey.ts). */
+  readonly #rekey: RekeyV2;
   #out: IkeAction[] = [];
 
   /** An engine for the IKEv2 peers of `policy`. */
@@ -91,6 +94,11 @@ export class IkeV2Engine implements IkeEngine {
     const crypto = this.#crypto;
     this.#store = deps.children ?? newChildStore((n) => crypto.randomBytes(n));
     this.#cookieThreshold = deps.cookieThreshold ?? COOKIE_THRESHOLD;
+    this.#rekey = new RekeyV2(
+      (ctx, sa, exchange, payloads, purpose) =>
+        this.#request(ctx, sa, payloads, purpose, false, exchange),
+      (n) => crypto.randomBytes(n),
+    );
   }
 
   // ---- IkeEngine ----
@@ -111,10 +119,11 @@ export class IkeV2Engine implements IkeEngine {
       const child = this.#store.children.get(event.childId);
       if (child === undefined) return;
       if (event.kind === "soft") {
-        ctx.event("info", child.peer, "CHILD_SA soft lifetime reached; the initiator rekeys", {
-          childId: child.childId,
-          spi: spiHex(event.spi),
-        });
+        // RFC 7296 §2.8: either side rekeys; rekey.ts starts ours (make-before-break).
+        const sa = this.#sas.get(child.ikeSa);
+        if (sa?.state.kind === "established") {
+          this.#rekey.childSoft(ctx, sa, sa.state.peer, child);
+        }
         return;
       }
       const r = this.#store.children.expired(event.childId, event.spi, event.direction);
@@ -252,6 +261,7 @@ export class IkeV2Engine implements IkeEngine {
       }
       take(sa.expiresAt);
       take(sa.outstanding?.nextAt);
+      take(this.#rekey.deadline(sa));
       const d = sa.state.peer.dpd_delay;
       if (d > 0 && sa.outstanding === undefined) take(sa.lastSeen + d * 1000);
     }
@@ -314,6 +324,7 @@ export class IkeV2Engine implements IkeEngine {
     }
     this.#sas.delete(sa.key);
     this.#frags.delete(sa.key);
+    this.#rekey.forget(ctx, sa.key);
     for (const [k, v] of this.#init) if (v === sa) this.#init.delete(k);
     for (const c of this.#store.children.forIkeSa(sa.key)) {
       for (const a of this.#store.children.remove(c.childId)) ctx.emit(a);
@@ -346,26 +357,28 @@ export class IkeV2Engine implements IkeEngine {
   }
 
   /**
-   * Sends a request of ours on `sa` (Delete, liveness check): window 1, so while one is
-   * outstanding a new one is not sent (a Delete on removal is sent without waiting).
+   * Sends a request of ours on `sa` (Delete, liveness check, a rekey of rekey.ts): window 1,
+   * so while one is outstanding a new one is not sent (a Delete on removal is sent without
+   * waiting). Returns its message ID, or undefined when not sent.
    */
   #request(
     ctx: V2Context,
     sa: IkeSaV2,
     payloads: readonly PayloadV2[],
-    purpose: "liveness" | "delete-child" | "delete-ike",
+    purpose: "liveness" | "delete-child" | "delete-ike" | "delete" | "rekey",
     force = false,
-  ): void {
+    exchangeType: number = ExchangeTypeV2.INFORMATIONAL,
+  ): number | undefined {
     if (sa.outstanding !== undefined && !force) {
       ctx.event("debug", sa.peerName, `${purpose} request deferred: a request is outstanding`);
-      return;
+      return undefined;
     }
     const messageId = sa.nextOwnMid++;
     const datagrams = sa.sk.seal(
       {
         spiI: sa.spiI,
         spiR: sa.spiR,
-        exchangeType: ExchangeTypeV2.INFORMATIONAL,
+        exchangeType,
         flags: sa.ownFlags,
         messageId,
       },
@@ -374,15 +387,16 @@ export class IkeV2Engine implements IkeEngine {
       sa.fragmentation,
     );
     this.#send(ctx, sa, datagrams);
-    if (purpose === "delete-ike") return;
+    if (purpose === "delete-ike") return messageId;
     sa.outstanding = {
       messageId,
-      purpose: purpose === "liveness" ? "liveness" : "delete",
+      purpose: purpose === "liveness" || purpose === "rekey" ? purpose : "delete",
       datagrams,
       firstSent: ctx.now,
       tries: 0,
       nextAt: ctx.now + RETRANSMIT_MS,
     };
+    return messageId;
   }
 
   // ---- input ----
@@ -498,6 +512,9 @@ export class IkeV2Engine implements IkeEngine {
     sa.expectedMid = mid + 1;
     this.#send(ctx, sa, datagrams);
     answer.after?.();
+    if (hd.exchangeType === ExchangeTypeV2.CREATE_CHILD_SA) {
+      this.#rekey.answered(sa, answer.created);
+    }
   }
 
   /**
@@ -694,7 +711,11 @@ export class IkeV2Engine implements IkeEngine {
         if (st.kind === "half-open") return respondIkeAuth(ctx, sa, st, req);
         break;
       case ExchangeTypeV2.CREATE_CHILD_SA:
-        if (st.kind === "established") return respondCreateChildSa(ctx, sa, st.peer, req);
+        if (st.kind === "established") {
+          // RFC 7296 §2.25: some requests crossing a rekey of ours get TEMPORARY_FAILURE.
+          return this.#rekey.guard(ctx, sa, st.peer, req.payloads) ??
+            respondCreateChildSa(ctx, sa, st.peer, req);
+        }
         break;
       case ExchangeTypeV2.INFORMATIONAL:
         if (st.kind === "established") return respondInformational(ctx, sa, st.peer, req);
@@ -708,7 +729,7 @@ export class IkeV2Engine implements IkeEngine {
     return undefined;
   }
 
-  /** A response to our request (liveness check, Delete). */
+  /** A response to our request (liveness check, Delete, a rekey of rekey.ts). */
   #response(ctx: V2Context, sa: IkeSaV2, datagram: Uint8Array, msg: MessageV2): void {
     const o = sa.outstanding;
     if (o === undefined || msg.header.messageId !== o.messageId) {
@@ -727,6 +748,10 @@ export class IkeV2Engine implements IkeEngine {
     }
     sa.outstanding = undefined;
     sa.lastSeen = ctx.now;
+    const st = sa.state;
+    if (st.kind === "established") {
+      this.#rekey.response(ctx, sa, st.peer, msg.header.messageId, r.payloads);
+    }
   }
 
   // ---- timers ----
@@ -766,6 +791,7 @@ export class IkeV2Engine implements IkeEngine {
         }
         continue;
       }
+      if (this.#rekey.tick(ctx, sa, st.peer)) continue;
       const d = st.peer.dpd_delay;
       if (d > 0 && now >= sa.lastSeen + d * 1000) {
         // RFC 7296 §1.4: an empty INFORMATIONAL request checks that the peer is alive.

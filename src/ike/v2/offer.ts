@@ -59,10 +59,13 @@ export function offerV2(
   return out;
 }
 
-/** The DH groups our IKE proposals allow, in preference order (the first goes in KEi). */
-export function offeredGroups(texts: readonly string[]): number[] {
+/**
+ * The DH groups our IKE (or, for PFS, ESP) proposals allow, in preference order (the first
+ * goes in KEi).
+ */
+export function offeredGroups(texts: readonly string[], kind: "ike" | "esp" = "ike"): number[] {
   const out: number[] = [];
-  for (const conf of parseV2Proposals(texts, "ike")) {
+  for (const conf of parseV2Proposals(texts, kind)) {
     for (const a of conf.byType.get(T.DH) ?? []) {
       if (a.group !== undefined && !out.includes(a.group)) out.push(a.group);
     }

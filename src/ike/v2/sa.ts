@@ -69,8 +69,8 @@ export type SaStateV2 = HalfOpen | Established | Deleted;
 export interface OutstandingRequest {
   /** Its message ID. */
   readonly messageId: number;
-  /** Why we sent it. */
-  readonly purpose: "liveness" | "delete";
+  /** Why we sent it (rekey: a CREATE_CHILD_SA of ours, rekey.ts). */
+  readonly purpose: "liveness" | "delete" | "rekey";
   /** The datagrams (fragments) to retransmit. */
   readonly datagrams: readonly Uint8Array[];
   /** First sent (ms). */
