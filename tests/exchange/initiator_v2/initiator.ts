@@ -119,6 +119,11 @@ export interface V2Options {
   readonly nonceLen?: number;
   /** Certificate authentication instead of the PSK (RFC 7296 §2.15). */
   readonly sig?: V2Sig;
+  /**
+   * The group we insist on when answering a PFS CHILD_SA request or an IKE SA rekey: a KE of
+   * another group offered next to it gets INVALID_KE_PAYLOAD naming it (§1.3).
+   */
+  readonly answerGroup?: number;
 }
 
 /** One established CHILD_SA pair. */
@@ -231,8 +236,9 @@ type Pending =
     dh?: DhKey;
     suites: Suite[];
     rekeys?: Child;
+    on: IkeSaState;
   }
-  | { kind: "ike"; spi: Uint8Array; ni: Uint8Array; dh: DhKey; suites: Suite[] }
+  | { kind: "ike"; spi: Uint8Array; ni: Uint8Array; dh: DhKey; suites: Suite[]; on: IkeSaState }
   | { kind: "info" };
 
 /** The scripted IKEv2 initiator. */
@@ -257,6 +263,10 @@ export class V2Initiator {
   sa: IkeSaState | undefined;
   /** The IKE SA a rekey replaced (until deleted). */
   old: IkeSaState | undefined;
+  /** Every IKE SA made by a rekey (ours or the responder's), for {@link saFor}. */
+  readonly known: IkeSaState[] = [];
+  /** Nonces of the last CREATE_CHILD_SA we answered (collision tests compare them). */
+  lastAnswered: { ni: Uint8Array; nr: Uint8Array } | undefined;
   /** Established CHILD_SAs (newest last). */
   readonly children: Child[] = [];
   /** Datagrams of our latest request. */
@@ -511,7 +521,7 @@ export class V2Initiator {
   /** The IKE SA a datagram belongs to (by its SPI pair). */
   saFor(d: Uint8Array): IkeSaState {
     const k = hex(d.subarray(0, 16));
-    for (const sa of [this.sa, this.#pendingSa, this.old]) {
+    for (const sa of [this.sa, this.#pendingSa, this.old, ...this.known]) {
       if (sa !== undefined && hex(cat(sa.spiI, sa.spiR)) === k) return sa;
     }
     throw new WireError(`no IKE SA for SPIs ${k}`);
@@ -632,13 +642,14 @@ export class V2Initiator {
     }
     const p = this.#pending;
     if (p?.kind === "auth" && r.first(Pt.SA) !== undefined) {
-      this.children.push(this.#child(r, p.spi, p.suites, this.ni, this.nr, false));
+      this.children.push(this.#child(this.#ike(), r, p.spi, p.suites, this.ni, this.nr, false));
     }
     this.#pending = undefined;
     return r;
   }
 
   #child(
+    sa: IkeSaState,
     r: Received,
     spi: Uint8Array,
     suites: readonly Suite[],
@@ -652,7 +663,6 @@ export class V2Initiator {
     if (pick.proposal.spi.length !== 4) throw new WireError("ESP SPI is not 4 bytes");
     const tsiP = r.first(Pt.TSi), tsrP = r.first(Pt.TSr);
     if (tsiP === undefined || tsrP === undefined) throw new WireError("child without TSi/TSr");
-    const sa = this.#ike();
     const keys = childKeys(
       sa.suite.prf!.hash,
       sa.keys.d,
@@ -702,6 +712,7 @@ export class V2Initiator {
       spi,
       ni,
       suites,
+      on: this.#ike(),
       ...(dh === undefined ? {} : { dh }),
       ...(o.rekey === undefined ? {} : { rekeys: o.rekey }),
     };
@@ -716,7 +727,7 @@ export class V2Initiator {
     const spi = this.rand(8);
     const ni = this.rand(this.o.nonceLen ?? 32);
     const dh = dhKey(o.group ?? suites[0]!.dh[0]!);
-    this.#pending = { kind: "ike", spi, ni, dh, suites };
+    this.#pending = { kind: "ike", spi, ni, dh, suites, on: this.#ike() };
     return this.request(Exchange.CREATE_CHILD_SA, [
       { type: Pt.SA, body: saBody(proposals(suites, Proto.IKE, spi)) },
       { type: Pt.NONCE, body: ni },
@@ -745,7 +756,7 @@ export class V2Initiator {
         if (k.group !== p.dh.group) throw new WireError(`KEr group ${k.group}`);
         gir = p.dh.shared(k.data);
       }
-      const c = this.#child(r, p.spi, p.suites, p.ni, nrP.body, true, gir);
+      const c = this.#child(p.on, r, p.spi, p.suites, p.ni, nrP.body, true, gir);
       this.children.push(c);
     } else if (p?.kind === "ike") {
       const pick = chosen(p.suites, parseSa(r.first(Pt.SA)!.body), Proto.IKE);
@@ -754,7 +765,7 @@ export class V2Initiator {
       const k = parseKe(ke.body);
       if (k.group !== p.dh.group) throw new WireError(`KEr group ${k.group}`);
       if (pick.proposal.spi.length !== 8) throw new WireError("new SPIr is not 8 bytes");
-      const sa = this.#ike();
+      const sa = p.on;
       const keys = rekeyKeys(
         sa.suite.prf!.hash,
         pick.suite.prf!.hash,
@@ -777,6 +788,7 @@ export class V2Initiator {
         peerMsgId: 0,
         lastResponse: [],
       };
+      this.known.push(this.sa);
     }
     return r;
   }
@@ -846,7 +858,9 @@ export class V2Initiator {
         }
       }
     } else if (r.header.exchange === Exchange.CREATE_CHILD_SA) {
-      out.push(...this.#answerCreateChild(r));
+      const offer = r.first(Pt.SA);
+      const ike = offer !== undefined && parseSa(offer.body)[0]?.protocol === Proto.IKE;
+      out.push(...(ike ? this.#answerIkeRekey(r, sa) : this.#answerCreateChild(r, sa)));
     }
     sa.lastResponse = this.protect(sa, r.header.exchange, r.header.messageId, true, out);
     return sa.lastResponse;
@@ -855,7 +869,7 @@ export class V2Initiator {
   /** The last request the responder sent us. */
   lastPeerRequest: Received | undefined;
 
-  #answerCreateChild(r: Received): Payload[] {
+  #answerCreateChild(r: Received, sa: IkeSaState): Payload[] {
     const rekey = r.notify(Nt.REKEY_SA);
     const saP = r.first(Pt.SA), nP = r.first(Pt.NONCE);
     if (saP === undefined || nP === undefined) return [notify(Nt.INVALID_SYNTAX)];
@@ -870,7 +884,8 @@ export class V2Initiator {
     // Take the first offered proposal that is one of our suites.
     for (const p of offer) {
       for (const s of this.espSuites) {
-        const dhT = p.transforms.find((t) => t.type === Tt.DH);
+        const dhT = p.transforms.find((t) => t.type === Tt.DH && t.id === this.o.answerGroup) ??
+          p.transforms.find((t) => t.type === Tt.DH);
         const mine = parseSuite(
           `${s.encrName}${s.integ === undefined ? "" : "-" + integName(s)}`,
           "esp",
@@ -884,6 +899,16 @@ export class V2Initiator {
             (t.type === Tt.ESN && t.id === 0)
           );
         if (!ok || p.spi.length !== 4) continue;
+        const want2 = this.o.answerGroup;
+        if (
+          dhT !== undefined && want2 !== undefined &&
+          p.transforms.some((t) => t.type === Tt.DH && t.id === want2)
+        ) {
+          const keP = r.first(Pt.KE);
+          if (keP === undefined || parseKe(keP.body).group !== want2) {
+            return [notify(Nt.INVALID_KE_PAYLOAD, u16(want2))];
+          }
+        }
         const spi = this.rand(4);
         const nr = this.rand(this.o.nonceLen ?? 32);
         let gir: Uint8Array | undefined;
@@ -899,7 +924,7 @@ export class V2Initiator {
           chosenT.push(dhT);
           out.push({ type: Pt.KE, body: keBody(dh.group, dh.pub) });
         }
-        const sa = this.#ike();
+        this.lastAnswered = { ni: nP.body, nr };
         const keys = childKeys(
           sa.suite.prf!.hash,
           sa.keys.d,
@@ -930,6 +955,72 @@ export class V2Initiator {
           ...out,
           { type: Pt.TSi, body: tsBody(tsi) },
           { type: Pt.TSr, body: tsBody(tsr) },
+        ];
+      }
+    }
+    return [notify(Nt.NO_PROPOSAL_CHOSEN)];
+  }
+
+  /**
+   * Answers the responder's IKE SA rekey (§1.3.2): the first offered proposal one of our IKE
+   * suites covers, a new SPIr, Nr and KEr; keys per §2.18. The new SA (the responder is its
+   * original initiator) becomes current, the old one stays in `old` until deleted.
+   */
+  #answerIkeRekey(r: Received, sa: IkeSaState): Payload[] {
+    const nP = r.first(Pt.NONCE), keP = r.first(Pt.KE);
+    if (nP === undefined || keP === undefined) return [notify(Nt.INVALID_SYNTAX)];
+    const ke = parseKe(keP.body);
+    for (const p of parseSa(r.first(Pt.SA)!.body)) {
+      if (p.spi.length !== 8) continue;
+      for (const s of this.ikeSuites) {
+        const pick = (type: number, ok: (t: { id: number; keyBits?: number }) => boolean) =>
+          p.transforms.find((t) => t.type === type && ok(t));
+        const encr = pick(Tt.ENCR, (t) => t.id === s.encr.id && t.keyBits === s.encr.keyBits);
+        const prfT = pick(Tt.PRF, (t) => t.id === s.prf?.id);
+        const integ = s.integ === undefined
+          ? undefined
+          : pick(Tt.INTEG, (t) => t.id === s.integ!.id);
+        const groups = p.transforms.filter((t) => t.type === Tt.DH && s.dh.includes(t.id));
+        const dhT = groups.find((t) => t.id === this.o.answerGroup) ?? groups[0];
+        if (encr === undefined || prfT === undefined || dhT === undefined) continue;
+        if (s.integ !== undefined && integ === undefined) continue;
+        if (ke.group !== dhT.id) return [notify(Nt.INVALID_KE_PAYLOAD, u16(dhT.id))];
+        const dh = dhKey(dhT.id);
+        const spiR = this.rand(8);
+        const nr = this.rand(this.o.nonceLen ?? 32);
+        const keys = rekeyKeys(
+          sa.suite.prf!.hash,
+          s.prf!.hash,
+          ikeKeySizes(s),
+          sa.keys.d,
+          dh.shared(ke.data),
+          nP.body,
+          nr,
+          p.spi,
+          spiR,
+        );
+        this.lastAnswered = { ni: nP.body, nr };
+        const fresh: IkeSaState = {
+          spiI: p.spi,
+          spiR,
+          suite: s,
+          keys,
+          weInitiated: false,
+          msgId: 0,
+          peerMsgId: 0,
+          lastResponse: [],
+        };
+        this.known.push(fresh);
+        this.old = sa;
+        this.sa = fresh;
+        const chosenT = [encr, prfT, ...(integ === undefined ? [] : [integ]), dhT];
+        return [
+          {
+            type: Pt.SA,
+            body: saBody([{ num: p.num, protocol: Proto.IKE, spi: spiR, transforms: chosenT }]),
+          },
+          { type: Pt.NONCE, body: nr },
+          { type: Pt.KE, body: keBody(dh.group, dh.pub) },
         ];
       }
     }
