@@ -2,10 +2,11 @@
  * Root: branchgate as the IKEv2 initiator (start_action = "start", RFC 7296 IKE_SA_INIT +
  * IKE_AUTH). (1) It dials Debian's strongSwan 5.9.8 as responder: both sides' tables agree
  * (`swanctl --list-sas` against `show ike sa` / `show esp sa`), ping and iperf3 cross both
- * ways; strongSwan is killed with SIGKILL and restarted: the branch's liveness check declares
+ * ways; its rekeys of our SAs and its Delete are handled; it is killed with SIGKILL and restarted: the branch's liveness check declares
  * it dead and the tunnel comes back by itself within 60 s. (2) branchgate ↔ branchgate with
  * IKEv2 in two namespaces (tests/interop/lib/bg_pair.ts): ping and iperf3 both ways, the same
- * IKE SA and ESP SPIs on both sides.
+ * IKE SA and ESP SPIs on both sides, `clear ike sa` re-dials; (3) a `trap` IKEv2 peer dials on
+ * the first ping.
  */
 
 import assert from "node:assert/strict";
@@ -232,5 +233,27 @@ Deno.test({
           rates.map((r) => (r / 1e6).toFixed(0)).join(" / ")
         } Mbit/s`,
       );
+    }),
+});
+
+Deno.test({
+  name: "IKEv2 initiator: a trap peer dials on the first packet for remote_ts",
+  ignore: Deno.uid() !== 0,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withLab(async (lab) => {
+      const s = await twoSites(lab);
+      const pair = await bringUpPair(lab, s, {
+        psk: PSK,
+        startAction: "trap",
+        peer: { ikeVersion: 2 },
+      });
+      assert.deepEqual(parseShowIkeSa(await pair.a.show("ike sa")), [], "nothing dialled yet");
+      // The first echo requests make the branch dial; the later ones cross the tunnel.
+      const r = await ping(lab, s.a.host, s.b.hostAddress, { count: 15, interval: 0.2 });
+      assert.ok(r.received >= 5, `ping through the trapped IKEv2 tunnel: ${r.received}/${r.sent}`);
+      await peerUp(pair.a, "hub", "IKEv2 trap peer up", 10_000);
+      console.log(`IKEv2 trap: ${r.received}/${r.sent} echo replies`);
     }),
 });
