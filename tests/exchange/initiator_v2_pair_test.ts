@@ -340,3 +340,32 @@ Deno.test("IKEv2 initiator with certificates (ECDSA and RSA): up, SAs agree", as
   }
   await Deno.remove(base, { recursive: true });
 });
+
+Deno.test("IKEv2 SAs we dialled get our own rekeys: CHILD_SA at soft lifetime, IKE SA before expiry", () => {
+  const w = psk({ ike_lifetime: 600, rekey_margin: 60 });
+  w.dial();
+  assertUp(w);
+  const before = w.branch.engine.ikeSas(w.now)[0]!.spis;
+  const child = w.branch.engine.childSas(w.now)[0]!;
+  w.run(
+    "branch",
+    w.branch.engine.espLifetime(
+      { kind: "soft", spi: child.inboundSpi, direction: "in", childId: child.childId },
+      w.now,
+    ),
+  );
+  assert.equal(matchedPairs(w.branch, w.hub), 1, lines(w.branch.log).join("\n"));
+  const rekeyed = w.branch.engine.childSas(w.now).filter((c) => c.state === "installed");
+  assert.ok(!rekeyed.some((c) => c.inboundSpi === child.inboundSpi), "the old child is gone");
+  w.advance(w.now + 600_000);
+  const after = w.branch.engine.ikeSas(w.now);
+  assert.equal(after.length, 1, lines(w.branch.log).join("\n"));
+  assert.notEqual(after[0]!.spis, before, "a new IKE SA");
+  assert.equal(after[0]!.spis, w.hub.engine.ikeSas(w.now)[0]!.spis);
+  assert.equal(matchedPairs(w.branch, w.hub), 1);
+  assert.equal(matchedPairs(w.hub, w.branch), 1);
+  assert.deepEqual(events(w), ["up:"], "rekeys are neither down nor re-dials");
+  // The new IKE SA still carries liveness checks both ways.
+  w.advance(w.now + 200_000);
+  assert.deepEqual(events(w), ["up:"]);
+});
