@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make run: the demo (tests/interop/demo/demo.ts) — branchgate and a strongSwan peer in network
-# namespaces, an IKEv1 tunnel, pings across it, `show ike sa` / `show esp sa`. Needs root;
+# namespaces, an IKEv1 tunnel, pings across it, `show ike sa` / `show esp sa`, then the branch
+# dialling the office itself (IKEv1, then IKEv2). Needs root;
 # installs the Debian packages it uses first. Everything it creates is removed on exit.
 set -eu
 DENO=${1:?usage: demo.sh DENO}

@@ -8,7 +8,8 @@
  * IKEv1 Main Mode + Quick Mode tunnel, UDP-encapsulated. The demo pings across the tunnel both
  * ways, prints `show ike sa` and `show esp sa` from branchgate's shell. Then the branch dials
  * in itself: branchgate restarts with `start_action = "start"` and brings the tunnel up as the
- * initiator (`show peers`, pings). Everything it created is removed, also on Ctrl-C.
+ * initiator (`show peers`, pings), first with IKEv1, then with IKEv2 against a charon restarted
+ * as an IKEv2 responder. Everything it created is removed, also on Ctrl-C.
  * @module
  */
 
@@ -132,17 +133,16 @@ async function demo(lab: Lab): Promise<void> {
   await office.waitForLog(/received DELETE for IKE_SA/, { timeoutMs: 5000 });
   say("strongSwan received branchgate's Deletes at shutdown");
   await dialIn(lab, sites);
+  await dialInV2(lab, sites, office);
 }
 
-/** Part two: the branch dials its office (branchgate as the IKEv1 initiator). */
-async function dialIn(lab: Lab, sites: TwoSites): Promise<void> {
-  const t0 = Date.now();
-  const config: BgConfig = {
-    ...BRANCHGATE,
-    peers: BRANCHGATE.peers.map((p) => ({ ...p, startAction: "start" as const })),
-  };
-  const bg = await BranchgateDaemon.start(lab, { name: "branch", ns: sites.a.gw, config });
-  say(`branchgate restarted with start_action = "start" (pid ${bg.pid}): the branch dials in`);
+/** Waits until `bg` reports its peer up, then shows `show peers`, a ping and `show ike sa`. */
+async function showDialled(
+  lab: Lab,
+  sites: TwoSites,
+  bg: BranchgateDaemon,
+  t0: number,
+): Promise<void> {
   let peers = "";
   for (let i = 0; i < 100 && !/\bup\b/.test(peers); i++) {
     await new Promise((r) => setTimeout(r, 300));
@@ -163,9 +163,46 @@ async function dialIn(lab: Lab, sites: TwoSites): Promise<void> {
   console.log("\nbranchgate> show ike sa");
   console.log((await bg.show("ike sa")).trimEnd());
   console.log("");
+}
+
+/** Part two: the branch dials its office (branchgate as the IKEv1 initiator). */
+async function dialIn(lab: Lab, sites: TwoSites): Promise<void> {
+  const t0 = Date.now();
+  const config: BgConfig = {
+    ...BRANCHGATE,
+    peers: BRANCHGATE.peers.map((p) => ({ ...p, startAction: "start" as const })),
+  };
+  const bg = await BranchgateDaemon.start(lab, { name: "branch", ns: sites.a.gw, config });
+  say(`branchgate restarted with start_action = "start" (pid ${bg.pid}): the branch dials in`);
+  await showDialled(lab, sites, bg, t0);
   const status = await bg.stop();
   if (status.code !== 0) throw new Error(`branchgate exited with ${status.code}`);
   say("branchgate (initiator) stopped");
+}
+
+/** Part three: the office speaks IKEv2 now and the branch dials it with IKEv2. */
+async function dialInV2(lab: Lab, sites: TwoSites, office: StrongswanPeer): Promise<void> {
+  await office.stop();
+  const office2 = await StrongswanPeer.start(lab, {
+    name: "office2",
+    ns: sites.b.gw,
+    config: {
+      connections: [{ ...OFFICE_CONNECTION, version: 2 }],
+      secrets: [{ name: "branch", ids: ["192.0.2.2", "192.0.2.1"], secret: DEMO_PSK }],
+    },
+  });
+  say(`strongSwan restarted as an IKEv2 responder (pid ${office2.pid})`);
+  const t0 = Date.now();
+  const config: BgConfig = {
+    ...BRANCHGATE,
+    peers: BRANCHGATE.peers.map((p) => ({ ...p, ikeVersion: 2, startAction: "start" as const })),
+  };
+  const bg = await BranchgateDaemon.start(lab, { name: "branch-v2", ns: sites.a.gw, config });
+  say(`branchgate restarted with ike_version = 2, start_action = "start" (pid ${bg.pid})`);
+  await showDialled(lab, sites, bg, t0);
+  const status = await bg.stop();
+  if (status.code !== 0) throw new Error(`branchgate exited with ${status.code}`);
+  say("branchgate (IKEv2 initiator) stopped");
 }
 
 if (import.meta.main) {
