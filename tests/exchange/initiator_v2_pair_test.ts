@@ -369,3 +369,26 @@ Deno.test("IKEv2 SAs we dialled get our own rekeys: CHILD_SA at soft lifetime, I
   w.advance(w.now + 200_000);
   assert.deepEqual(events(w), ["up:"]);
 });
+
+Deno.test("IKEv2 attempts in flight end with clear ike sa and with a changed peer", () => {
+  for (const stage of [ExchangeTypeV2.IKE_SA_INIT, ExchangeTypeV2.IKE_AUTH]) {
+    const w = psk();
+    w.drop = (s, from) => from === "hub" && s.datagram[18] === stage;
+    w.dial();
+    assert.equal(w.branch.engine.peerStates(w.now)[0]?.state, "connecting");
+    w.run("branch", w.branch.engine.deletePeer("hq", w.now));
+    assert.deepEqual(events(w), ["failed:deleted locally"]);
+    assert.equal(w.branch.engine.ikeSas(w.now).length, 0);
+    assert.equal(w.branch.engine.peerStates(w.now)[0]?.state, "down");
+
+    const c = psk();
+    c.drop = (s, from) => from === "hub" && s.datagram[18] === stage;
+    c.dial();
+    c.run("branch", c.branch.engine.setPolicy(branchPolicy({ ...V2, dpd_delay: 5 }), c.now));
+    assert.deepEqual(events(c), ["failed:configuration changed"]);
+    assert.equal(c.branch.engine.ikeSas(c.now).length, 0);
+    // Nothing of the abandoned attempt fires later.
+    c.advance(c.now + 60_000);
+    assert.deepEqual(events(c), ["failed:configuration changed"]);
+  }
+});

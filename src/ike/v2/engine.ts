@@ -193,9 +193,7 @@ export class IkeV2Engine implements IkeEngine {
     return this.#run(now, (ctx) => {
       this.#dialer.cancel(ctx, peer, "deleted locally");
       for (const sa of [...this.#sas.values()]) {
-        if (sa.peer?.name === peer || (this.#dialer.awaitsAuth(sa) && sa.peerName === peer)) {
-          this.#remove(ctx, sa, "deleted locally", true);
-        }
+        if (sa.peer?.name === peer) this.#remove(ctx, sa, "deleted locally", true);
       }
     });
   }

@@ -198,12 +198,18 @@ export class V2Dialer {
     ctx.store.spis.release(d.req.inboundSpi);
   }
 
-  /** Drops IKE_SA_INIT attempts of `peer` (every peer when undefined), reporting them. */
+  /**
+   * Drops the attempts of `peer` (every peer when undefined), reporting them as failed: those
+   * in IKE_SA_INIT here, those in IKE_AUTH by removing their SA (the engine reports it).
+   */
   cancel(ctx: V2Context, peer: string | undefined, why: string): void {
     for (const [k, d] of [...this.#init]) {
       if (peer !== undefined && d.a.peer.name !== peer) continue;
       this.#init.delete(k);
       this.#failed(ctx, d.a.peer.name, why);
+    }
+    for (const d of [...this.#auth.values()]) {
+      if (peer === undefined || d.peer.name === peer) ctx.removeSa(d.sa, why, false);
     }
   }
 
