@@ -29,7 +29,7 @@ import {
 import { DoiV1, ExchangeTypeV1, ProtocolV1 } from "./message/v1/registry.ts";
 import { nameOf } from "./message/names.ts";
 import type { DeletePayloadV1, NotifyPayloadV1, PayloadV1 } from "./message/v1/types.ts";
-import { hex, type IkeSa, saKey } from "./sa.ts";
+import { hex, type IkeSa, isEstablished, type KeyedIkeSa, saKey } from "./sa.ts";
 import { aggressiveMode1, aggressiveMode3 } from "./v1/aggressive_mode.ts";
 import type { Arrival, ExchangeContext, V1Crypto } from "./v1/context.ts";
 import { CookieMaker } from "./v1/cookies.ts";
@@ -179,7 +179,8 @@ export class IkeV1Responder implements IkeResponder {
         if (!policy.config.peer.some((x) => x.name === name)) this.#failures.delete(name);
       }
       for (const sa of this.#halfOpen.values()) {
-        if (sa.peer !== undefined && !policy.config.peer.some((x) => x.name === sa.peer!.name)) {
+        const name = sa.peer?.name;
+        if (name !== undefined && !policy.config.peer.some((x) => x.name === name)) {
           this.#removeSa(ctx, sa, "peer removed");
         }
       }
@@ -308,7 +309,7 @@ export class IkeV1Responder implements IkeResponder {
       },
       sendPhase1Encrypted: (sa, type, payloads) => {
         const chain = encodeV1Chain(payloads);
-        const e = encryptBody(this.#crypto, sa.alg!.cipher, sa.encKey, sa.iv, chain.bytes);
+        const e = encryptBody(this.#crypto, sa.alg.cipher, sa.encKey, sa.iv, chain.bytes);
         sa.iv = e.nextIv;
         const datagram = encodeV1EncryptedMessage(
           { spiI: sa.ckyI, spiR: sa.ckyR, exchangeType: type, flags: 0, messageId: 0 },
@@ -349,10 +350,10 @@ export class IkeV1Responder implements IkeResponder {
     return [...this.#sas.values()];
   }
 
-  #liveSa(peer: string): IkeSa | undefined {
-    let best: IkeSa | undefined;
+  #liveSa(peer: string): KeyedIkeSa | undefined {
+    let best: KeyedIkeSa | undefined;
     for (const sa of this.#sas.values()) {
-      if (sa.peer?.name !== peer || sa.state !== "ESTABLISHED") continue;
+      if (sa.peer?.name !== peer || !isEstablished(sa)) continue;
       if (best === undefined || sa.established > best.established) best = sa;
     }
     return best;
@@ -434,7 +435,7 @@ export class IkeV1Responder implements IkeResponder {
   }
 
   #sendInformational(sa: IkeSa, payload: NotifyPayloadV1 | DeletePayloadV1, messageId?: number) {
-    if (sa.state !== "ESTABLISHED" || sa.alg === undefined) return;
+    if (!isEstablished(sa)) return;
     const mid = messageId ?? this.#freshMessageId(sa);
     const ctx = this.#context(this.#now);
     const payloads = informationalChain(ctx, sa, mid, payload);
@@ -667,9 +668,9 @@ export class IkeV1Responder implements IkeResponder {
    * peer go and a Quick Mode starts. The IKE SA is re-authenticated before it expires.
    */
   #afterPhase1(ctx: ExchangeContext, sa: IkeSa): void {
-    if (sa.state !== "ESTABLISHED" || sa.role !== "initiator" || sa.peer === undefined) return;
+    if (!isEstablished(sa) || sa.role !== "initiator") return;
     const peer = sa.peer;
-    const life = sa.alg!.lifetimeSeconds;
+    const life = sa.alg.lifetimeSeconds;
     const margin = Math.min(peer.rekey_margin, Math.floor(life / 2));
     const jitter = (this.#random(1)[0]! / 256) * (margin / 4);
     sa.rekeyAt = sa.established + (life - margin - jitter) * 1000;

@@ -221,6 +221,31 @@ export class IkeSa {
   }
 }
 
+/**
+ * An IKEv1 SA whose Phase 1 algorithms and peer are known: every established SA, and one in
+ * Phase 1 once the peer and the proposal were chosen. Code taking this type reaches `alg` and
+ * `peer` without assertions; {@link isKeyed} narrows to it.
+ */
+export type KeyedIkeSa = IkeSa & { readonly alg: Phase1Algorithms; readonly peer: PeerConfig };
+
+/** Whether `sa` has its algorithms and peer ({@link KeyedIkeSa}). */
+export function isKeyed(sa: IkeSa): sa is KeyedIkeSa {
+  return sa.alg !== undefined && sa.peer !== undefined;
+}
+
+/** A keyed SA during Phase 1: its exchange material exists too. */
+export type NegotiatingIkeSa = KeyedIkeSa & { readonly exchange: Phase1Exchange };
+
+/** Whether `sa` is keyed and still holds its Phase 1 exchange material. */
+export function isNegotiating(sa: IkeSa): sa is NegotiatingIkeSa {
+  return isKeyed(sa) && sa.exchange !== undefined;
+}
+
+/** Whether `sa` completed Phase 1 (established and keyed). */
+export function isEstablished(sa: IkeSa): sa is KeyedIkeSa {
+  return sa.state === "ESTABLISHED" && isKeyed(sa);
+}
+
 /** Hex of bytes. */
 export function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");

@@ -10,7 +10,7 @@ import type { MessageV1 } from "../message/v1/message.ts";
 import type { IsakmpHeader } from "../message/header.ts";
 import { ExchangeTypeV1, NotifyTypeV1 } from "../message/v1/registry.ts";
 import type { DecodedPayloadV1, PayloadV1 } from "../message/v1/types.ts";
-import type { IkeSa } from "../sa.ts";
+import { type IkeSa, isKeyed } from "../sa.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
 import {
   all,
@@ -92,8 +92,9 @@ export function aggressiveMode1(
   const started = startPhase1(ctx, "aggressive", header, msg.payloads, a, aggressive);
   if (started === undefined) return undefined;
   const { sa, selection } = started;
+  let keys: ReturnType<typeof deriveKeys>;
   try {
-    deriveKeys(ctx, sa, ke.data, ni.data);
+    keys = deriveKeys(ctx, sa, ke.data, ni.data);
   } catch (e) {
     if (!(e instanceof Phase1Error)) throw e;
     ctx.event("warn", sa.peerName, `Aggressive Mode message 1 refused: ${e.message}`);
@@ -102,14 +103,14 @@ export function aggressiveMode1(
     return undefined;
   }
   const mine = ourId(ctx, sa);
-  sa.exchange!.idrB = mine.body;
+  keys.exchange.idrB = mine.body;
   // The peer's ID is kept for HASH_I (IDii_b).
-  sa.exchange!.idiB = id.body.slice();
+  keys.exchange.idiB = id.body.slice();
   const vids = readVendorIds(all(msg.payloads, "vid").map((v) => v.data));
   const out: PayloadV1[] = [
     selection.response,
-    { kind: "ke", data: sa.exchange!.dh!.publicValue },
-    { kind: "nonce", data: sa.exchange!.nr! },
+    { kind: "ke", data: keys.dh.publicValue },
+    { kind: "nonce", data: keys.nr },
     mine.payload,
     ...ourProof(ctx, sa, mine.body),
     ...ourCertRequests(ctx, sa),
@@ -124,7 +125,7 @@ export function aggressiveMode1(
 /** Aggressive Mode message 3: HASH_I (and NAT-D), encrypted or plaintext. */
 export function aggressiveMode3(ctx: ExchangeContext, sa: IkeSa, msg: MessageV1, a: Arrival): void {
   const peer = sa.peerName;
-  if (sa.state !== "AM_SENT") {
+  if (sa.state !== "AM_SENT" || !isKeyed(sa)) {
     ctx.event("warn", peer, `Aggressive Mode message in state ${sa.state}; dropped`);
     return;
   }

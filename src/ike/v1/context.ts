@@ -9,7 +9,7 @@
 import type { LogFields, LogLevel } from "../../log.ts";
 import type { Endpoint, IkeAction, IkePolicy } from "../actions.ts";
 import type { DeletePayloadV1, NotifyPayloadV1, PayloadV1 } from "../message/v1/types.ts";
-import type { IkeSa } from "../sa.ts";
+import type { IkeSa, KeyedIkeSa } from "../sa.ts";
 import type { CipherProvider } from "./crypto_state.ts";
 import type { Phase2 } from "./phase2.ts";
 import type { QmCrypto } from "./phase2_host.ts";
@@ -63,7 +63,11 @@ export interface ExchangeContext {
   /** Sends an unencrypted Phase 1 message from `sa` and returns its bytes. */
   sendPlain(sa: IkeSa, exchangeType: number, payloads: readonly PayloadV1[]): Uint8Array;
   /** Sends an encrypted Phase 1 message (message ID 0, Phase 1 IV chain) and returns it. */
-  sendPhase1Encrypted(sa: IkeSa, exchangeType: number, payloads: readonly PayloadV1[]): Uint8Array;
+  sendPhase1Encrypted(
+    sa: KeyedIkeSa,
+    exchangeType: number,
+    payloads: readonly PayloadV1[],
+  ): Uint8Array;
   /** An unprotected Notify about `sa` (Phase 1 failures before keys are agreed). */
   notifyPlain(sa: IkeSa, notifyType: number): void;
   /** A protected Informational exchange (HASH(1), RFC 2409 §5.7) on an established SA. */

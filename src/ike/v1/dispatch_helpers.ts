@@ -11,7 +11,7 @@ import { HEADER_LENGTH } from "../message/header.ts";
 import { readV1Payloads } from "../message/v1/chain.ts";
 import { encodeV1Message, type MessageV1 } from "../message/v1/message.ts";
 import { DoiV1, ExchangeTypeV1, NotifyTypeV1, ProtocolV1 } from "../message/v1/registry.ts";
-import type { IkeSa } from "../sa.ts";
+import { type IkeSa, isEstablished } from "../sa.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
 import { decryptBody, messageIv } from "./crypto_state.ts";
 import { qmView } from "./informational.ts";
@@ -43,7 +43,7 @@ export function dispatchQuickMode(
   const peer = sa.peerName;
   const header = msg.header;
   if (
-    sa.state !== "ESTABLISHED" || sa.alg === undefined || !msg.encrypted || header.messageId === 0
+    !isEstablished(sa) || !msg.encrypted || header.messageId === 0
   ) {
     ctx.event(
       "warn",

@@ -14,7 +14,7 @@ import type { MessageV1 } from "../message/v1/message.ts";
 import { NotifyTypeV1, ProtocolV1 } from "../message/v1/registry.ts";
 import { nameOf } from "../message/names.ts";
 import type { DecodedPayloadV1, NotifyPayloadV1 } from "../message/v1/types.ts";
-import { hex, type IkeSa } from "../sa.ts";
+import { hex, type IkeSa, isEstablished, type KeyedIkeSa } from "../sa.ts";
 import type { ExchangeContext } from "./context.ts";
 import { decryptBody, messageIv } from "./crypto_state.ts";
 import { all, sameBytes } from "./phase1_common.ts";
@@ -24,8 +24,13 @@ import { firstSighting } from "./replay_guard.ts";
 export const MESSAGE_ID_KEEP_MS = 120_000;
 
 /** HASH(1) of an Informational message over the payload bytes after the HASH payload. */
-export function infoHash(ctx: ExchangeContext, sa: IkeSa, messageId: number, rest: Uint8Array) {
-  return ctx.crypto.prf(sa.alg!.prf, sa.skeyidA, concat(u32(messageId), rest));
+export function infoHash(
+  ctx: ExchangeContext,
+  sa: KeyedIkeSa,
+  messageId: number,
+  rest: Uint8Array,
+) {
+  return ctx.crypto.prf(sa.alg.prf, sa.skeyidA, concat(u32(messageId), rest));
 }
 
 /**
@@ -52,7 +57,7 @@ export function handleInformational(
     }
     return false;
   }
-  if (sa.state !== "ESTABLISHED" || sa.alg === undefined) {
+  if (!isEstablished(sa)) {
     ctx.event("warn", peer, "encrypted Informational before Phase 1 completed; dropped");
     return false;
   }
@@ -118,11 +123,11 @@ export function handleInformational(
  * The Phase 2 view of an IKE SA. Endpoints are read when used, so an authenticated message
  * that moved the SA (RFC 3947 §4) is answered at the new address.
  */
-export function qmView(sa: IkeSa) {
+export function qmView(sa: KeyedIkeSa) {
   return {
     key: sa.key,
-    peer: sa.peer!,
-    prf: sa.alg!.prf,
+    peer: sa.peer,
+    prf: sa.alg.prf,
     skeyidD: sa.skeyidD,
     skeyidA: sa.skeyidA,
     get local() {
@@ -204,7 +209,7 @@ function notify(ctx: ExchangeContext, sa: IkeSa, n: NotifyPayloadV1): void {
 /** Encodes `[HASH(1), payload]` for an outgoing Informational in exchange `messageId`. */
 export function informationalChain(
   ctx: ExchangeContext,
-  sa: IkeSa,
+  sa: KeyedIkeSa,
   messageId: number,
   payload: DecodedPayloadV1 | import("../message/v1/types.ts").PayloadV1,
 ) {

@@ -10,7 +10,7 @@ import type { PayloadV1 } from "../message/v1/types.ts";
 import { ExchangeTypeV1, NotifyTypeV1 } from "../message/v1/registry.ts";
 import type { IsakmpHeader } from "../message/header.ts";
 import type { MessageV1 } from "../message/v1/message.ts";
-import type { IkeSa } from "../sa.ts";
+import { type IkeSa, isKeyed } from "../sa.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
 import {
   all,
@@ -84,8 +84,9 @@ export function mainModeNext(
       ctx.event("warn", peer, "Main Mode message 3 without one KE and one nonce; dropped");
       return;
     }
+    let keys: ReturnType<typeof deriveKeys>;
     try {
-      deriveKeys(ctx, sa, ke.data, ni.data);
+      keys = deriveKeys(ctx, sa, ke.data, ni.data);
     } catch (e) {
       if (!(e instanceof Phase1Error)) throw e;
       // A malformed KE or nonce may be spoofed: drop it and keep waiting for a good one.
@@ -100,8 +101,8 @@ export function mainModeNext(
     }
     applyNatD(ctx, sa, msg.payloads);
     const out: PayloadV1[] = [
-      { kind: "ke", data: sa.exchange!.dh!.publicValue },
-      { kind: "nonce", data: sa.exchange!.nr! },
+      { kind: "ke", data: keys.dh.publicValue },
+      { kind: "nonce", data: keys.nr },
       ...ourCertRequests(ctx, sa),
       ...ourNatD(ctx, sa),
     ];
@@ -110,7 +111,7 @@ export function mainModeNext(
     sa.lastResponse = ctx.sendPlain(sa, MM, out);
     return;
   }
-  if (sa.state !== "MM_KEY_SENT") {
+  if (sa.state !== "MM_KEY_SENT" || !isKeyed(sa)) {
     ctx.event("warn", peer, `Main Mode message in state ${sa.state}; dropped`);
     return;
   }
@@ -152,14 +153,14 @@ export function mainModeNext(
     ctx.removeSa(sa, "authentication failed");
     return;
   }
-  if (!idAcceptable(sa.peer!, id)) {
+  if (!idAcceptable(sa.peer, id)) {
     ctx.event(
       "warn",
       peer,
       "INVALID_ID_INFORMATION: the peer's identity is not the configured remote_id",
       {
         id: describeId(id),
-        remoteId: sa.peer!.remote_id ?? "",
+        remoteId: sa.peer.remote_id ?? "",
       },
     );
     ctx.failure(peer, `identity ${describeId(id)} is not the configured remote_id`);

@@ -6,6 +6,7 @@
  */
 
 import { CIPHER_BLOCK } from "../../crypto/params.ts";
+import type { DhKeyPair } from "../../crypto/types.ts";
 import { deriveSkeyids, encryptionKey, phase1Hash, phase1Iv } from "../../crypto/kdf/ikev1.ts";
 import { encodeV1Payloads, readV1Payloads } from "../message/v1/chain.ts";
 import { HEADER_LENGTH } from "../message/header.ts";
@@ -30,7 +31,13 @@ import type {
   PayloadViewV1,
   SaPayloadV1,
 } from "../message/v1/types.ts";
-import type { IkeSa } from "../sa.ts";
+import {
+  type IkeSa,
+  isNegotiating,
+  type KeyedIkeSa,
+  type NegotiatingIkeSa,
+  type Phase1Exchange,
+} from "../sa.ts";
 import { authenticatorFor, isAuthFailure, type V1Proof } from "../auth/authenticator.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
 import { detectNat, natDHash } from "./nat_t.ts";
@@ -98,11 +105,11 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function decryptPhase1(
   ctx: ExchangeContext,
-  sa: IkeSa,
+  sa: KeyedIkeSa,
   msg: EncryptedMessageV1,
 ): { payloads: readonly DecodedPayloadV1[]; nextIv: Uint8Array } | string {
   try {
-    const d = decryptBody(ctx.crypto, sa.alg!.cipher, sa.encKey, sa.iv, msg.body);
+    const d = decryptBody(ctx.crypto, sa.alg.cipher, sa.encKey, sa.iv, msg.body);
     const payloads = readV1Payloads(msg.header.nextPayload, d.plaintext, HEADER_LENGTH).payloads;
     return { payloads, nextIv: d.nextIv };
   } catch (e) {
@@ -121,19 +128,18 @@ export class Phase1Error extends Error {
 
 /**
  * Takes the initiator's KE and nonce, makes ours, and derives SKEYID, SKEYID_d/a/e, the
- * encryption key and the first Phase 1 IV (RFC 2409 §5, Appendix B). Fills `sa`.
+ * encryption key and the first Phase 1 IV (RFC 2409 §5, Appendix B). Fills `sa`; returns its
+ * exchange material, our DH key pair and nonce included.
  */
 export function deriveKeys(
   ctx: ExchangeContext,
   sa: IkeSa,
   ke: Uint8Array,
   ni: Uint8Array,
-): void {
+): { readonly exchange: Phase1Exchange; readonly dh: DhKeyPair; readonly nr: Uint8Array } {
+  if (!isNegotiating(sa)) throw new Phase1Error("no negotiated proposal");
   const alg = sa.alg;
   const ex = sa.exchange;
-  if (alg === undefined || ex === undefined || sa.peer === undefined) {
-    throw new Phase1Error("no negotiated proposal");
-  }
   if (ni.length < 8 || ni.length > 256) {
     throw new Phase1Error(
       `nonce of ${ni.length} bytes (RFC 2409 §5: 8..256)`,
@@ -160,6 +166,7 @@ export function deriveKeys(
   const nr = ctx.crypto.randomBytes(32);
   ex.dh = dh;
   deriveSkeyidFamily(ctx, sa, { gxi: ke, gxr: dh.publicValue, ni, nr, gxy });
+  return { exchange: ex, dh, nr };
 }
 
 /** The exchange material both roles feed into the Phase 1 key derivation. */
@@ -182,12 +189,12 @@ export interface Phase1Material {
  */
 export function deriveSkeyidFamily(
   ctx: ExchangeContext,
-  sa: IkeSa,
+  sa: NegotiatingIkeSa,
   m: Phase1Material,
 ): void {
-  const alg = sa.alg!;
-  const ex = sa.exchange!;
-  const auth = authenticatorFor(sa.peer!, ctx.policy.credentials);
+  const alg = sa.alg;
+  const ex = sa.exchange;
+  const auth = authenticatorFor(sa.peer, ctx.policy.credentials);
   const skeyid = auth.skeyidV1(ctx.crypto, alg.prf, m.ni, m.nr, m.gxy);
   if (isAuthFailure(skeyid)) throw new Phase1Error(skeyid.reason);
   const k = deriveSkeyids(ctx.crypto, alg.prf, skeyid, m.gxy, sa.ckyI, sa.ckyR);

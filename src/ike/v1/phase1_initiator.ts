@@ -24,14 +24,13 @@
  */
 
 import type { PeerConfig } from "../../config/schema.ts";
-import type { DhKeyPair } from "../../crypto/types.ts";
 import type { Endpoint } from "../actions.ts";
 import { encodeV1Payloads } from "../message/v1/chain.ts";
 import type { MessageV1 } from "../message/v1/message.ts";
 import { DoiV1, ExchangeTypeV1, NotifyTypeV1, ProtocolV1 } from "../message/v1/registry.ts";
 import type { DecodedPayloadV1, PayloadV1 } from "../message/v1/types.ts";
 import { pending } from "../initiator/retransmit.ts";
-import { IkeSa } from "../sa.ts";
+import { IkeSa, isKeyed, isNegotiating, type KeyedIkeSa } from "../sa.ts";
 import type { Arrival, ExchangeContext } from "./context.ts";
 import { isIkeMismatch, selectIke } from "./ike_proposal.ts";
 import { cookiePair } from "./informational.ts";
@@ -172,7 +171,9 @@ function readChoice(
     ctx.event("warn", sa.peerName, "Phase 1 answer without one SA of one transform; dropped");
     return false;
   }
-  const r = selectIke(saP, sa.peer!, authMethodsV1(ctx, sa.peer!));
+  const peer = sa.peer;
+  if (peer === undefined) return false;
+  const r = selectIke(saP, peer, authMethodsV1(ctx, peer));
   if (isIkeMismatch(r)) {
     giveUp(ctx, sa, `the responder chose a transform we did not offer (${r.offered})`);
     return false;
@@ -192,14 +193,14 @@ function mm2(
   ckyR: Uint8Array,
 ): void {
   const undo = adoptCookie(ctx, sa, ckyR);
-  if (!readChoice(ctx, sa, payloads)) {
+  if (!readChoice(ctx, sa, payloads) || !isNegotiating(sa)) {
     if (sa.state !== "DELETED") undo();
     return;
   }
-  const dh = ctx.crypto.dh(sa.alg!.group).generate();
+  const dh = ctx.crypto.dh(sa.alg.group).generate();
   const ni = ctx.crypto.randomBytes(NONCE_LENGTH);
-  sa.exchange!.dh = dh;
-  sa.exchange!.ni = ni;
+  sa.exchange.dh = dh;
+  sa.exchange.ni = ni;
   sa.state = "MM_I3";
   send(ctx, sa, MM, [
     { kind: "ke", data: dh.publicValue },
@@ -245,8 +246,12 @@ function keys(
 ): boolean {
   const ke = one(payloads, "ke");
   const nr = one(payloads, "nonce");
-  const ex = sa.exchange!;
-  const dh = ex.dh as DhKeyPair;
+  if (!isNegotiating(sa) || sa.exchange.dh === undefined || sa.exchange.ni === undefined) {
+    ctx.event("warn", sa.peerName, "Phase 1 answer before our KE and nonce were sent; dropped");
+    return false;
+  }
+  const dh = sa.exchange.dh;
+  const ni = sa.exchange.ni;
   if (ke === undefined || nr === undefined || nr.data.length < 8 || nr.data.length > 256) {
     ctx.event("warn", sa.peerName, "Phase 1 answer without a usable KE and nonce; dropped");
     return false;
@@ -262,7 +267,7 @@ function keys(
     deriveSkeyidFamily(ctx, sa, {
       gxi: dh.publicValue,
       gxr: ke.data,
-      ni: ex.ni!,
+      ni,
       nr: nr.data,
       gxy,
     });
@@ -300,7 +305,7 @@ function initialContact(sa: IkeSa): PayloadV1[] {
 
 /** Main Mode message 4: keys; message 5 (ID, HASH_I) goes out encrypted. */
 function mm4(ctx: ExchangeContext, sa: IkeSa, payloads: readonly DecodedPayloadV1[]): void {
-  if (!keys(ctx, sa, payloads)) return;
+  if (!keys(ctx, sa, payloads) || !isKeyed(sa)) return;
   float(ctx, sa);
   const mine = ourId(ctx, sa);
   let proof: PayloadV1[];
@@ -319,7 +324,7 @@ function mm4(ctx: ExchangeContext, sa: IkeSa, payloads: readonly DecodedPayloadV
 /** The responder's identity and HASH_R; false (and the attempt ended) when they do not hold. */
 function checkResponder(
   ctx: ExchangeContext,
-  sa: IkeSa,
+  sa: KeyedIkeSa,
   payloads: readonly DecodedPayloadV1[],
 ): boolean {
   const id = one(payloads, "id");
@@ -333,7 +338,7 @@ function checkResponder(
     giveUp(ctx, sa, `the responder's proof does not verify (${refused})`);
     return false;
   }
-  if (!idAcceptable(sa.peer!, id)) {
+  if (!idAcceptable(sa.peer, id)) {
     giveUp(ctx, sa, `identity ${describeId(id)} is not the configured remote_id`);
     return false;
   }
@@ -342,6 +347,10 @@ function checkResponder(
 
 /** Main Mode message 6: decrypted and authenticated, the SA is established. */
 function mm6(ctx: ExchangeContext, sa: IkeSa, msg: MessageV1, a: Arrival): void {
+  if (!isKeyed(sa)) {
+    ctx.event("debug", sa.peerName, "Main Mode message 6 before a transform was chosen; dropped");
+    return;
+  }
   if (!msg.encrypted) {
     ctx.event("warn", sa.peerName, "Main Mode message 6 must be encrypted; dropped");
     return;
@@ -376,8 +385,13 @@ function am2(
     Object.assign(sa.nat, saved.nat);
     sa.dpd.supported = saved.dpd;
   };
-  if (!readChoice(ctx, sa, payloads) || !keys(ctx, sa, payloads)) {
+  if (!readChoice(ctx, sa, payloads) || !keys(ctx, sa, payloads) || !isNegotiating(sa)) {
     if (sa.state !== "DELETED") restore();
+    return;
+  }
+  const idiB = sa.exchange.idiB;
+  if (idiB === undefined) {
+    giveUp(ctx, sa, "our Aggressive Mode ID was not kept");
     return;
   }
   if (!checkResponder(ctx, sa, payloads)) return;
@@ -386,7 +400,7 @@ function am2(
   float(ctx, sa);
   let proof: PayloadV1[];
   try {
-    proof = ourProof(ctx, sa, sa.exchange!.idiB!);
+    proof = ourProof(ctx, sa, idiB);
   } catch (e) {
     if (!(e instanceof Phase1Error)) throw e;
     giveUp(ctx, sa, e.message);
