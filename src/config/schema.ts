@@ -213,7 +213,7 @@ export const PeerSchema = v.strictObject({
   ),
   local_ts: list(selector, "our protected subnets (CIDR or range)"),
   remote_ts: list(selector, "peer's protected subnets (CIDR or range)"),
-  ike_lifetime: v.optional(int(300, 86400, "IKE SA lifetime, seconds"), 14400),
+  ike_lifetime: v.optional(int(60, 86400, "IKE SA lifetime, seconds"), 14400),
   esp_lifetime: v.optional(int(60, 86400, "ESP SA lifetime, seconds"), 3600),
   esp_lifetime_bytes: v.optional(
     int(0, Number.MAX_SAFE_INTEGER, "ESP SA lifetime, bytes (0: none)"),

@@ -208,7 +208,13 @@ export class IkeV2Engine implements IkeEngine {
 
   /** {@inheritDoc IkeEngine.ikeSas} */
   ikeSas(now: number): IkeSaView[] {
-    return [...this.#sas.values()].map((sa) => ikeSaViewV2(sa, now));
+    return [...this.#sas.values()].map((sa) => {
+      const at = this.#rekey.ikeRekeyAt(sa);
+      const v = ikeSaViewV2(sa, now);
+      return at === undefined
+        ? v
+        : { ...v, rekeySeconds: Math.max(0, Math.floor((at - now) / 1000)) };
+    });
   }
 
   /** {@inheritDoc IkeEngine.childSas} */

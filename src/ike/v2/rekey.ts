@@ -25,6 +25,7 @@ import type { DhGroupId } from "../../crypto/types.ts";
 import type { TrafficSelector } from "../../esp/sa_spec.ts";
 import { groupName } from "../algorithms.ts";
 import type { ChildSa } from "../child/child_sa.ts";
+import { jitterSoft } from "../child/spec.ts";
 import { spiBytes, SpiExhaustedError, spiHex, spiNumber } from "../child/spi.ts";
 import { formatSelector } from "../child/ts.ts";
 import { nameOf } from "../message/names.ts";
@@ -133,12 +134,22 @@ export class RekeyV2 {
   #state(sa: IkeSaV2, peer: PeerConfig): SaRekey {
     let s = this.#sas.get(sa.key);
     if (s === undefined) {
-      // RFC 7296 §2.8.1: jittered; a margin as long as the lifetime rekeys at half of it.
-      const life = peer.ike_lifetime * 1000;
-      const margin = Math.min(peer.rekey_margin * 1000, life / 2);
-      const jitter = (this.#random(1)[0]! / 256) * (margin / 4);
+      // rekey_margin before expiry, up to a quarter of it earlier at random (RFC 7296 §2.8.1,
+      // as for children); a margin as long as the lifetime rekeys at half of it.
+      const life = peer.ike_lifetime;
+      const margin = peer.rekey_margin;
+      const soft = jitterSoft(
+        {
+          softSeconds: life > margin ? life - margin : life / 2,
+          hardSeconds: life,
+          softBytes: 0,
+          hardBytes: 0,
+        },
+        margin,
+        this.#random(1)[0]!,
+      ).softSeconds;
       s = {
-        ikeAt: sa.expiresAt - margin - Math.floor(jitter),
+        ikeAt: sa.expiresAt - (life - soft) * 1000,
         ikeTemp: 0,
         queue: new Map(),
         task: undefined,
