@@ -127,6 +127,21 @@ Deno.test("own CHILD_SA rekey with PFS: KE of the ESP proposal's group, keys fro
   assert.equal(v?.pfsGroup, 19);
 });
 
+Deno.test("own CHILD_SA rekey: a peer choosing a proposal without a group ignores our KE (§1.3.1)", () => {
+  const s = new V2Setup(v2Policy({ esp_proposals: ["aes128gcm16", "aes128gcm16-ecp256"] }));
+  s.establish();
+  const old = s.i.children[0]!;
+  const mark = s.log.length;
+  const answer = s.i.respond(soft(s, spiNum(old.outSpi))[0]!);
+  const ke = s.i.lastPeerRequest!.first(Pt.KE);
+  assert.equal(parseKe(ke!.body).group, 19, "§3.4: KE of the first group offered");
+  const fresh = s.i.children.at(-1)!;
+  assert.equal(fresh.pfs, 0, "the peer chose aes128gcm16 without a group");
+  one(s.feed(answer));
+  assertInstalled(s, fresh, mark);
+  assert.equal(s.r.childSas(s.now).find((c) => c.inboundSpi === spiNum(fresh.outSpi))?.pfsGroup, 0);
+});
+
 Deno.test("own CHILD_SA rekey answered INVALID_KE_PAYLOAD: again with the group asked for", () => {
   const s = new V2Setup(v2Policy({ esp_proposals: ["aes128gcm16-ecp256-ecp384"] }), {
     answerGroup: 20,

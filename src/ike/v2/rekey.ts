@@ -501,13 +501,15 @@ export class RekeyV2 {
     const esp = parseV2Proposals(peer.esp_proposals, "esp");
     const sel = selectEspV2(saP, esp, "as-configured");
     if (!sel.ok) return fail("the peer chose what we did not offer", { chosen: sel.offered });
-    if (sel.alg.group !== t.group) {
+    // RFC 7296 §1.3.1: a proposal without a group (NONE) ignores our KE; another group is
+    // answered INVALID_KE_PAYLOAD, never chosen.
+    if (sel.alg.group !== 0 && sel.alg.group !== t.group) {
       return fail(`the peer chose group ${sel.alg.group}, our KE is ${t.group}`);
     }
     const peerSpi = spiNumber(sel.offered.spi);
     if (peerSpi === undefined || peerSpi === 0) return fail("the peer's ESP SPI is invalid");
     let gir: Uint8Array | undefined;
-    if (t.dh !== undefined) {
+    if (t.dh !== undefined && sel.alg.group !== 0) {
       const ke = oneOf(payloads, "ke");
       if (ke === undefined || ke.group !== t.group) return fail("KEr missing or of another group");
       try {
