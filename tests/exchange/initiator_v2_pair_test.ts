@@ -20,6 +20,7 @@ import { ExchangeTypeV2, NotifyTypeV2 } from "../../src/ike/message/v2/registry.
 import { DAY, issue, makeCa, NOW } from "../unit/pki/fixture.ts";
 import { pubkeyPolicy } from "./pair/pki.ts";
 import { seededBytes, seededRng } from "./initiator_v2/harness.ts";
+import { mutateBytes } from "./mutate.ts";
 import {
   BRANCH_IP,
   branchPolicy,
@@ -133,11 +134,35 @@ Deno.test("IKEv2 INVALID_KE_PAYLOAD: retried with the group asked for, or failed
     messageId: 0,
   }, [notify(NotifyTypeV2.INVALID_KE_PAYLOAD, Uint8Array.of(0, 19))]);
   x.run("branch", x.branch.engine.handle(answer, req.local, req.remote, x.now));
+  // RFC 7296 §2.21.1: unauthenticated, so only noted until the attempt is given up.
+  assert.deepEqual(events(x), []);
+  x.advance(x.now + RETRANSMIT_GIVE_UP_MS);
   assert.deepEqual(events(x), [
     "failed:the peer wants DH group ecp256, which we do not offer",
   ]);
   assert.equal(x.branch.sas.size, 0);
   assert.equal(x.branch.engine.peerStates(x.now)[0]?.state, "down");
+});
+
+Deno.test("IKEv2 a forged error answer to IKE_SA_INIT does not end the attempt (§2.21.1)", () => {
+  const w = psk();
+  let forged = false;
+  w.drop = (s, from) => {
+    if (forged || from !== "hub" || s.datagram[18] !== ExchangeTypeV2.IKE_SA_INIT) return false;
+    forged = true;
+    const fake = encodeV2Message({
+      spiI: s.datagram.slice(0, 8),
+      spiR: new Uint8Array(8),
+      exchangeType: ExchangeTypeV2.IKE_SA_INIT,
+      flags: 0x20,
+      messageId: 0,
+    }, [notify(NotifyTypeV2.NO_PROPOSAL_CHOSEN)]);
+    w.run("branch", w.branch.engine.handle(fake, s.remote, s.local, w.now));
+    return false;
+  };
+  w.dial();
+  assertUp(w);
+  assert.ok(lines(w.branch.log).some((l) => l.includes("NO_PROPOSAL_CHOSEN")));
 });
 
 Deno.test("IKEv2 COOKIE: the request is repeated with the cookie first, also through INVALID_KE", () => {
@@ -391,4 +416,39 @@ Deno.test("IKEv2 attempts in flight end with clear ike sa and with a changed pee
     c.advance(c.now + 60_000);
     assert.deepEqual(events(c), ["failed:configuration changed"]);
   }
+});
+
+Deno.test("IKEv2 initiator: seeded mutants of the responder's answers never crash or half-install", () => {
+  const { seed, next } = seededRng("initiator v2 mutants");
+  const outcomes = new Map<string, number>();
+  for (let i = 0; i < 300; i++) {
+    const stage = i % 2 === 0 ? ExchangeTypeV2.IKE_SA_INIT : ExchangeTypeV2.IKE_AUTH;
+    // One group on both sides: the answer mutated is the one with SA, KE and Nr.
+    const w = psk({ ike_proposals: ["aes128-sha256-modp2048"] });
+    let mutated = false;
+    w.drop = (s, from) => {
+      if (mutated || from !== "hub" || s.datagram[18] !== stage) return false;
+      mutated = true;
+      const m = mutateBytes(s.datagram, next, next() % 4);
+      w.run("branch", w.branch.engine.handle(m, s.remote, s.local, w.now));
+      return true; // the original is lost: the branch's retransmission gets it again
+    };
+    w.dial();
+    w.advance(w.now + 40_000);
+    const why = `seed ${seed}, mutant ${i}: ${lines(w.branch.log).join("\n")}`;
+    assert.ok(!lines(w.branch.log).some((l) => l.includes("internal error")), why);
+    const ev = events(w);
+    assert.equal(ev.length, 1, why);
+    if (ev[0] === "up:") {
+      assert.equal(matchedPairs(w.branch, w.hub), 1, why);
+      assert.equal(matchedPairs(w.hub, w.branch), 1, why);
+    } else {
+      assert.equal(w.branch.sas.size, 0, why);
+      assert.equal(w.branch.engine.ikeSas(w.now).length, 0, why);
+    }
+    const k = ev[0]!.replace(/: .*/, "");
+    outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
+  }
+  console.log(`mutant outcomes: ${JSON.stringify([...outcomes])}`);
+  assert.ok((outcomes.get("up:") ?? 0) > 100, JSON.stringify([...outcomes]));
 });

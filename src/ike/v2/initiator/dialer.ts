@@ -37,6 +37,8 @@ interface InitDial {
   readonly a: InitAttempt;
   readonly pending: Pending;
   readonly initialContact: boolean;
+  /** The last unauthenticated refusal, reported if nothing better comes. */
+  lastError: string | undefined;
 }
 
 interface AuthDial {
@@ -93,6 +95,7 @@ export class V2Dialer {
       a,
       pending: { tries: 0, due: ctx.now + RETRANSMIT_FIRST_MS },
       initialContact,
+      lastError: undefined,
     });
     ctx.emit({ kind: "send", datagram: a.request, local: a.local, remote: a.remote });
     ctx.event("info", name, "initiating IKEv2", { remote });
@@ -111,9 +114,11 @@ export class V2Dialer {
       case "ignored":
         ctx.event("debug", name, `IKE_SA_INIT answer ignored: ${r.why}`);
         return;
-      case "failed":
-        this.#init.delete(hex(d.a.spiI));
-        return this.#failed(ctx, name, r.why);
+      case "rejected":
+        // RFC 7296 §2.21.1: unauthenticated, so noted; retransmissions go on until give-up.
+        if (d.lastError !== r.why) ctx.event("warn", name, `IKE_SA_INIT: ${r.why}`);
+        d.lastError = r.why;
+        return;
       case "resend":
         d.pending.tries = 0;
         d.pending.due = ctx.now + RETRANSMIT_FIRST_MS;
@@ -228,7 +233,7 @@ export class V2Dialer {
         ctx.emit({ kind: "send", datagram: d.a.request, local: d.a.local, remote: d.a.remote });
       } else if (step === "giveUp") {
         this.#init.delete(k);
-        this.#failed(ctx, d.a.peer.name, "no answer to IKE_SA_INIT");
+        this.#failed(ctx, d.a.peer.name, d.lastError ?? "no answer to IKE_SA_INIT");
       }
     }
     for (const d of [...this.#auth.values()]) {

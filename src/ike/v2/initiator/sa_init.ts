@@ -10,7 +10,9 @@
  * the later retries, §2.6.1) or N(INVALID_KE_PAYLOAD) (§1.3: the full offer again with a KE in
  * the group asked for, if we offer it); SPIi and Ni stay the same through those retries. The
  * chosen proposal is checked by the responder's own selection code against our configuration.
- * Nothing is kept from an unauthenticated answer but what the next message needs.
+ * Nothing is kept from an unauthenticated answer but what the next message needs; an error
+ * notification or an unusable answer is only noted (§2.21.1: it may be forged, so the request
+ * is retransmitted until a usable answer comes or the attempt is abandoned).
  * @module
  */
 
@@ -108,10 +110,13 @@ export function startInit(
   return a;
 }
 
-/** What an IKE_SA_INIT answer leads to. */
+/**
+ * What an IKE_SA_INIT answer leads to: send the (changed) request again, an unauthenticated
+ * refusal to note (RFC 7296 §2.21.1), the half-open IKE SA, or nothing.
+ */
 export type InitOutcome =
   | { readonly kind: "resend" }
-  | { readonly kind: "failed"; readonly why: string }
+  | { readonly kind: "rejected"; readonly why: string }
   | { readonly kind: "done"; readonly sa: IkeSaV2 }
   | { readonly kind: "ignored"; readonly why: string };
 
@@ -127,7 +132,7 @@ export function initAnswer(
   const cookie = notifies(p, NotifyTypeV2.COOKIE)[0];
   const invalidKe = notifies(p, NotifyTypeV2.INVALID_KE_PAYLOAD)[0];
   if ((cookie !== undefined || invalidKe !== undefined) && a.retries >= MAX_INIT_RETRIES) {
-    return { kind: "failed", why: `IKE_SA_INIT still refused after ${a.retries} retries` };
+    return { kind: "rejected", why: `IKE_SA_INIT still refused after ${a.retries} retries` };
   }
   if (cookie !== undefined) {
     // RFC 7296 §2.6: cookie data is 1..64 octets.
@@ -145,7 +150,7 @@ export function initAnswer(
     const want = d.length === 2 ? (d[0]! << 8) | d[1]! : -1;
     if (!offeredGroups(a.peer.ike_proposals).includes(want) || want === a.dh.group) {
       return {
-        kind: "failed",
+        kind: "rejected",
         why: `the peer wants DH group ${want < 0 ? "?" : groupName(want)}, which we do not offer`,
       };
     }
@@ -161,11 +166,12 @@ export function initAnswer(
   const error = p.find((x) => x.kind === "n" && x.notifyType < 16384);
   if (error !== undefined && error.kind === "n") {
     const name = nameOf(NotifyTypeV2, error.notifyType);
-    return { kind: "failed", why: `the peer refused IKE_SA_INIT: ${name}` };
+    return { kind: "rejected", why: `the peer refused IKE_SA_INIT: ${name}` };
   }
   return established(ctx, a, datagram, msg);
 }
 
+/** A usable answer: the algorithms, keys and NAT verdict of the new half-open IKE SA. */
 function established(
   ctx: V2Context,
   a: InitAttempt,
@@ -178,28 +184,30 @@ function established(
   const nonce = oneOf(p, "nonce");
   const spiR = msg.header.spiR;
   if (saP === undefined || ke === undefined || nonce === undefined) {
-    return { kind: "failed", why: "IKE_SA_INIT answer without one SA, KE and Nonce" };
+    return { kind: "rejected", why: "IKE_SA_INIT answer without one SA, KE and Nonce" };
   }
-  if (spiR.every((b) => b === 0)) return { kind: "failed", why: "IKE_SA_INIT answer with SPIr 0" };
+  if (spiR.every((b) => b === 0)) {
+    return { kind: "rejected", why: "IKE_SA_INIT answer with SPIr 0" };
+  }
   const nr = nonce.data;
   if (nr.length < 16 || nr.length > 256) {
-    return { kind: "failed", why: `Nr of ${nr.length} octets (RFC 7296 §2.10: 16..256)` };
+    return { kind: "rejected", why: `Nr of ${nr.length} octets (RFC 7296 §2.10: 16..256)` };
   }
   // RFC 7296 §2.7: exactly one proposal, one of each transform type, out of what we offered.
   const sel = selectIkeV2(saP, parseV2Proposals(a.peer.ike_proposals, "ike"));
   if (!singleAnswer(saP.proposals) || !sel.ok) {
-    return { kind: "failed", why: "the peer chose an IKE proposal we did not offer" };
+    return { kind: "rejected", why: "the peer chose an IKE proposal we did not offer" };
   }
   const alg = sel.alg;
   if (alg.group !== a.dh.group || ke.group !== a.dh.group) {
-    return { kind: "failed", why: `the answer's DH group ${ke.group} is not the one of KEi` };
+    return { kind: "rejected", why: `the answer's DH group ${ke.group} is not the one of KEi` };
   }
   let gir: Uint8Array;
   try {
     if (ke.data.length !== ctx.crypto.dh(alg.group).publicLength) throw new Error("length");
     gir = a.dh.computeShared(ke.data);
   } catch {
-    return { kind: "failed", why: "the peer's KE value is invalid" };
+    return { kind: "rejected", why: "the peer's KE value is invalid" };
   }
   const keys = ikeSaCrypto(ctx.crypto, alg, {
     skeyseed: skeyseed(ctx.crypto, alg.prf, a.ni, nr, gir),
