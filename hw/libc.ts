@@ -57,7 +57,16 @@ export const EAGAIN = 11;
 /** errno: interrupted system call. */
 export const EINTR = 4;
 
+/**
+ * poll(2) declared `nonblocking`: Deno runs it on a thread of its own pool and resolves a
+ * Promise, so the main isolate's event loop keeps running while the data path sleeps.
+ */
+const ASYNC_SYMBOLS = {
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+} as const;
+
 let lib: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+let asyncLib: Deno.DynamicLibrary<typeof ASYNC_SYMBOLS> | undefined;
 
 /** The libc symbol table, opened on first call. */
 export function libc(): LibC {
@@ -111,6 +120,18 @@ export class PollSet {
     for (let i = 0; i < this.#fds.length; i++) this.#view.setInt16(8 * i + 6, 0, true);
     const n = libc().poll(this.#buf, this.#count, timeoutMs);
     if (n < 0 && errno() !== EINTR) throw new Error(`poll: ${errnoMessage(errno())}`);
+    return Math.max(n, 0);
+  }
+
+  /**
+   * {@link wait} on a thread of Deno's pool: the calling isolate's event loop runs meanwhile.
+   * Resolves with how many fds are ready (0 on timeout or when interrupted: errno belongs to
+   * that thread). The set must not be used again before the Promise settles.
+   */
+  async waitAsync(timeoutMs: number): Promise<number> {
+    for (let i = 0; i < this.#fds.length; i++) this.#view.setInt16(8 * i + 6, 0, true);
+    asyncLib ??= Deno.dlopen("libc.so.6", ASYNC_SYMBOLS);
+    const n = await asyncLib.symbols.poll(this.#buf, this.#count, timeoutMs);
     return Math.max(n, 0);
   }
 

@@ -113,6 +113,15 @@ export const GatewaySchema = v.strictObject({
     ),
     "/dev/crypto",
   ),
+  datapath: v.optional(
+    v.pipe(
+      v.picklist(["main", "worker"], "must be main or worker"),
+      v.description(
+        "where ESP runs: main (one isolate, ~14 MiB less) or worker (a thread of its own)",
+      ),
+    ),
+    "main",
+  ),
   crypto_offload: v.optional(
     v.pipe(
       v.picklist(["auto", "cryptodev", "off"], "must be auto, cryptodev or off"),

@@ -244,6 +244,14 @@ let shared: CryptoRegistry | undefined;
  * Entry points (the daemon, the data-path Worker, `selftest`) call it once at start.
  */
 export async function initCrypto(opts: InitCryptoOptions = {}): Promise<CryptoRegistry> {
+  return shared = await buildCrypto(opts);
+}
+
+/**
+ * A registry built as {@link initCrypto} builds it, without making it the process-wide one
+ * (the data path keys its SAs from its own, with the offload settings it was started with).
+ */
+export async function buildCrypto(opts: InitCryptoOptions = {}): Promise<CryptoRegistry> {
   const ossl = createOpenSslBackend();
   // /dev/crypto first, for what its known-answer tests and calibration gave it.
   const offload = setUpOffload(opts.offload ?? DEFAULT_OFFLOAD, ossl);
@@ -251,11 +259,11 @@ export async function initCrypto(opts: InitCryptoOptions = {}): Promise<CryptoRe
   if (ossl !== undefined && opts.allBackends !== true) {
     const alone = new CryptoRegistry([...first, ossl], REGISTRY_ALGORITHMS, offload.status);
     const needed = opts.needed ?? DEFAULT_ALGORITHMS;
-    if (needed.every((alg) => alone.chosen(alg) !== undefined)) return shared = alone;
+    if (needed.every((alg) => alone.chosen(alg) !== undefined)) return alone;
   }
   const list: CryptoBackend[] = ossl === undefined ? [] : [...first, ossl];
   list.push(await loadSoftwareBackend());
-  return shared = new CryptoRegistry(list, REGISTRY_ALGORITHMS, offload.status);
+  return new CryptoRegistry(list, REGISTRY_ALGORITHMS, offload.status);
 }
 
 /**

@@ -33,6 +33,7 @@ export const IO_KEYS: readonly string[] = [
   "natt_keepalive",
   "crypto_offload",
   "crypto_device",
+  "datapath",
 ];
 
 /** How the services are built. */
@@ -128,6 +129,7 @@ export class IkeServices implements GatewayServices {
       // RFC 3948 §2.3: `natt_keepalive` seconds between keepalives on idle ESP-in-UDP SAs.
       keepaliveSeconds: g.natt_keepalive,
       crypto: { mode: g.crypto_offload, device: g.crypto_device },
+      runner: g.datapath,
       ...(this.#o.packetFd !== undefined ? { packetFd: this.#o.packetFd } : {}),
     });
     const ref: { driver?: IkeDriver } = {};

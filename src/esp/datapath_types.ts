@@ -1,7 +1,7 @@
 /**
- * The data path as the main thread sees it: options for `startDataPath` (src/esp/datapath.ts)
- * and the handle it returns. The packet loop itself runs in a Worker (src/esp/worker.ts);
- * everything that crosses to it is plain, structured-clone-safe data.
+ * The data path as the control plane sees it: options for `startDataPath` (src/esp/datapath.ts)
+ * and the handle it returns. The packet loop runs in the main isolate or in a Worker
+ * (`runner`); everything that crosses to it is plain, structured-clone-safe data.
  * @module
  */
 
@@ -60,6 +60,12 @@ export interface DataPathOptions {
    * device is brought up and no routes are set.
    */
   readonly packetFd?: number;
+  /**
+   * Where the packet loop runs: "main", the control plane's isolate (the default: one isolate,
+   * the smallest footprint), or "worker", a Worker isolate of its own (about 14 MiB more
+   * resident, a thread of its own for the packets).
+   */
+  readonly runner?: "main" | "worker";
   /** /dev/crypto offload for the data path's ciphers (default auto on /dev/crypto). */
   readonly crypto?: OffloadOptions;
 }

@@ -47,6 +47,9 @@ export function checkOptions(o: DataPathOptions): void {
   ) {
     throw new DataPathError(`IKE port must be 0..65535 and not the NAT-T port, got ${ip}`);
   }
+  if (o.runner !== undefined && o.runner !== "main" && o.runner !== "worker") {
+    throw new DataPathError(`data path runner must be "main" or "worker", got '${o.runner}'`);
+  }
   const k = o.keepaliveSeconds;
   if (k !== undefined && (!Number.isFinite(k) || k < 0 || k > 3600)) {
     throw new DataPathError(`keepalive interval must be 0..3600 seconds, got ${k}`);

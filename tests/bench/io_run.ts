@@ -53,6 +53,8 @@ const dp = await startDataPath({
   natPort: 4500,
   rawEsp: false,
   keepaliveSeconds: 0,
+  // The main isolate by default; BG_DATAPATH=worker measures the Worker runner.
+  runner: Deno.env.get("BG_DATAPATH") === "worker" ? "worker" : "main",
 });
 await ip("addr", "add", "198.51.100.1/24", "dev", "bgb0");
 const sinks = [4501, 4502].map((p) => openUdp(new Uint8Array([127, 0, 0, 1]), p, false));

@@ -107,6 +107,11 @@ Deno.test("initiator keys: start_action defaults to none, DNS names and keepaliv
   assert.ok(r.ok);
   assert.equal(r.config.peer[0]?.start_action, "none");
   assert.equal(r.config.gateway.natt_keepalive, 20);
+  assert.equal(r.config.gateway.datapath, "main");
+  const worker = parseConfig(table.base.replace("[gateway]", '[gateway]\ndatapath = "worker"'));
+  assert.ok(worker.ok && worker.config.gateway.datapath === "worker");
+  const bad = parseConfig(table.base.replace("[gateway]", '[gateway]\ndatapath = "thread"'));
+  assert.ok(!bad.ok);
   const text = table.base.replace('remote = "198.51.100.1"', 'remote = "hq.example.net"') +
     'start_action = "trap"\n';
   const r2 = parseConfig(text);
