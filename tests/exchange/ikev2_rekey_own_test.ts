@@ -386,3 +386,28 @@ Deno.test("own rekey never answered: retransmitted identically, then the IKE SA 
   assert.equal(s.r.ikeSas(s.now).length, 0);
   assert.equal(s.r.childSas(s.now).length, 0);
 });
+
+Deno.test("a CHILD_SA rekey waiting for the window moves with the IKE SA the peer rekeys", () => {
+  const s = new V2Setup(v2Policy({ dpd_delay: 10 }));
+  s.establish();
+  const x = s.i.children[0]!;
+  s.now += 11_000;
+  const live = one(s.r.tick(s.now)); // our liveness check holds the window
+  assert.deepEqual(soft(s, spiNum(x.outSpi)), [], "the rekey waits for the window");
+  s.answer(s.i.rekeyIke(), (d) => s.i.readCreateChild(d));
+  s.answer(s.i.deleteIke(), (d) => s.i.readResponse(d));
+  s.i.dropOld();
+  assert.ok(live.length > 0);
+  s.now += 1000;
+  const acts = s.r.tick(s.now);
+  s.log.push(...acts);
+  const req = one(acts);
+  const fresh = s.i.sa!;
+  assert.equal(hex(req.subarray(0, 16)), hex(cat(fresh.spiI, fresh.spiR)), "on the new IKE SA");
+  const m = s.log.length;
+  const answer = s.i.respond(req);
+  assert.ok(s.i.lastPeerRequest!.notify(Nt.REKEY_SA) !== undefined);
+  const c2 = s.i.children.at(-1)!;
+  s.feed(answer);
+  assertInstalled(s, c2, m);
+});

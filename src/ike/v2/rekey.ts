@@ -184,7 +184,7 @@ export class RekeyV2 {
     let at = s.ikeAt;
     if (s.deleteQueue.length > 0) at = 0;
     for (const q of s.queue.values()) at = Math.min(at, q.at);
-    return at;
+    return at === Infinity ? undefined : at;
   }
 
   /** What we are doing on `sa` (collision.ts). */
@@ -365,7 +365,14 @@ export class RekeyV2 {
    * our own rekey in flight replaces is remembered for the nonce comparison (§2.8.1).
    */
   answered(sa: IkeSaV2, created: CreatedV2 | undefined): void {
-    const t = this.#sas.get(sa.key)?.task;
+    const s = this.#sas.get(sa.key);
+    const fresh = created?.ikeSa;
+    if (s !== undefined && fresh !== undefined && fresh.state.kind === "established") {
+      // The peer rekeyed the IKE SA: children waiting for our rekey wait on the new one.
+      const next = this.#state(fresh, fresh.state.peer);
+      for (const [id, q] of s.queue) next.queue.set(id, q);
+    }
+    const t = s?.task;
     if (created === undefined || t === undefined) return;
     if (t.kind === "ike" && created.kind === "ike") t.peer = created;
     if (t.kind === "child" && created.kind === "child" && created.rekeys === t.old) {
