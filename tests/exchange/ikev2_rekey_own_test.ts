@@ -23,7 +23,7 @@ import {
   V2Setup,
 } from "./initiator_v2/harness.ts";
 import type { Child, IkeSaState } from "./initiator_v2/initiator.ts";
-import { cat, hex, parseDelete, parseKe, parseNotify } from "./initiator_v2/wire.ts";
+import { cat, cidr4, hex, parseDelete, parseKe, parseNotify } from "./initiator_v2/wire.ts";
 
 /** The datagrams among actions. */
 function out(actions: readonly IkeAction[]): Uint8Array[] {
@@ -410,4 +410,27 @@ Deno.test("a CHILD_SA rekey waiting for the window moves with the IKE SA the pee
   const c2 = s.i.children.at(-1)!;
   s.feed(answer);
   assertInstalled(s, c2, m);
+});
+
+Deno.test("a hard-expiry Delete while our rekey is in flight goes out once the window is free", () => {
+  const s = new V2Setup(v2Policy());
+  s.establish();
+  const a = s.i.children[0]!;
+  s.answer(
+    s.i.createChild({ tsi: [cidr4("10.2.7.0/24")], tsr: [cidr4("10.1.7.0/24")] }),
+    (d) => s.i.readCreateChild(d),
+  );
+  const b = s.i.children[1]!;
+  const req = soft(s, spiNum(a.outSpi))[0]!;
+  const bView = s.r.childSas(s.now).find((c) => c.inboundSpi === spiNum(b.outSpi))!;
+  const hard = s.r.espLifetime(
+    { kind: "hard", spi: spiNum(b.outSpi), direction: "in", childId: bView.childId },
+    s.now,
+  );
+  s.log.push(...hard);
+  assert.deepEqual(out(hard), [], "window 1: nothing while the rekey is outstanding");
+  assert.equal(s.r.childSas(s.now).length, 1, "the expired child is gone at once");
+  const del = one(s.feed(s.i.respond(req)));
+  s.i.respond(del);
+  assert.deepEqual(deletedSpis(s).sort(), [hex(a.outSpi), hex(b.outSpi)].sort());
 });

@@ -131,13 +131,9 @@ export class IkeV2Engine implements IkeEngine {
       for (const a of r.actions) ctx.emit(a);
       ctx.event("info", child.peer, "CHILD_SA expired (hard lifetime)", { childId: child.childId });
       const sa = this.#sas.get(child.ikeSa);
-      if (sa !== undefined) {
-        this.#request(ctx, sa, [{
-          kind: "d",
-          protocol: ProtocolV2.ESP,
-          spiSize: 4,
-          spis: [spiBytes(child.inbound.spi)],
-        }], "delete-child");
+      if (sa?.state.kind === "established") {
+        // Sent now, or once our request in flight is answered (window 1).
+        this.#rekey.deleteGone(ctx, sa, sa.state.peer, spiBytes(child.inbound.spi));
       }
     });
   }

@@ -112,6 +112,8 @@ interface SaRekey {
   readonly deleting: Set<string>;
   /** Deletes waiting for the window. */
   readonly deleteQueue: string[];
+  /** Our SPIs of children already gone (hard lifetime) whose Delete waits for the window. */
+  readonly goneQueue: Uint8Array[];
   /** Our Delete in flight: its message ID and the children it names. */
   inflightDelete: { messageId: number; children: string[] } | undefined;
 }
@@ -155,6 +157,7 @@ export class RekeyV2 {
         task: undefined,
         deleting: new Set(),
         deleteQueue: [],
+        goneQueue: [],
         inflightDelete: undefined,
       };
       this.#sas.set(sa.key, s);
@@ -182,7 +185,7 @@ export class RekeyV2 {
     const s = this.#state(sa, sa.state.peer);
     if (sa.outstanding !== undefined || s.task !== undefined) return undefined;
     let at = s.ikeAt;
-    if (s.deleteQueue.length > 0) at = 0;
+    if (s.deleteQueue.length > 0 || s.goneQueue.length > 0) at = 0;
     for (const q of s.queue.values()) at = Math.min(at, q.at);
     return at === Infinity ? undefined : at;
   }
@@ -220,7 +223,9 @@ export class RekeyV2 {
   tick(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig): boolean {
     const s = this.#state(sa, peer);
     if (sa.outstanding !== undefined || s.task !== undefined) return false;
-    if (s.deleteQueue.length > 0) return this.#sendDeletes(ctx, sa, peer, s);
+    if (s.deleteQueue.length > 0 || s.goneQueue.length > 0) {
+      return this.#sendDeletes(ctx, sa, peer, s);
+    }
     if (ctx.now >= s.ikeAt) {
       s.ikeAt = Infinity;
       const groups = offeredGroups(peer.ike_proposals);
@@ -678,9 +683,19 @@ export class RekeyV2 {
     s.deleteQueue.push(childId);
   }
 
+  /**
+   * A child of `sa` already removed (hard lifetime): the peer gets a Delete naming our `spi`
+   * (RFC 7296 §1.4.1) now, or when the window is free.
+   */
+  deleteGone(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig, spi: Uint8Array): void {
+    this.#state(sa, peer).goneQueue.push(spi);
+    this.tick(ctx, sa, peer);
+  }
+
   #sendDeletes(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig, s: SaRekey): boolean {
     const ids: string[] = [];
-    const spis: Uint8Array[] = [];
+    const gone = s.goneQueue.splice(0);
+    const spis: Uint8Array[] = [...gone];
     for (const id of s.deleteQueue.splice(0)) {
       const c = ctx.store.children.get(id);
       if (c === undefined) {
@@ -691,12 +706,13 @@ export class RekeyV2 {
       // RFC 7296 §1.4.1: the SPI of our inbound SA.
       spis.push(spiBytes(c.inbound.spi));
     }
-    if (ids.length === 0) return false;
+    if (spis.length === 0) return false;
     const messageId = this.#send(ctx, sa, ExchangeTypeV2.INFORMATIONAL, [
       { kind: "d", protocol: ProtocolV2.ESP, spiSize: 4, spis },
     ], "delete");
     if (messageId === undefined) {
       s.deleteQueue.unshift(...ids);
+      s.goneQueue.unshift(...gone);
       return false;
     }
     s.inflightDelete = { messageId, children: ids };
