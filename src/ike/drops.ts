@@ -1,12 +1,14 @@
 /**
  * Bookkeeping for input that is dropped before it authenticated (each IKE version keeps its
  * own counters): one counter per reason, a debug line per drop and at most one summary line
- * per interval (a flood must not become a log flood), and token buckets that rate-limit what unauthenticated input may cost us
- * (unprotected notifies, Aggressive Mode's DH before return routability).
+ * per interval (a flood must not become a log flood), a limiter for the lines unauthenticated
+ * refusals log (one per peer and kind an interval), and token buckets that rate-limit what
+ * unauthenticated input may cost us (unprotected notifies, Aggressive Mode's DH before return
+ * routability).
  * @module
  */
 
-import type { LogFields } from "../log.ts";
+import type { LogFields, LogLevel } from "../log.ts";
 
 /** Why an unauthenticated datagram was dropped (the keys of `show drops`). */
 export type DropReason =
@@ -85,6 +87,30 @@ export class DropCounters {
   /** Totals since start, by reason. */
   totals(): ReadonlyMap<string, number> {
     return new Map(this.#total);
+  }
+}
+
+/**
+ * One line per key (peer and kind of refusal) an interval at the level asked for, the rest at
+ * debug: a refusal an operator needs to see (a proposal mismatch) stays visible, a flood of
+ * spoofed ones does not fill the log. At most `maxKeys` keys are remembered.
+ */
+export class LogLimiter {
+  readonly #last = new Map<string, number>();
+
+  /** A limiter allowing one line per key every `intervalMs`. */
+  constructor(readonly intervalMs = DROP_SUMMARY_MS, readonly maxKeys = 256) {}
+
+  /** The level to log `key` at, at `now`: `level` if due, else "debug". */
+  level(key: string, now: number, level: LogLevel): LogLevel {
+    const at = this.#last.get(key);
+    if (at !== undefined && now - at < this.intervalMs) return "debug";
+    if (at === undefined && this.#last.size >= this.maxKeys) {
+      for (const [k, t] of this.#last) if (now - t >= this.intervalMs) this.#last.delete(k);
+      if (this.#last.size >= this.maxKeys) return "debug";
+    }
+    this.#last.set(key, now);
+    return level;
   }
 }
 

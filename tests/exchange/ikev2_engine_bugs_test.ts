@@ -177,3 +177,45 @@ Deno.test("10k junk IKEv2 datagrams: counted in show drops, log lines bounded", 
   const r = s.answer(s.i.informational(), (d) => s.i.readResponse(d));
   assert.deepEqual(r.payloads, []);
 });
+
+Deno.test("refused IKE_SA_INITs from a peer's (spoofable) address: one line per kind a minute", () => {
+  const s = new V2Setup();
+  // Every one is answered (the real peer needs the answer), but logged once a minute.
+  const floods: [string, Uint8Array, RegExp, "warn" | "info"][] = [
+    [
+      "no proposal",
+      new V2Setup(undefined, { ike: ["aes128-sha1-modp2048"] }).i.init(),
+      /NO_PROPOSAL_CHOSEN/,
+      "warn",
+    ],
+    [
+      "another group",
+      new V2Setup(undefined, { ike: ["aes128gcm16-prfsha256-modp2048-ecp256"], keGroup: 14 })
+        .i.init(),
+      /INVALID_KE_PAYLOAD/,
+      "info",
+    ],
+  ];
+  for (const [what, d, re, level] of floods) {
+    let answers = 0;
+    let loud = 0;
+    const t0 = s.now;
+    for (let k = 0; k < 500; k++) {
+      const out = s.feed([d]);
+      answers += sends(out).length;
+      loud += out.filter((a) => a.kind === "event" && a.level === level && re.test(a.message))
+        .length;
+      s.now += 50; // 25 s
+    }
+    assert.equal(answers, 500, `${what}: every one answered`);
+    assert.equal(loud, 1, `${what}: one ${level} line`);
+    s.now = t0 + 61_000;
+    const later = s.feed([d]);
+    assert.equal(
+      later.filter((a) => a.kind === "event" && a.level === level && re.test(a.message)).length,
+      1,
+      `${what}: a line again after a minute`,
+    );
+  }
+  assert.equal(s.r.ikeSas(s.now).length, 0);
+});

@@ -50,6 +50,17 @@ export interface V2Context {
     remote: Endpoint,
     requestLength: number,
   ): boolean;
+  /**
+   * A line about a refusal of unauthenticated input (IKE_SA_INIT): at `level` once per peer
+   * and `kind` a minute, else at debug (spoofed floods must not fill the log).
+   */
+  refusal(
+    level: LogLevel,
+    peer: string,
+    kind: string,
+    message: string,
+    fields?: LogFields,
+  ): void;
   /** Records why a peer is down (for `show peers`). */
   failure(peer: string, why: string): void;
   /** Every IKE SA. */

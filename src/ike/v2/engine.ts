@@ -18,7 +18,7 @@ import type { Endpoint, IkeAction, IkeEngine, IkePolicy } from "../actions.ts";
 import type { ChildStore } from "../child/store.ts";
 import { newChildStore } from "../child/store.ts";
 import { spiBytes } from "../child/spi.ts";
-import { DropCounters, TokenBucket } from "../drops.ts";
+import { DropCounters, LogLimiter, TokenBucket } from "../drops.ts";
 import { decodeHeader, FlagV2, type IsakmpHeader } from "../message/header.ts";
 import { decodeV2Message, encodeV2Message, type MessageV2 } from "../message/v2/message.ts";
 import { nameOf } from "../message/names.ts";
@@ -82,6 +82,8 @@ export class IkeV2Engine implements IkeEngine {
   readonly #drops = new DropCounters("IKEv2");
   /** Unprotected answers to unauthenticated input (INVALID_IKE_SPI, INVALID_SYNTAX, …). */
   readonly #notifies = new TokenBucket(20, 40);
+  /** Lines about refused IKE_SA_INITs: one per peer and kind a minute. */
+  readonly #refusals = new LogLimiter();
   readonly #dialer = new V2Dialer({ maxDatagram: MAX_DATAGRAM });
   /** Rekeys of our own and their collisions (rekey.ts). */
   readonly #rekey: RekeyV2;
@@ -302,6 +304,8 @@ export class IkeV2Engine implements IkeEngine {
         emit({ kind: "send", datagram, local, remote });
         return true;
       },
+      refusal: (level, peer, kind, message, fields) =>
+        event(this.#refusals.level(`${peer}|${kind}`, now, level), peer, message, fields),
       failure: (peer, why) => void this.#failures.set(peer, why),
       allSas: () => [...this.#sas.values()],
       addSa: (sa) => void this.#sas.set(sa.key, sa),

@@ -123,10 +123,16 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   }
   if (chosen === undefined || !chosen.ok) {
     const offered = chosen !== undefined && !chosen.ok ? chosen.offered : "(none)";
-    ctx.event("warn", peers[0]!.name, "NO_PROPOSAL_CHOSEN: no IKE proposal matches", {
-      offered,
-      configured: configured.join("; "),
-    });
+    ctx.refusal(
+      "warn",
+      peers[0]!.name,
+      "no-proposal",
+      "NO_PROPOSAL_CHOSEN: no IKE proposal matches",
+      {
+        offered,
+        configured: configured.join("; "),
+      },
+    );
     ctx.failure(peers[0]!.name, `IKE proposal mismatch (offered ${offered})`);
     reply([notify(NotifyTypeV2.NO_PROPOSAL_CHOSEN)]);
     return undefined;
@@ -134,7 +140,7 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   const alg = chosen.alg;
   if (ke.group !== alg.group) {
     // RFC 7296 §1.3: tell the initiator which group we want; it retries with that KE.
-    ctx.event("info", from, "INVALID_KE_PAYLOAD: asking for another DH group", {
+    ctx.refusal("info", from, "invalid-ke", "INVALID_KE_PAYLOAD: asking for another DH group", {
       offered: ke.group,
       wanted: alg.group,
     });
@@ -145,9 +151,10 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   }
   const group = ctx.crypto.dh(alg.group);
   if (ke.data.length !== group.publicLength) {
-    ctx.event(
+    ctx.refusal(
       "warn",
       from,
+      "ke-length",
       `KE of ${ke.data.length} octets for group ${alg.group}; INVALID_SYNTAX`,
     );
     reply([notify(NotifyTypeV2.INVALID_SYNTAX)]);
@@ -158,7 +165,12 @@ export function respondIkeSaInit(ctx: V2Context, i: InitInput): IkeSaV2 | undefi
   try {
     gir = dh.computeShared(ke.data);
   } catch {
-    ctx.event("warn", from, "the peer's KE value is invalid (RFC 6989 checks); INVALID_SYNTAX");
+    ctx.refusal(
+      "warn",
+      from,
+      "ke-value",
+      "the peer's KE value is invalid (RFC 6989 checks); INVALID_SYNTAX",
+    );
     reply([notify(NotifyTypeV2.INVALID_SYNTAX)]);
     return undefined;
   }
