@@ -29,6 +29,7 @@ import {
   hubPolicy,
   lines,
   matchedPairs,
+  policyOf,
   Wire,
 } from "./pair/wire.ts";
 
@@ -451,4 +452,32 @@ Deno.test("IKEv2 initiator: seeded mutants of the responder's answers never cras
   }
   console.log(`mutant outcomes: ${JSON.stringify([...outcomes])}`);
   assert.ok((outcomes.get("up:") ?? 0) > 100, JSON.stringify([...outcomes]));
+});
+
+Deno.test("IKEv2 initiator over IPv6 (documentation prefix, in process)", () => {
+  const hub6 = "2001:db8::1";
+  const branch6 = "2001:db8::2";
+  const common = { ...V2, ike_proposals: ["aes128gcm16-prfsha256-curve25519"] };
+  const w = pair(
+    policyOf({
+      ...common,
+      name: "hq",
+      remote: hub6,
+      start_action: "start",
+      local_ts: ["10.2.0.0/16"],
+      remote_ts: ["10.1.0.0/16"],
+    }, { listen: [BRANCH_IP, branch6] }),
+    policyOf({
+      ...common,
+      name: "branch1",
+      remote: branch6,
+      local_ts: ["10.1.0.0/16"],
+      remote_ts: ["10.2.0.0/16"],
+    }, { listen: [hub6] }),
+  );
+  w.dial(hub6);
+  assertUp(w);
+  const auth = sent(w, ExchangeTypeV2.IKE_AUTH)[0]!;
+  assert.equal(auth.local.address, branch6, "the IPv6 listen address");
+  assert.equal(w.hub.engine.ikeSas(w.now)[0]!.remote, `${branch6}:500`);
 });
