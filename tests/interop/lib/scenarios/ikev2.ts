@@ -15,6 +15,7 @@ import { Nt } from "../../../exchange/initiator_v2/consts.ts";
 import { Received, V2Initiator } from "../../../exchange/initiator_v2/initiator.ts";
 import { decodeMessage } from "../../../exchange/initiator_v2/wire.ts";
 import { type Agreement, assertAgreement, initiatorIke, waitEspGone } from "../agree.ts";
+import { BranchgateResponder } from "../branchgate_responder.ts";
 import { HOST_A_UPPER, HOST_B_UPPER, type Ikev1Lab } from "../ikev1_lab.ts";
 import { DN_BRANCH, FLOODER, PEER, PEER_DN } from "../ikev2_lab.ts";
 import type { Scenario } from "../suite.ts";
@@ -126,6 +127,47 @@ async function floodUntilCookie(L: Ikev1Lab, max: number): Promise<number> {
   } finally {
     await link.close();
   }
+}
+
+/** 16 hex digits → 8 bytes. */
+function spiBytes(h: string): Uint8Array {
+  return Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
+}
+
+/**
+ * Hostile IKEv2 datagrams, seeded: INFORMATIONAL requests with the real SPIs and a random SK
+ * body (they fail the ICV), requests with unknown SPIs (INVALID_IKE_SPI, RFC 7296 §2.21.4),
+ * and junk with an IKEv2 version octet. `marker`: the Non-ESP Marker of the NAT-T port.
+ */
+function hostileV2(spiI: Uint8Array, spiR: Uint8Array, n: number, marker: boolean): Uint8Array[] {
+  let seed = 0x9e3779b9;
+  const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < n; k++) {
+    const d = new Uint8Array(28 + 4 + 8 + 48 + 16);
+    for (let j = 0; j < d.length; j++) d[j] = rnd() & 0xff;
+    if (k % 3 !== 2) {
+      if (k % 3 === 0) {
+        d.set(spiI, 0);
+        d.set(spiR, 8);
+      }
+      d[16] = 46; // SK
+      d[17] = 0x20;
+      d[18] = 37; // INFORMATIONAL
+      d[19] = 0x08; // a request from the original initiator
+      const dv = new DataView(d.buffer);
+      // Guessed message IDs: those in the window reach the ICV check, the rest stop before.
+      dv.setUint32(20, k % 8);
+      dv.setUint32(24, d.length);
+      d[28] = 0;
+      d[29] = 0;
+      dv.setUint16(30, d.length - 28);
+    } else {
+      d[17] = 0x20;
+    }
+    out.push(marker ? Uint8Array.of(0, 0, 0, 0, ...d) : d);
+  }
+  return out;
 }
 
 /** The IKEv2 scenarios, in order. */
@@ -288,6 +330,73 @@ export const IKEV2: readonly Scenario[] = [
       },
     },
   ),
+  {
+    name:
+      "forged IKEv2 (real SPIs, unknown SPIs, junk) from the peer's address: SA stays, counted, few lines, rekey",
+    fn: async (L) => {
+      const ike = "aes128gcm16-prfsha256-ecp256";
+      await L.initiator.initiate("gcm");
+      const a = await assertAgreement(L.initiator, L.responder, {
+        connection: "gcm",
+        peer: PEER,
+        version: 2,
+        ike,
+        children: { gcm: { transform: "aes128gcm16" } },
+      });
+      const spiI = spiBytes(a.responderIke.initiatorSpi);
+      const spiR = spiBytes(a.responderIke.responderSpi);
+      const linesBefore = L.responder.kind === "branchgate"
+        ? (await L.responder.log()).split("\n").length
+        : 0;
+      const link = await UdpLink.open(L.lab, L.sites.b.gw, FLOODER.address, FLOODER.port);
+      let answers = 0;
+      try {
+        for (const [port, marker] of [[4500, true], [500, false]] as const) {
+          const all = hostileV2(spiI, spiR, 3000, marker);
+          for (let k = 0; k < all.length; k += 100) {
+            await link.send(L.sites.a.outerAddress, port, all.slice(k, k + 100));
+          }
+        }
+        for (;;) {
+          const got = await link.recv(1000);
+          if (got === undefined) break;
+          answers++;
+        }
+      } finally {
+        await link.close();
+      }
+      // INVALID_IKE_SPI within the notify rate (20/s, burst 40), never one per datagram.
+      assert.ok(answers < 200, `${answers} answers to 6000 hostile datagrams`);
+      const sas = await L.responder.ikeSas();
+      assert.ok(
+        sas.some((s) =>
+          s.initiatorSpi === a.responderIke.initiatorSpi && s.state === "ESTABLISHED"
+        ),
+        "the IKE SA is still up",
+      );
+      if (L.responder instanceof BranchgateResponder) {
+        const table = await L.responder.daemon.show("ike sa");
+        assert.ok(!table.includes(`:${FLOODER.port}`), `the SA moved to the forger: ${table}`);
+        const drops = await L.responder.daemon.show("drops");
+        console.log(drops);
+        for (const reason of ["unauthenticated", "message-id", "no-sa"]) {
+          assert.match(drops, new RegExp(`ikev2 ${reason} +[1-9]`), `ikev2 ${reason}`);
+        }
+        const during = (await L.responder.log()).split("\n").slice(linesBefore - 1);
+        const loud = during.filter((l) => /level=(warn|error)/.test(l));
+        assert.ok(
+          loud.length <= 5,
+          `warn lines during the flood:\n${loud.slice(0, 10).join("\n")}`,
+        );
+      }
+      // The peer rekeys its CHILD_SA right after (make-before-break), traffic flows.
+      const old = a.children.get("gcm")!;
+      await L.initiator.rekey({ child: "gcm" });
+      await rekeyedChild(L, "gcm", "gcm", old.spiIn, ike, { transform: "aes128gcm16" });
+      await traffic(L);
+      await tearDownAll(L, "gcm");
+    },
+  },
   {
     name: "ESP proposal mismatch: NO_PROPOSAL_CHOSEN, a log line naming both offers",
     fn: async (L) => {
