@@ -1,6 +1,8 @@
 /**
  * AEAD contexts over libcrypto EVP (AES-GCM per RFC 4106, ChaCha20-Poly1305 per RFC 7634):
- * one native context per key, created once; nonce, AAD and data are supplied per packet.
+ * one native context per key, created once; nonce, AAD and data are supplied per packet. The
+ * packet path allocates nothing: data is reached through reused views (buffer_views.ts) and the
+ * ICV goes through a scratch buffer.
  * @module
  */
 
@@ -11,6 +13,7 @@ import {
 } from "../../hw/libcrypto.ts";
 import { type AeadAlg, type AeadContext, CryptoError } from "./types.ts";
 import { rangeOk } from "./params.ts";
+import { viewFrom } from "./buffer_views.ts";
 
 const ICV = 16;
 const NONCE = 12;
@@ -32,6 +35,7 @@ export class EvpAead implements AeadContext {
   #ctx: Deno.PointerValue;
   readonly #outl = new Uint8Array(4);
   readonly #scratch = new Uint8Array(32);
+  readonly #tag = new Uint8Array(ICV);
 
   constructor(private readonly c: LibCrypto, readonly alg: AeadAlg, key: Uint8Array) {
     const ctx = c.EVP_CIPHER_CTX_new();
@@ -58,13 +62,15 @@ export class EvpAead implements AeadContext {
       throw new CryptoError("AEAD seal: nonce or buffer range invalid", this.alg);
     }
     const c = this.c;
-    const data = buf.subarray(offset, offset + length);
-    const tag = buf.subarray(offset + length, offset + length + ICV);
+    const data = viewFrom(buf, offset);
+    const tag = this.#tag;
     const ok = this.#start(nonce, aad, 1) &&
       (length === 0 || c.EVP_CipherUpdate(this.#ctx, data, this.#outl, data, length) === 1) &&
       c.EVP_CipherFinal_ex(this.#ctx, this.#scratch, this.#outl) === 1 &&
       c.EVP_CIPHER_CTX_ctrl(this.#ctx, EVP_CTRL_AEAD_GET_TAG, ICV, tag) === 1;
     if (!ok) throw new CryptoError("AEAD seal failed", this.alg);
+    const at = offset + length;
+    for (let i = 0; i < ICV; i++) buf[at + i] = tag[i]!;
   }
 
   open(
@@ -78,8 +84,10 @@ export class EvpAead implements AeadContext {
       return false;
     }
     const c = this.c;
-    const data = buf.subarray(offset, offset + length);
-    const tag = buf.subarray(offset + length, offset + length + ICV);
+    const data = viewFrom(buf, offset);
+    const tag = this.#tag;
+    const at = offset + length;
+    for (let i = 0; i < ICV; i++) tag[i] = buf[at + i]!;
     return this.#start(nonce, aad, 0) &&
       (length === 0 || c.EVP_CipherUpdate(this.#ctx, data, this.#outl, data, length) === 1) &&
       c.EVP_CIPHER_CTX_ctrl(this.#ctx, EVP_CTRL_AEAD_SET_TAG, ICV, tag) === 1 &&

@@ -9,6 +9,7 @@
 import type { LibCrypto } from "../../hw/libcrypto.ts";
 import { type CipherAlg, type CipherContext, CryptoError } from "./types.ts";
 import { CIPHER_BLOCK, CIPHER_KEY_LENGTH, rangeOk } from "./params.ts";
+import { viewFrom } from "./buffer_views.ts";
 
 function evpCipher(c: LibCrypto, alg: CipherAlg): Deno.PointerValue {
   switch (alg) {
@@ -95,7 +96,7 @@ export class EvpCbc implements CipherContext {
     }
     if (length === 0) return;
     const c = this.c;
-    const data = buf.subarray(offset, offset + length);
+    const data = viewFrom(buf, offset); // reused: no allocation per packet
     // RFC 3602 §2.3: a fresh IV per packet; EVP padding stays off (ESP pads, RFC 4303 §2.4).
     const ok = c.EVP_CipherInit_ex(ctx, null, null, null, iv, enc) === 1 &&
       c.EVP_CipherUpdate(ctx, data, this.#outl, data, length) === 1;

@@ -10,6 +10,7 @@ import { CryptoError, type HashAlg, type MacAlg, type MacContext } from "./types
 import { HASH_LENGTH, rangeOk } from "./params.ts";
 import { checkXcbcKey, XCBC_BLOCK, XCBC_KEY_CONSTANTS, xcbcFinalBlock, xcbcSplit } from "./xcbc.ts";
 import { newKeyedCtx } from "./openssl_cipher.ts";
+import { sizeArg, viewFrom } from "./buffer_views.ts";
 
 const DIGEST_NAME: Record<HashAlg, string> = {
   md5: "MD5",
@@ -84,8 +85,8 @@ export class EvpHmac implements MacContext {
     const c = this.c;
     const ok = c.EVP_MAC_init(ctx, null, 0n, null) === 1 &&
       (length === 0 ||
-        c.EVP_MAC_update(ctx, data.subarray(offset, offset + length), BigInt(length)) === 1) &&
-      c.EVP_MAC_final(ctx, this.#digest, this.#outl, BigInt(MAX_DIGEST)) === 1;
+        c.EVP_MAC_update(ctx, viewFrom(data, offset), sizeArg(length)) === 1) &&
+      c.EVP_MAC_final(ctx, this.#digest, this.#outl, sizeArg(MAX_DIGEST)) === 1;
     if (!ok) throw new CryptoError("HMAC failed", this.alg);
     for (let i = 0; i < this.icvLength; i++) out[outOffset + i] = this.#digest[i]!;
   }
@@ -163,7 +164,7 @@ export class EvpXcbc implements MacContext {
     // RFC 3566 §4 step 3: CBC over M[1..n-1]; only the chaining state matters.
     for (let done = 0; ok && done < prefix; done += XCBC_CHUNK) {
       const n = Math.min(XCBC_CHUNK, prefix - done);
-      const chunk = data.subarray(offset + done, offset + done + n);
+      const chunk = viewFrom(data, offset + done);
       ok = c.EVP_CipherUpdate(ctx, this.#scratch, this.#outl, chunk, n) === 1;
     }
     // Step 4: the last block with K2 or 10*-padding and K3, then one more CBC step.
