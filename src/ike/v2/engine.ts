@@ -741,8 +741,13 @@ export class IkeV2Engine implements IkeEngine {
       return;
     }
     const enc = msg.encrypted;
-    if (enc === undefined || enc.kind !== "sk") {
+    if (enc === undefined) {
       ctx.drop("unprotected", sa.peerName, "unprotected response on an IKE SA dropped");
+      return;
+    }
+    if (enc.kind !== "sk") {
+      // Our requests are small; their answers are not reassembled (RFC 7383 is for IKE_AUTH).
+      ctx.drop("malformed", sa.peerName, "fragmented response to our request dropped");
       return;
     }
     const r = sa.sk.open(datagram, enc);
