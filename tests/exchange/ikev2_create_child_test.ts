@@ -7,18 +7,8 @@
 
 import assert from "node:assert/strict";
 import { Nt, Pt } from "./initiator_v2/consts.ts";
-import { spiNum, v2Policy, V2Setup } from "./initiator_v2/harness.ts";
-import type { Child } from "./initiator_v2/initiator.ts";
-import { cat, cidr4, hex } from "./initiator_v2/wire.ts";
-
-function assertInstalled(s: V2Setup, c: Child, from: number): void {
-  const inst = s.installs(from);
-  const inb = inst.find((a) => a.spec.direction === "in" && a.spec.spi === spiNum(c.outSpi));
-  const out = inst.find((a) => a.spec.direction === "out" && a.spec.spi === spiNum(c.inSpi));
-  assert.ok(inb !== undefined && out !== undefined, "both directions installed");
-  assert.equal(hex(inb.spec.keyMaterial), hex(cat(c.keys.ei, c.keys.ai)), "KEYMAT i→r");
-  assert.equal(hex(out.spec.keyMaterial), hex(cat(c.keys.er, c.keys.ar)), "KEYMAT r→i");
-}
+import { assertInstalled, spiNum, v2Policy, V2Setup } from "./initiator_v2/harness.ts";
+import { cidr4, hex } from "./initiator_v2/wire.ts";
 
 function deletes(s: V2Setup, from: number): number[] {
   return s.log.slice(from).flatMap((a) => a.kind === "deleteSa" ? [a.spi] : []);

@@ -14,6 +14,7 @@ import assert from "node:assert/strict";
 import type { IkeAction } from "../../src/ike/actions.ts";
 import { Exchange, Flag, Nt, Pt } from "./initiator_v2/consts.ts";
 import {
+  assertInstalled,
   hasEvent,
   seededBytes,
   seededRng,
@@ -22,7 +23,7 @@ import {
   v2Policy,
   V2Setup,
 } from "./initiator_v2/harness.ts";
-import type { Child, IkeSaState } from "./initiator_v2/initiator.ts";
+import type { IkeSaState } from "./initiator_v2/initiator.ts";
 import { cat, cidr4, hex, parseDelete, parseKe, parseNotify } from "./initiator_v2/wire.ts";
 
 /** The datagrams among actions. */
@@ -48,16 +49,6 @@ function soft(s: V2Setup, spi: number): Uint8Array[] {
   const acts = s.r.espLifetime({ kind: "soft", spi, direction: "in", childId: c.childId }, s.now);
   s.log.push(...acts);
   return out(acts);
-}
-
-/** Installs of `c` (peer's view) among the log from `from`, with its KEYMAT. */
-function assertInstalled(s: V2Setup, c: Child, from: number): void {
-  const inst = s.installs(from);
-  const inb = inst.find((a) => a.spec.direction === "in" && a.spec.spi === spiNum(c.outSpi));
-  const o = inst.find((a) => a.spec.direction === "out" && a.spec.spi === spiNum(c.inSpi));
-  assert.ok(inb !== undefined && o !== undefined, "both directions installed");
-  assert.equal(hex(inb.spec.keyMaterial), hex(cat(c.keys.ei, c.keys.ai)), "KEYMAT peer→engine");
-  assert.equal(hex(o.spec.keyMaterial), hex(cat(c.keys.er, c.keys.ar)), "KEYMAT engine→peer");
 }
 
 /** The ESP SPIs of a Delete payload in a request the engine sent (opened by the peer). */

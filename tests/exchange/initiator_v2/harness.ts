@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import type { IkeAction, IkeEngine, IkePolicy, InstallSaAction } from "../../../src/ike/actions.ts";
 import { createIkeEngine } from "../../../src/ike/engine.ts";
 import { events, hasEvent, oneSend, policy, PSK, sends } from "../initiator/p1_harness.ts";
-import { type Ep, type Received, V2Initiator, type V2Options } from "./initiator.ts";
+import { type Child, type Ep, type Received, V2Initiator, type V2Options } from "./initiator.ts";
+import { cat, hex } from "./wire.ts";
 import { xorshift32 } from "../mutate.ts";
 
 export { events, hasEvent, oneSend, PSK, sends };
@@ -92,6 +93,20 @@ export class V2Setup {
   installs(from = 0): InstallSaAction[] {
     return this.log.slice(from).filter((a): a is InstallSaAction => a.kind === "installSa");
   }
+}
+
+/**
+ * Asserts that the engine installed `c` (as the scripted peer holds it) among the log from
+ * `from`: our outbound SPI is the engine's inbound and the other way round, and each
+ * direction's KEYMAT is the one the peer derived (RFC 7296 §2.17).
+ */
+export function assertInstalled(s: V2Setup, c: Child, from: number): void {
+  const inst = s.installs(from);
+  const inb = inst.find((a) => a.spec.direction === "in" && a.spec.spi === spiNum(c.outSpi));
+  const out = inst.find((a) => a.spec.direction === "out" && a.spec.spi === spiNum(c.inSpi));
+  assert.ok(inb !== undefined && out !== undefined, "both directions installed");
+  assert.equal(hex(inb.spec.keyMaterial), hex(cat(c.keys.ei, c.keys.ai)), "KEYMAT peer→engine");
+  assert.equal(hex(out.spec.keyMaterial), hex(cat(c.keys.er, c.keys.ar)), "KEYMAT engine→peer");
 }
 
 /** Hex of an SPI number. */
