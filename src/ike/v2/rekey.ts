@@ -562,6 +562,17 @@ export class RekeyV2 {
       remoteTs: remoteTs.map(formatSelector).join(","),
       ...(t.peer === undefined ? {} : { collision: lost ? "ours is redundant" : "ours stands" }),
     });
+    if (t.peer !== undefined) {
+      ctx.event(
+        "info",
+        name,
+        `CHILD_SA rekey collision: ${lost ? "ours is redundant and deleted" : "ours stands"}`,
+        {
+          childId: id,
+          peers: t.peer.childId ?? "",
+        },
+      );
+    }
     if (!t.rekey) {
       // §2.25: the peer does not know the old child: it goes silently.
       if (old !== undefined) {
