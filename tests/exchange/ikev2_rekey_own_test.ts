@@ -425,3 +425,55 @@ Deno.test("a hard-expiry Delete while our rekey is in flight goes out once the w
   s.i.respond(del);
   assert.deepEqual(deletedSpis(s).sort(), [hex(a.outSpi), hex(b.outSpi)].sort());
 });
+
+Deno.test("§2.25.1: the peer's rekey of a child whose Delete we sent gets TEMPORARY_FAILURE", () => {
+  const s = new V2Setup(v2Policy());
+  s.establish();
+  const old = s.i.children[0]!;
+  const answer = s.i.respond(soft(s, spiNum(old.outSpi))[0]!);
+  const del = one(s.feed(answer)); // our Delete of the replaced child, not yet answered
+  const r = s.answer(s.i.createChild({ rekey: old }), (d) => s.i.readCreateChild(d));
+  assert.deepEqual(r.errors, [Nt.TEMPORARY_FAILURE]);
+  s.feed(s.i.respond(del));
+  assert.equal(s.r.childSas(s.now).length, 1, "only the new child is left");
+});
+
+Deno.test("own CHILD_SA rekey answered TEMPORARY_FAILURE: not at once, again after a wait (§2.25)", () => {
+  const s = new V2Setup(v2Policy({ dpd_delay: 0 }));
+  s.establish();
+  const old = s.i.children[0]!;
+  s.i.refuseNext = Nt.TEMPORARY_FAILURE;
+  const refused = s.i.respond(soft(s, spiNum(old.outSpi))[0]!);
+  assert.deepEqual(out(s.feed(refused)), [], "§2.25: MUST NOT retry immediately");
+  s.now += 1000;
+  assert.deepEqual(out(s.r.tick(s.now)), [], "still waiting");
+  s.now += 10_000;
+  const acts = s.r.tick(s.now);
+  s.log.push(...acts);
+  const mark = s.log.length;
+  const answer = s.i.respond(one(acts));
+  assert.ok(s.i.lastPeerRequest!.notify(Nt.REKEY_SA) !== undefined, "the same rekey again");
+  const fresh = s.i.children.at(-1)!;
+  s.feed(answer);
+  assertInstalled(s, fresh, mark);
+});
+
+Deno.test("own CHILD_SA rekey answered NO_PROPOSAL_CHOSEN: logged, the child runs to its hard lifetime", () => {
+  const s = new V2Setup(v2Policy({ dpd_delay: 0 }));
+  s.establish();
+  const old = s.i.children[0]!;
+  s.i.refuseNext = Nt.NO_PROPOSAL_CHOSEN;
+  const acts = s.feed(s.i.respond(soft(s, spiNum(old.outSpi))[0]!));
+  assert.deepEqual(out(acts), []);
+  assert.ok(hasEvent(acts, /CHILD_SA rekey failed: the peer answered NO_PROPOSAL_CHOSEN/));
+  assert.equal(s.r.childSas(s.now).length, 1, "the child stays");
+  s.now += 60_000;
+  assert.deepEqual(out(s.r.tick(s.now)), [], "no retry storm");
+  const c = s.r.childSas(s.now)[0]!;
+  const hard = s.r.espLifetime(
+    { kind: "hard", spi: c.inboundSpi, direction: "in", childId: c.childId },
+    s.now,
+  );
+  s.i.respond(one(hard));
+  assert.deepEqual(deletedSpis(s), [hex(old.outSpi)], "then its Delete");
+});

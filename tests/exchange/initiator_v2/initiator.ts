@@ -857,6 +857,9 @@ export class V2Initiator {
           }
         }
       }
+    } else if (r.header.exchange === Exchange.CREATE_CHILD_SA && this.refuseNext !== undefined) {
+      out.push(notify(this.refuseNext));
+      this.refuseNext = undefined;
     } else if (r.header.exchange === Exchange.CREATE_CHILD_SA) {
       const offer = r.first(Pt.SA);
       const ike = offer !== undefined && parseSa(offer.body)[0]?.protocol === Proto.IKE;
@@ -868,6 +871,9 @@ export class V2Initiator {
 
   /** The last request the responder sent us. */
   lastPeerRequest: Received | undefined;
+
+  /** An error Notify type the next CREATE_CHILD_SA of the responder is answered with. */
+  refuseNext: number | undefined;
 
   #answerCreateChild(r: Received, sa: IkeSaState): Payload[] {
     const rekey = r.notify(Nt.REKEY_SA);
