@@ -8,12 +8,13 @@
  * @module
  */
 
-import type { AeadAlg, CipherAlg, DhGroupId, MacAlg, PrfAlg } from "../../crypto/types.ts";
+import type { DhGroupId, PrfAlg } from "../../crypto/types.ts";
 import type { EspTransform } from "../../esp/sa_spec.ts";
 import { algorithm, type AlgorithmEntry, SUPPORTED_GROUPS, v2Keyword } from "../algorithms.ts";
 import { attributeNumber, findAttribute, numberAttribute } from "../message/attributes.ts";
 import { ProtocolV2, TransformAttrV2, TransformTypeV2 } from "../message/v2/registry.ts";
 import type { ProposalV2, SaPayloadV2, TransformV2 } from "../message/v2/types.ts";
+import type { SkAlgorithms } from "./protect.ts";
 
 const T = TransformTypeV2;
 
@@ -26,20 +27,14 @@ export interface ConfiguredV2 {
 }
 
 /** The IKE SA algorithms agreed. */
-export interface IkeAlgorithmsV2 {
-  /** AEAD, or undefined with a CBC cipher. */
-  readonly aead: AeadAlg | undefined;
-  /** CBC cipher, or undefined with an AEAD. */
-  readonly cipher: CipherAlg | undefined;
-  /** Integrity (undefined with an AEAD). */
-  readonly integ: MacAlg | undefined;
+export type IkeAlgorithmsV2 = SkAlgorithms & {
   /** PRF. */
   readonly prf: PrfAlg;
   /** DH group. */
   readonly group: DhGroupId;
   /** Proposal syntax of what was chosen ("aes128gcm16-prfsha256-ecp256"). */
   readonly text: string;
-}
+};
 
 /** The ESP algorithms agreed. */
 export interface EspAlgorithmsV2 {
@@ -230,6 +225,18 @@ function select<A>(
   };
 }
 
+/**
+ * The algorithms of a chosen ENCR (and INTEG) entry, for the SK payload or ESP: an AEAD alone
+ * or a cipher with its integrity algorithm (config check refuses proposals of another shape).
+ */
+function skAlgorithms(e: AlgorithmEntry, i: AlgorithmEntry | undefined): SkAlgorithms {
+  if (e.aead !== undefined) return { aead: e.aead };
+  if (e.cipher === undefined || i?.mac === undefined) {
+    throw new Error(`'${e.keyword}' is neither an AEAD nor a cipher with an integrity algorithm`);
+  }
+  return { cipher: e.cipher, integ: i.mac };
+}
+
 /** Selects the IKE SA proposal (IKE_SA_INIT, or an IKE SA rekey). */
 export function selectIkeV2(
   sa: SaPayloadV2,
@@ -241,9 +248,7 @@ export function selectIkeV2(
     const p = c.entries.get(T.PRF)!;
     const g = c.entries.get(T.DH)!;
     return {
-      aead: e.aead,
-      cipher: e.cipher,
-      integ: i?.mac,
+      ...skAlgorithms(e, i),
       prf: p.prf!,
       group: g.group as DhGroupId,
       text: [e.keyword, i?.keyword, p.keyword, g.keyword].filter((x) => x !== undefined)
@@ -268,9 +273,10 @@ export function selectEspV2(
     const e = c.entries.get(T.ENCR)!;
     const i = c.entries.get(T.INTEG);
     const g = c.entries.get(T.DH);
-    const transform: EspTransform = e.aead !== undefined
-      ? { kind: "aead", alg: e.aead }
-      : { kind: "cipher+mac", cipher: e.cipher!, mac: i!.mac! };
+    const sk = skAlgorithms(e, i);
+    const transform: EspTransform = sk.aead !== undefined
+      ? { kind: "aead", alg: sk.aead }
+      : { kind: "cipher+mac", cipher: sk.cipher, mac: sk.integ };
     const transformName = i === undefined ? e.keyword : `${e.keyword}-${i.keyword}`;
     const esn = c.entries.get(T.ESN)?.esn ?? false;
     return {

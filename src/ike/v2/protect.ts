@@ -32,15 +32,24 @@ import type {
 /** The crypto calls protection makes (the registry satisfies it). */
 export type ProtectCrypto = Pick<CryptoRegistry, "aead" | "cipher" | "mac" | "randomBytes">;
 
-/** The IKE SA's encryption algorithms. */
-export interface SkAlgorithms {
-  /** AEAD (then no integrity algorithm). */
-  readonly aead: AeadAlg | undefined;
-  /** CBC cipher. */
-  readonly cipher: CipherAlg | undefined;
-  /** Integrity algorithm with a CBC cipher. */
-  readonly integ: MacAlg | undefined;
-}
+/**
+ * The IKE SA's encryption algorithms: an AEAD alone, or a CBC cipher with an integrity
+ * algorithm (RFC 7296 §3.3.3) — the two shapes are distinct types, so neither is half set.
+ */
+export type SkAlgorithms =
+  | {
+    /** AEAD (no integrity algorithm). */
+    readonly aead: AeadAlg;
+    readonly cipher?: undefined;
+    readonly integ?: undefined;
+  }
+  | {
+    readonly aead?: undefined;
+    /** CBC cipher. */
+    readonly cipher: CipherAlg;
+    /** Integrity algorithm. */
+    readonly integ: MacAlg;
+  };
 
 /** Keys of one direction: SK_e (with the AEAD salt at its end) and SK_a. */
 export interface DirectionKeys {
@@ -53,14 +62,14 @@ export interface DirectionKeys {
 /** SK_e length (AEAD key plus 4-octet salt, RFC 5282 §7.1 / RFC 7634 §4) and SK_a length. */
 export function skKeyLengths(alg: SkAlgorithms): { encr: number; integ: number } {
   if (alg.aead !== undefined) return { encr: AEAD_KEY_LENGTH[alg.aead] + 4, integ: 0 };
-  return { encr: CIPHER_KEY_LENGTH[alg.cipher!], integ: MAC_PARAMS[alg.integ!].keyLength };
+  return { encr: CIPHER_KEY_LENGTH[alg.cipher], integ: MAC_PARAMS[alg.integ].keyLength };
 }
 
 /** IV and ICV lengths: 8 and 16 for the AEADs (RFC 5282 §3.1, RFC 7634 §3). */
 function ivIcv(alg: SkAlgorithms): { iv: number; icv: number; block: number } {
   if (alg.aead !== undefined) return { iv: 8, icv: 16, block: 1 };
-  const block = CIPHER_BLOCK[alg.cipher!];
-  return { iv: block, icv: MAC_PARAMS[alg.integ!].icvLength, block };
+  const block = CIPHER_BLOCK[alg.cipher];
+  return { iv: block, icv: MAC_PARAMS[alg.integ].icvLength, block };
 }
 
 /** Bytes protection adds around `n` plaintext octets (IV, padding, pad length, ICV). */
@@ -90,7 +99,8 @@ export class SkCodec {
     inner: Uint8Array,
     frag?: { readonly number: number; readonly total: number },
   ): Uint8Array {
-    const { iv: ivLen, icv, block } = ivIcv(this.alg);
+    const alg = this.alg;
+    const { iv: ivLen, icv, block } = ivIcv(alg);
     const padded = Math.ceil((inner.length + 1) / block) * block;
     const pad = padded - inner.length - 1;
     const plain = new Uint8Array(padded);
@@ -113,9 +123,9 @@ export class SkCodec {
     msg.set(iv, dataAt);
     const ctAt = dataAt + ivLen;
     msg.set(plain, ctAt);
-    if (this.alg.aead !== undefined) {
-      const keyLen = AEAD_KEY_LENGTH[this.alg.aead];
-      const ctx = this.crypto.aead(this.alg.aead, this.out.e.subarray(0, keyLen));
+    if (alg.aead !== undefined) {
+      const keyLen = AEAD_KEY_LENGTH[alg.aead];
+      const ctx = this.crypto.aead(alg.aead, this.out.e.subarray(0, keyLen));
       try {
         const nonce = concat(this.out.e.subarray(keyLen), iv);
         ctx.seal(nonce, msg.subarray(0, dataAt), msg, ctAt, padded);
@@ -123,13 +133,13 @@ export class SkCodec {
         ctx.dispose();
       }
     } else {
-      const c = this.crypto.cipher(this.alg.cipher!, this.out.e);
+      const c = this.crypto.cipher(alg.cipher, this.out.e);
       try {
         c.encrypt(iv, msg, ctAt, padded);
       } finally {
         c.dispose();
       }
-      const m = this.crypto.mac(this.alg.integ!, this.out.a);
+      const m = this.crypto.mac(alg.integ, this.out.a);
       try {
         m.computeInto(msg, 0, msg.length - icv, msg, msg.length - icv);
       } finally {
@@ -173,7 +183,8 @@ export class SkCodec {
     datagram: Uint8Array,
     enc: DecodedPayloadV2 & (SkPayloadV2 | SkfPayloadV2),
   ): { ok: true; inner: Uint8Array } | { ok: false; reason: string } {
-    const { iv: ivLen, icv } = ivIcv(this.alg);
+    const alg = this.alg;
+    const { iv: ivLen, icv } = ivIcv(alg);
     const headLen = enc.kind === "skf" ? 8 : 4;
     const dataAt = enc.offset + headLen;
     const parts = splitEncrypted(enc.kind === "skf" ? enc.data : enc.body, ivLen, icv, dataAt);
@@ -185,9 +196,9 @@ export class SkCodec {
     const buf = new Uint8Array(ciphertext.length + icv);
     buf.set(ciphertext);
     buf.set(tag, ciphertext.length);
-    if (this.alg.aead !== undefined) {
-      const keyLen = AEAD_KEY_LENGTH[this.alg.aead];
-      const ctx = this.crypto.aead(this.alg.aead, this.inn.e.subarray(0, keyLen));
+    if (alg.aead !== undefined) {
+      const keyLen = AEAD_KEY_LENGTH[alg.aead];
+      const ctx = this.crypto.aead(alg.aead, this.inn.e.subarray(0, keyLen));
       try {
         const nonce = concat(this.inn.e.subarray(keyLen), iv);
         if (!ctx.open(nonce, datagram.subarray(0, dataAt), buf, 0, ciphertext.length)) {
@@ -197,8 +208,8 @@ export class SkCodec {
         ctx.dispose();
       }
     } else {
-      const block = CIPHER_BLOCK[this.alg.cipher!];
-      const m = this.crypto.mac(this.alg.integ!, this.inn.a);
+      const block = CIPHER_BLOCK[alg.cipher];
+      const m = this.crypto.mac(alg.integ, this.inn.a);
       let expected: Uint8Array;
       try {
         expected = m.compute(datagram.subarray(0, datagram.length - icv));
@@ -211,7 +222,7 @@ export class SkCodec {
       if (ciphertext.length % block !== 0) {
         return { ok: false, reason: `ciphertext of ${ciphertext.length} octets, not whole blocks` };
       }
-      const c = this.crypto.cipher(this.alg.cipher!, this.inn.e);
+      const c = this.crypto.cipher(alg.cipher, this.inn.e);
       try {
         c.decrypt(iv, buf, 0, ciphertext.length);
       } finally {
