@@ -77,13 +77,23 @@ function checkPeer(p: PeerConfig, i: number, out: CheckIssue[]): void {
 }
 
 /**
- * Things that are allowed but weaken the gateway (printed by `config check`, never refused):
+ * Things that are allowed but weaken the gateway or do not act as written (printed by
+ * `config check`, never refused): an IKEv2 dpd_timeout below 5 s is taken as 5 s.
  * Aggressive Mode with a PSK answers a spoofed message 1 with HASH_R, which allows offline
  * guessing of the key (RFC 2409 §5.4).
  */
 export function configWarnings(config: Config): CheckIssue[] {
   const out: CheckIssue[] = [];
   config.peer.forEach((p, i) => {
+    // The IKEv2 engine waits at least 5 s for an answer before it declares a peer dead
+    // (src/ike/v2/liveness.ts: a few retransmissions, RFC 7296 §2.4).
+    if (p.ike_version === 2 && p.dpd_delay > 0 && p.dpd_timeout > 0 && p.dpd_timeout < 5) {
+      out.push({
+        path: ["peer", i, "dpd_timeout"],
+        message: `IKEv2 declares a peer dead after 5 s without an answer at the earliest, ` +
+          `not ${p.dpd_timeout} s`,
+      });
+    }
     if (p.ike_version === 1 && p.mode === "aggressive" && p.auth === "psk") {
       out.push({
         path: ["peer", i, "mode"],

@@ -38,6 +38,7 @@ import { RekeyV2 } from "./rekey.ts";
 import type { IkeSaV2 } from "./sa.ts";
 import { ikeSaViewV2 } from "./views.ts";
 import { V2Dialer } from "./initiator/dialer.ts";
+import { deadPeerAfterMs } from "./liveness.ts";
 
 /** Half-open IKE SAs are dropped after this long (ms). */
 export const HALF_OPEN_MS = 30_000;
@@ -263,6 +264,9 @@ export class IkeV2Engine implements IkeEngine {
       }
       take(sa.expiresAt);
       take(sa.outstanding?.nextAt);
+      if (sa.outstanding !== undefined) {
+        take(sa.outstanding.firstSent + deadPeerAfterMs(sa.state.peer));
+      }
       take(this.#rekey.deadline(sa));
       const d = sa.state.peer.dpd_delay;
       if (d > 0 && sa.outstanding === undefined) take(sa.lastSeen + d * 1000);
@@ -782,7 +786,8 @@ export class IkeV2Engine implements IkeEngine {
       }
       const o = sa.outstanding;
       if (o !== undefined) {
-        const timeout = Math.max(st.peer.dpd_timeout, 30) * 1000;
+        // RFC 7296 §2.4: the retransmissions' give-up decides that the peer is dead.
+        const timeout = deadPeerAfterMs(st.peer);
         if (now - o.firstSent >= timeout) {
           ctx.event(
             "warn",

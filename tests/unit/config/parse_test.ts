@@ -146,3 +146,23 @@ Deno.test("config check warns on Aggressive Mode with a PSK (with remote_id), wi
     /good\.toml:27: peer\.roadshow\.mode: warning: aggressive mode with psk/,
   );
 });
+
+Deno.test("config check warns on an IKEv2 dpd_timeout below 5 s (taken as 5 s)", () => {
+  const text = table.base + "\n".concat(
+    "ike_version = 2\n",
+    "dpd_delay = 2\n",
+    "dpd_timeout = 3\n",
+  );
+  const r = parseConfig(text);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+  const w = warningsFor(r.config, r.raw, text).filter((x) => x.key.endsWith(".dpd_timeout"));
+  assert.equal(w.length, 1, JSON.stringify(w));
+  assert.match(w[0]!.message, /after 5 s .* not 3 s/);
+  const ok = table.base + "\nike_version = 2\ndpd_delay = 2\ndpd_timeout = 5\n";
+  const r2 = parseConfig(ok);
+  assert.ok(r2.ok);
+  assert.equal(
+    warningsFor(r2.config, r2.raw, ok).filter((x) => x.key.endsWith(".dpd_timeout")).length,
+    0,
+  );
+});
