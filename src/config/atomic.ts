@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../path.ts";
 
 /** Name prefix of temporaries (swept by {@link sweepTemporaries}). */
 export const TEMP_PREFIX = ".tmp-";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join } from "../path.ts";
 import type { PeerConfig } from "./schema.ts";
 
 /** `path` taken from `baseDir` when relative. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../path.ts";
 import { parseConfig, type ParseResult } from "./parse.ts";
 import type { ConfigIssue } from "./issues.ts";
 import { resolvePsk } from "./secrets.ts";

@@ -8,8 +8,9 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+import { join } from "../path.ts";
 import type { Logger } from "../log.ts";
 import { sweepTemporaries, syncDir, writeFileAtomic } from "./atomic.ts";
 
@@ -48,7 +49,7 @@ interface Header extends RevisionMeta {
 
 /** Hex SHA-256 of bytes or text. */
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash("sha256").update(data).digest("hex");
+  return bytesToHex(sha256(typeof data === "string" ? new TextEncoder().encode(data) : data));
 }
 
 /** The file name of revision `n`. */

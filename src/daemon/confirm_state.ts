@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { writeFileAtomic } from "../config/atomic.ts";
 
 /** The pending confirmation. */

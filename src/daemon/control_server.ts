@@ -6,7 +6,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../path.ts";
 import type { Logger } from "../log.ts";
 import type { ShellHost } from "../shell/host.ts";
 import { ShellSession } from "../shell/session.ts";

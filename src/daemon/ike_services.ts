@@ -19,7 +19,7 @@ import type { ConfigChanges, PeerSecrets } from "./config_diff.ts";
 import { IkeDriver } from "./ike_driver.ts";
 import { Dialer, type Resolver } from "./dialer.ts";
 import { trapPeersFor, trapRoutes } from "./traps.ts";
-import { bindAddresses, IkeSockets } from "./ike_sockets.ts";
+import type { IkeSockets } from "./ike_sockets.ts";
 import type { GatewayServices } from "./services.ts";
 import type { ConnView } from "../ike/initiator/connections.ts";
 
@@ -148,6 +148,8 @@ export class IkeServices implements GatewayServices {
     } else {
       try {
         const interfaces = this.#o.interfaces ?? (() => Deno.networkInterfaces());
+        // node:dgram sockets, loaded only here (the Node layer costs resident memory).
+        const { bindAddresses, IkeSockets } = await import("./ike_sockets.ts");
         sockets = await IkeSockets.open(
           bindAddresses(g.listen, interfaces()),
           g.ike_port,
