@@ -133,6 +133,9 @@ export async function run(args: string[]): Promise<number> {
       ...(values.config !== undefined ? { configFile: values.config } : {}),
       ...(minute !== undefined ? { minuteMs: minute } : {}),
     });
+    // Start-up (self-test, /dev/crypto calibration, config parsing) leaves garbage that V8
+    // may keep for long: one full collection now (the launcher's --expose-gc) returns it.
+    (globalThis as { gc?: () => void }).gc?.();
     let consoleStop: (() => Promise<void>) | undefined;
     if (values.console !== undefined) {
       const { serveConsole } = await import("../daemon/console.ts");
