@@ -9,6 +9,7 @@
  */
 
 import {
+  asciiOnly,
   findWorkers,
   ImageError,
   launcherScript,
@@ -90,7 +91,7 @@ export async function bundleTree(
     const path = `${slotDir}/${name}`;
     const text = await Deno.readTextFile(path);
     const refs = findWorkers(text);
-    if (refs.length > 0) await Deno.writeTextFile(path, rewriteWorkers(text, refs));
+    await Deno.writeTextFile(path, asciiOnly(refs.length > 0 ? rewriteWorkers(text, refs) : text));
     workers.push(...refs);
   }
   const all = [...files];

@@ -124,6 +124,19 @@ export function findWorkers(bundle: string): WorkerRef[] {
   return refs;
 }
 
+/**
+ * `js` with every non-ASCII UTF-16 unit written as a `\uXXXX` escape (valid in strings,
+ * templates, regular expressions, identifiers and comments alike). V8 keeps a module's source
+ * text for its lifetime, as two bytes per character once one character is not Latin-1: an
+ * ASCII bundle holds half the memory.
+ */
+export function asciiOnly(js: string): string {
+  return js.replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 /** The bundle with each worker specifier replaced by `./<output>` (the file beside it). */
 export function rewriteWorkers(bundle: string, refs: readonly WorkerRef[]): string {
   let out = "";
@@ -151,10 +164,11 @@ export function launcherScript(
   return [
     "#!/bin/sh",
     "# branchgate launcher of one image slot: the slot's deno runs the slot's bundle with the",
-    "# permissions of deno.json tasks.branchgate (written by tests/image/build.sh).",
+    "# permissions of deno.json tasks.branchgate (written by tests/image/build.sh). No V8 code",
+    "# cache: nothing written under ~/.cache on the router, 1.5 MiB less resident, same start.",
     'slot=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd) || exit 1',
     "export DENO_NO_UPDATE_CHECK=1",
-    `exec "$slot/deno" run --no-config --no-lock --no-prompt ${flags} \\`,
+    `exec "$slot/deno" run --no-config --no-lock --no-prompt --no-code-cache ${flags} \\`,
     '  "$slot/branchgate.js" "$@"',
     "",
   ].join("\n");

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import {
+  asciiOnly,
   findWorkers,
   ImageError,
   launcherScript,
@@ -90,6 +91,17 @@ Deno.test("rewriteWorkers: only the specifiers change, each to its own output", 
   assert.throws(() => rewriteWorkers(shifted, refs), ImageError);
 });
 
+Deno.test("asciiOnly: non-ASCII written as escapes, the program unchanged", async () => {
+  const js = 'const s = "§ 4.1 → ok 😀"; const r = /[→é]/u; export const t = `é${s}`; // ✓\n' +
+    "export const out = [s, r.test('é'), t];\n";
+  const ascii = asciiOnly(js);
+  assert.ok(!/[\u0080-\uffff]/.test(ascii));
+  const load = async (code: string) =>
+    (await import(`data:text/javascript,${encodeURIComponent(code)}`)).out;
+  assert.deepEqual(await load(ascii), await load(js));
+  assert.deepEqual(await load(ascii), ["§ 4.1 → ok 😀", true, "é§ 4.1 → ok 😀"]);
+});
+
 Deno.test("launcher: runs the slot's deno on the slot's bundle with exactly the permissions", async () => {
   const slot = await Deno.makeTempDir({ prefix: "bg-launcher-" });
   try {
@@ -110,6 +122,7 @@ Deno.test("launcher: runs the slot's deno on the slot's bundle with exactly the 
       "--no-config",
       "--no-lock",
       "--no-prompt",
+      "--no-code-cache",
       ...v8,
       ...flags,
       `${real}/branchgate.js`,
