@@ -5,7 +5,8 @@
  * run, in the lab of footprint_lab.ts:
  * - one peer configured: idle, tunnel up, after TCP through the tunnel, after a junk flood
  *   (FLOOD datagrams, default 150,000, on each of UDP 500 and 4500);
- * - 100 peers configured: one tunnel up, then 100 IKE SAs up; the cost per extra tunnel.
+ * - 100 peers configured: one tunnel up, then 50, then 100 IKE SAs up; the cost per extra
+ *   tunnel from 1 to 100, and over the second half alone (without the one-time JIT warm-up).
  *
  * Usage: `deno run --allow-all tests/bench/memory.ts [branchgate|strongswan|both] [TUNNELS]`
  * @module
@@ -34,6 +35,7 @@ interface Figures {
   traffic: number;
   flood: number;
   many1: number;
+  manyHalf: number;
   manyN: number;
   tunnels: number;
   tcpMbit: number;
@@ -80,7 +82,7 @@ async function flood(lab: Lab, sites: TwoSites, port: number): Promise<void> {
 
 async function onePeer(
   responder: Responder,
-): Promise<Omit<Figures, "many1" | "manyN" | "tunnels">> {
+): Promise<Omit<Figures, "many1" | "manyHalf" | "manyN" | "tunnels">> {
   return await withLab(async (lab) => {
     const sites = await twoSites(lab);
     const l = await startFootprintLab(lab, sites, responder, 1);
@@ -99,15 +101,18 @@ async function onePeer(
 async function manyPeers(
   responder: Responder,
   tunnels: number,
-): Promise<{ many1: number; manyN: number }> {
+): Promise<{ many1: number; manyHalf: number; manyN: number }> {
   return await withLab(async (lab) => {
     const sites = await twoSites(lab);
     const l = await startFootprintLab(lab, sites, responder, tunnels);
     await initiateTunnels(l, 0, 1);
     const many1 = await settledRss(l.pid);
-    await initiateTunnels(l, 1, tunnels);
+    const half = Math.ceil(tunnels / 2);
+    await initiateTunnels(l, 1, half);
+    const manyHalf = await settledRss(l.pid);
+    await initiateTunnels(l, half, tunnels);
     const manyN = await settledRss(l.pid);
-    return { many1, manyN };
+    return { many1, manyHalf, manyN };
   });
 }
 
@@ -115,14 +120,19 @@ function report(rows: Map<Responder, Figures>): string {
   const lines = [
     `RSS MiB (VmRSS of the responder process; flood: ${FLOOD} junk datagrams on UDP 500 and ` +
     `on 4500; traffic: ${TCP_SECONDS} s iperf3 TCP)`,
-    "responder    idle  1 tunnel  after TCP  after flood | 100 peers: 1 up  N up  KiB/extra tunnel",
+    "responder    idle  1 tunnel  after TCP  after flood | 100 peers: 1 up  N up  KiB/extra tunnel" +
+    "  (2nd half)",
   ];
   for (const [who, f] of rows) {
     const per = (f.manyN - f.many1) / (f.tunnels - 1);
+    // The second half alone: code compiled while the first tunnels came up is not counted.
+    const late = (f.manyN - f.manyHalf) / (f.tunnels - Math.ceil(f.tunnels / 2));
     lines.push(
       `${who.padEnd(10)} ${mib(f.idle).padStart(6)} ${mib(f.tunnel).padStart(9)} ` +
         `${mib(f.traffic).padStart(10)} ${mib(f.flood).padStart(12)} | ` +
-        `${mib(f.many1).padStart(15)} ${mib(f.manyN).padStart(5)} ${per.toFixed(1).padStart(17)}` +
+        `${mib(f.many1).padStart(15)} ${mib(f.manyN).padStart(5)} ${per.toFixed(1).padStart(17)} ${
+          late.toFixed(1).padStart(11)
+        }` +
         `   (TCP ${f.tcpMbit.toFixed(0)} Mbit/s, N=${f.tunnels})`,
     );
   }
