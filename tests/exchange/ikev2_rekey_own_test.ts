@@ -170,6 +170,9 @@ Deno.test("own IKE SA rekey: new SPIs and keys (§2.18), children move, the old 
   const mark = s.log.length;
   s.now += 1000;
   assert.deepEqual(out(s.r.tick(s.now)), [], "nothing before the rekey margin");
+  // show ike sa: due rekey_margin before expiry, up to a quarter of it earlier.
+  const due = s.r.ikeSas(s.now)[0]!.rekeySeconds!;
+  assert.ok(due <= 3000 - 1 && due >= 3000 - 1 - 150, `rekey in ${due} s`);
   const req = one(ikeRekeyDue(s));
   const answer = s.i.respond(req);
   const r = s.i.lastPeerRequest!;
