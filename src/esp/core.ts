@@ -150,14 +150,18 @@ export class DataPathCore {
 
   /**
    * Reads what is waiting: one batch from the TUN queue when `ready(0)`, one from socket `i`
-   * when `ready(i + 1)` (indices as in {@link fds}).
+   * when `ready(i + 1)` (indices as in {@link fds}). True when traffic moved (packets from the
+   * TUN device or ESP in); IKE datagrams, keepalives and junk alone are not traffic.
    */
-  drain(ready: (i: number) => boolean, now: number): void {
+  drain(ready: (i: number) => boolean, now: number): boolean {
     const p = this.pump;
     p.clock = now;
+    const st = p.stats;
+    const before = st.tunIn + st.espIn;
     if (ready(0)) p.fromTun();
     const n = p.sockets.length;
     for (let i = 0; i < n; i++) if (ready(i + 1)) p.fromSocket(i);
+    return st.tunIn + st.espIn !== before;
   }
 
   /** Lifetimes (RFC 4301 §4.4.2.1), trap reports and NAT keepalives (RFC 3948 §2.3). */

@@ -94,9 +94,10 @@ export async function startInlineLink(
       if (stopping) break;
       now = performance.now();
       if (n > 0) {
-        core.drain(ready, now);
+        // Only traffic keeps the loop hot: an IKE exchange (a few datagrams per setup) would
+        // otherwise cost HOT_MS of 2 ms polls and event-loop turns per datagram.
+        if (core.drain(ready, now)) lastPacket = now;
         if (poll.ready(wakeIndex)) drainEventFd(wakeFd);
-        else lastPacket = now;
       } else core.pump.clock = now;
       if (now >= nextTick) {
         core.housekeeping(now);
