@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { cat, cidr4, hex } from "./initiator_v2/wire.ts";
+import { cat, cidr4, hex, tsBody } from "./initiator_v2/wire.ts";
 import { Exchange, Nt, Pt } from "./initiator_v2/consts.ts";
 import { connections, lines } from "./pair/wire.ts";
 import { Link, v2Branch } from "./responder_v2/harness.ts";
@@ -184,4 +184,51 @@ Deno.test("IKEv2 initiator vs scripted responder: its liveness checks and Delete
   const del = l.peer.responses[1]!;
   assert.deepEqual(del.types, [Pt.D]);
   assert.equal(hex(del.payloads[0]!.body.subarray(4)), hex(c.outSpi));
+});
+
+Deno.test("IKEv2 initiator vs scripted responder: the last CHILD_SA deleted by the peer is made again", () => {
+  const l = new Link();
+  l.dial();
+  assertKeys(l);
+  const first = l.peer.children[0]!;
+  const before = l.engine.ikeSas(l.now)[0]!.spis;
+  l.toEngine(l.peer.deleteChildren([first]));
+  // Our answer named our SPI; then our CREATE_CHILD_SA (§1.3.1) made a new pair.
+  assert.equal(l.peer.responses.length, 1);
+  assert.equal(l.peer.children.length, 1, lines(l.log).join("\n"));
+  const req = l.peer.sa!.lastPeerRequest!;
+  assert.equal(req.header.exchange, Exchange.CREATE_CHILD_SA);
+  assert.equal(req.notify(Nt.REKEY_SA), undefined, "a new child, not a rekey");
+  assert.deepEqual(req.types.filter((t) => t !== Pt.KE), [Pt.SA, Pt.NONCE, Pt.TSi, Pt.TSr]);
+  assert.equal(hex(req.first(Pt.TSi)!.body), hex(tsBody([cidr4("10.2.0.0/16")])));
+  assert.equal(hex(req.first(Pt.TSr)!.body), hex(tsBody([cidr4("10.1.0.0/16")])));
+  assert.notEqual(hex(l.peer.children[0]!.inSpi), hex(first.inSpi));
+  assertKeys(l);
+  assert.equal(l.engine.ikeSas(l.now)[0]!.spis, before, "the same IKE SA");
+  assert.ok(lines(l.log).some((t) => t.includes("CHILD_SA made again")));
+
+  // Refused: the IKE SA is deleted (Delete sent) and reported down, so the peer is re-dialled.
+  const r = new Link();
+  r.dial();
+  assertKeys(r);
+  r.peer.sa!.refuseNext = Nt.NO_PROPOSAL_CHOSEN;
+  r.toEngine(r.peer.deleteChildren([r.peer.children[0]!]));
+  assert.deepEqual(events(r), ["up:", "down:no CHILD_SA left"], lines(r.log).join("\n"));
+  assert.equal(r.engine.ikeSas(r.now).length, 0);
+  assert.equal(r.sas.size, 0);
+  const del = r.peer.sa!.lastPeerRequest!;
+  assert.equal(del.header.exchange, Exchange.INFORMATIONAL);
+  assert.equal(del.payloads[0]?.body[0], 1, "a Delete of the IKE SA");
+  assert.equal(
+    r.engine.peerStates(r.now)[0]?.detail,
+    "CHILD_SA not made again: the peer answered NO_PROPOSAL_CHOSEN",
+  );
+
+  // A peer with start_action = none is left as it is (responder-only behaviour).
+  const n = new Link(v2Branch({ start_action: "none" }));
+  n.dial();
+  n.toEngine(n.peer.deleteChildren([n.peer.children[0]!]));
+  assert.equal(n.peer.children.length, 0);
+  assert.equal(n.engine.ikeSas(n.now).length, 1);
+  assert.deepEqual(events(n), ["up:"]);
 });

@@ -13,6 +13,7 @@
 
 import { getCrypto } from "../../crypto/registry.ts";
 import type { EspLifetimeEvent } from "../../esp/sa_spec.ts";
+import type { PeerConfig } from "../../config/schema.ts";
 import type { LogFields, LogLevel } from "../../log.ts";
 import type { Endpoint, IkeAction, IkeEngine, IkePolicy } from "../actions.ts";
 import type { ChildStore } from "../child/store.ts";
@@ -53,6 +54,7 @@ const LOSSES = new Set([
   "dead peer",
   "deleted by the peer",
   "lifetime expired (the initiator did not rekey)",
+  "no CHILD_SA left",
 ]);
 /** First retransmission of our own requests (ms); doubles each time (RFC 7296 §2.1). */
 const RETRANSMIT_MS = 2_000;
@@ -726,7 +728,9 @@ export class IkeV2Engine implements IkeEngine {
         }
         break;
       case ExchangeTypeV2.INFORMATIONAL:
-        if (st.kind === "established") return respondInformational(ctx, sa, st.peer, req);
+        if (st.kind === "established") {
+          return this.#childLoss(ctx, sa, st.peer, respondInformational(ctx, sa, st.peer, req));
+        }
         break;
     }
     ctx.event(
@@ -735,6 +739,26 @@ export class IkeV2Engine implements IkeEngine {
       `${nameOf(ExchangeTypeV2, req.exchange)} in state ${sa.stateName} dropped`,
     );
     return undefined;
+  }
+
+  /**
+   * RFC 7296 §1.3.1: when the peer's Delete leaves an IKE SA of a `start` peer without a
+   * CHILD_SA, we make one again (rekey.ts; if refused, the IKE SA goes and is re-dialled).
+   */
+  #childLoss(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig, answer: AnswerV2): AnswerV2 {
+    const had = this.#store.children.forIkeSa(sa.key).length;
+    if (had === 0 || peer.start_action !== "start" || answer.after === undefined) return answer;
+    const after = answer.after;
+    return {
+      ...answer,
+      after: () => {
+        after();
+        const left = this.#store.children.forIkeSa(sa.key).length;
+        if (left === 0 && this.#sas.has(sa.key) && sa.state.kind === "established") {
+          this.#rekey.remake(ctx, sa, peer);
+        }
+      },
+    };
   }
 
   /** A response to our request (liveness check, Delete, a rekey of rekey.ts). */

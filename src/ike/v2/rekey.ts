@@ -32,7 +32,7 @@ import { nameOf } from "../message/names.ts";
 import { ExchangeTypeV2, NotifyTypeV2, ProtocolV2 } from "../message/v2/registry.ts";
 import type { DecodedPayloadV2, PayloadV2 } from "../message/v2/types.ts";
 import { hex } from "../sa.ts";
-import { childInstaller } from "./child.ts";
+import { childInstaller, configured } from "./child.ts";
 import { type OurActivity, ourRekeyLoses, type PeerCreate, temporaryFailure } from "./collision.ts";
 import {
   type AnswerV2,
@@ -83,6 +83,18 @@ interface ChildTask {
   readonly messageId: number;
   /** The peer's rekey of the same child that crossed ours (answered by us). */
   peer?: CreatedV2;
+  /** Made after the peer deleted the IKE SA's last child: a refusal ends the IKE SA. */
+  readonly remake: boolean;
+}
+
+/** What a CHILD_SA request is made from: the child it replaces, or the configured selectors. */
+interface ChildSource {
+  readonly childId: string;
+  readonly inbound: {
+    readonly spi: number;
+    readonly localSelectors: readonly TrafficSelector[];
+    readonly remoteSelectors: readonly TrafficSelector[];
+  };
 }
 
 interface IkeTask {
@@ -116,6 +128,8 @@ interface SaRekey {
   readonly goneQueue: Uint8Array[];
   /** Our Delete in flight: its message ID and the children it names. */
   inflightDelete: { messageId: number; children: string[] } | undefined;
+  /** A child to make from scratch (the peer deleted the last one), waiting for the window. */
+  remake: boolean;
 }
 
 /** Rekeys of our own on every IKE SA of the engine. */
@@ -159,6 +173,7 @@ export class RekeyV2 {
         deleteQueue: [],
         goneQueue: [],
         inflightDelete: undefined,
+        remake: false,
       };
       this.#sas.set(sa.key, s);
     }
@@ -185,7 +200,7 @@ export class RekeyV2 {
     const s = this.#state(sa, sa.state.peer);
     if (sa.outstanding !== undefined || s.task !== undefined) return undefined;
     let at = s.ikeAt;
-    if (s.deleteQueue.length > 0 || s.goneQueue.length > 0) at = 0;
+    if (s.deleteQueue.length > 0 || s.goneQueue.length > 0 || s.remake) at = 0;
     for (const q of s.queue.values()) at = Math.min(at, q.at);
     return at === Infinity ? undefined : at;
   }
@@ -217,14 +232,44 @@ export class RekeyV2 {
   }
 
   /**
+   * The peer deleted the last CHILD_SA of `sa` while the peer's tunnel is to stay up
+   * (`start`): make one again from scratch with the configured selectors (RFC 7296 §1.3.1) when
+   * the window is free. A refusal deletes the IKE SA ("no CHILD_SA left", a loss: re-dialled).
+   */
+  remake(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig): void {
+    const s = this.#state(sa, peer);
+    if (s.task?.kind === "child" && s.task.remake) return;
+    ctx.event("info", peer.name, "the peer deleted the last CHILD_SA; making it again");
+    ctx.failure(peer.name, "the peer deleted the last CHILD_SA; making it again");
+    s.remake = true;
+    this.tick(ctx, sa, peer);
+  }
+
+  /**
    * Starts what is due on `sa` while no request of ours is outstanding: queued Deletes first,
-   * then the IKE SA rekey, then queued CHILD_SA rekeys. True when a request was sent.
+   * then a child made again, the IKE SA rekey, queued CHILD_SA rekeys. True when a request
+   * was sent.
    */
   tick(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig): boolean {
     const s = this.#state(sa, peer);
     if (sa.outstanding !== undefined || s.task !== undefined) return false;
     if (s.deleteQueue.length > 0 || s.goneQueue.length > 0) {
       return this.#sendDeletes(ctx, sa, peer, s);
+    }
+    if (s.remake) {
+      s.remake = false;
+      // A rekey in flight meanwhile may have brought a child back.
+      if (ctx.store.children.forIkeSa(sa.key).length > 0) return this.tick(ctx, sa, peer);
+      const source: ChildSource = {
+        childId: "",
+        inbound: {
+          spi: 0,
+          localSelectors: configured(peer.local_ts),
+          remoteSelectors: configured(peer.remote_ts),
+        },
+      };
+      const group = offeredGroups(peer.esp_proposals, "esp")[0] ?? 0;
+      return this.#startChild(ctx, sa, peer, s, source, group, 0, 0, false, undefined, true);
     }
     if (ctx.now >= s.ikeAt) {
       s.ikeAt = Infinity;
@@ -248,12 +293,13 @@ export class RekeyV2 {
     sa: IkeSaV2,
     peer: PeerConfig,
     s: SaRekey,
-    child: ChildSa,
+    child: ChildSource,
     group: number,
     keRetries: number,
     tempRetries: number,
     rekey: boolean,
     reuseSpi?: number,
+    remake = false,
   ): boolean {
     let spi = reuseSpi;
     if (spi === undefined) {
@@ -293,7 +339,8 @@ export class RekeyV2 {
     const messageId = this.#send(ctx, sa, ExchangeTypeV2.CREATE_CHILD_SA, payloads, "rekey");
     if (messageId === undefined) {
       if (reuseSpi === undefined) ctx.store.spis.release(spi);
-      s.queue.set(child.childId, { at: ctx.now, temp: tempRetries });
+      if (remake) s.remake = true;
+      else s.queue.set(child.childId, { at: ctx.now, temp: tempRetries });
       return false;
     }
     s.task = {
@@ -309,6 +356,7 @@ export class RekeyV2 {
       keRetries,
       tempRetries,
       messageId,
+      remake,
     };
     ctx.event("info", peer.name, rekey ? "CHILD_SA rekey started" : "CHILD_SA recreated", {
       childId: child.childId,
@@ -446,10 +494,29 @@ export class RekeyV2 {
     const old = ctx.store.children.get(t.old);
     const fail = (why: string, fields: Record<string, string> = {}) => {
       ctx.store.spis.release(t.spi);
+      if (t.remake) {
+        // The IKE SA would stay without a child: it goes, and the peer is dialled again.
+        ctx.event("warn", name, `CHILD_SA not made again: ${why}`, fields);
+        ctx.failure(name, `CHILD_SA not made again: ${why}`);
+        ctx.removeSa(sa, "no CHILD_SA left", true);
+        return;
+      }
       ctx.event("warn", name, `CHILD_SA rekey failed: ${why}`, { childId: t.old, ...fields });
       ctx.failure(name, `CHILD_SA rekey failed: ${why}`);
     };
     const err = this.#error(payloads);
+    if (err !== undefined && t.remake) {
+      const g = err.data.length === 2 ? (err.data[0]! << 8) | err.data[1]! : 0;
+      const again = err.type === NotifyTypeV2.INVALID_KE_PAYLOAD && t.keRetries < MAX_KE_RETRIES &&
+        g !== t.group && offeredGroups(peer.esp_proposals, "esp").includes(g);
+      if (!again) return fail(`the peer answered ${nameOf(NotifyTypeV2, err.type)}`);
+      const source = {
+        childId: "",
+        inbound: { spi: 0, localSelectors: t.localTs, remoteSelectors: t.remoteTs },
+      };
+      this.#startChild(ctx, sa, peer, s, source, g, t.keRetries + 1, 0, false, t.spi, true);
+      return;
+    }
     if (err !== undefined) {
       const type = nameOf(NotifyTypeV2, err.type);
       if (t.peer !== undefined) {

@@ -152,9 +152,15 @@ export class V2Responder {
     return this.#holder().informational(payloads);
   }
 
-  /** Deletes `children` (our inbound SPIs, §1.4.1). */
+  /** Deletes `children` (our inbound SPIs, §1.4.1); they are forgotten at once. */
   deleteChildren(children: readonly Child[]): Uint8Array[] {
-    return this.#holder().deleteChildren(children);
+    const h = this.#holder();
+    const out = h.deleteChildren(children);
+    for (const c of children) {
+      const i = h.children.indexOf(c);
+      if (i >= 0) h.children.splice(i, 1);
+    }
+    return out;
   }
 
   #holder(): V2Initiator {
