@@ -74,6 +74,18 @@ function simple(
   };
 }
 
+/** Brings up connection "gcm" (AES-GCM, ECP-256, one child) and checks both sides agree. */
+async function upGcm(L: Ikev1Lab): Promise<Agreement> {
+  await L.initiator.initiate("gcm");
+  return await assertAgreement(L.initiator, L.responder, {
+    connection: "gcm",
+    peer: PEER,
+    version: 2,
+    ike: "aes128gcm16-prfsha256-ecp256",
+    children: { gcm: { transform: "aes128gcm16" } },
+  });
+}
+
 /** Waits until the initiator holds an installed `child` other than `old`; returns agreement. */
 async function rekeyedChild(
   L: Ikev1Lab,
@@ -234,14 +246,7 @@ export const IKEV2: readonly Scenario[] = [
     name: "CHILD_SA rekey and IKE SA rekey under traffic: make-before-break, no pings lost",
     fn: async (L) => {
       const ike = "aes128gcm16-prfsha256-ecp256";
-      await L.initiator.initiate("gcm");
-      const first = await assertAgreement(L.initiator, L.responder, {
-        connection: "gcm",
-        peer: PEER,
-        version: 2,
-        ike,
-        children: { gcm: { transform: "aes128gcm16" } },
-      });
+      const first = await upGcm(L);
       const old = first.children.get("gcm")!;
       const train = startPingTrain(L.lab, L.sites.a.host, L.sites.b.hostAddress, "v2rekey", {
         interval: 0.02,
@@ -335,14 +340,7 @@ export const IKEV2: readonly Scenario[] = [
       "forged IKEv2 (real SPIs, unknown SPIs, junk) from the peer's address: SA stays, counted, few lines, rekey",
     fn: async (L) => {
       const ike = "aes128gcm16-prfsha256-ecp256";
-      await L.initiator.initiate("gcm");
-      const a = await assertAgreement(L.initiator, L.responder, {
-        connection: "gcm",
-        peer: PEER,
-        version: 2,
-        ike,
-        children: { gcm: { transform: "aes128gcm16" } },
-      });
+      const a = await upGcm(L);
       const spiI = spiBytes(a.responderIke.initiatorSpi);
       const spiR = spiBytes(a.responderIke.responderSpi);
       const linesBefore = L.responder.kind === "branchgate"
@@ -420,14 +418,7 @@ export const IKEV2: readonly Scenario[] = [
     name: "COOKIEs under a half-open flood: the real initiator still gets through",
     fn: async (L) => {
       const sent = await floodUntilCookie(L, 3000);
-      await L.initiator.initiate("gcm");
-      await assertAgreement(L.initiator, L.responder, {
-        connection: "gcm",
-        peer: PEER,
-        version: 2,
-        ike: "aes128gcm16-prfsha256-ecp256",
-        children: { gcm: { transform: "aes128gcm16" } },
-      });
+      await upGcm(L);
       // branchgate challenges every IKE_SA_INIT while the half-open count is over its
       // threshold, so strongSwan had to retry with the COOKIE (§2.6). (The reference counts
       // per source address and lets the other address through unchallenged.)
