@@ -2,11 +2,12 @@
  * Root: branchgate as the IKEv2 initiator (start_action = "start", RFC 7296 IKE_SA_INIT +
  * IKE_AUTH). (1) It dials Debian's strongSwan 5.9.8 as responder: both sides' tables agree
  * (`swanctl --list-sas` against `show ike sa` / `show esp sa`), ping and iperf3 cross both
- * ways; its rekeys of our SAs and its Delete are handled; it is killed with SIGKILL and
- * restarted: the branch's liveness check declares it dead after its dpd_timeout and the tunnel
- * comes back by itself within 30 s. (2) branchgate ↔ branchgate with IKEv2 in two namespaces (tests/interop/lib/bg_pair.ts): ping and iperf3 both ways, the same
- * IKE SA and ESP SPIs on both sides, `clear ike sa` re-dials; (3) a `trap` IKEv2 peer dials on
- * the first ping.
+ * ways; its rekeys of our SAs, its Delete of the only CHILD_SA (we make it again) and of the
+ * IKE SA are handled; it is killed with SIGKILL and restarted: the branch's liveness check
+ * declares it dead after its dpd_timeout and the tunnel comes back by itself within 30 s.
+ * (2) branchgate ↔ branchgate with IKEv2 in two namespaces (tests/interop/lib/bg_pair.ts):
+ * ping and iperf3 both ways, the same IKE SA and ESP SPIs on both sides, `clear ike sa`
+ * re-dials; (3) a `trap` IKEv2 peer dials on the first ping.
  */
 
 import assert from "node:assert/strict";
@@ -158,6 +159,20 @@ Deno.test({
       const p1 = await ping(lab, a.host, b.hostAddress, { count: 3 });
       assert.ok(p1.received >= 2, `ping after rekeys ${p1.received}/${p1.sent}`);
       assert.equal(await dials(), 1, "rekeys are not re-dials");
+
+      // strongSwan deletes the only CHILD_SA: the branch makes it again on the same IKE SA
+      // (CREATE_CHILD_SA from our side, RFC 7296 §1.3.1), without a re-dial.
+      await swan.terminate({ child: "net" });
+      const remade = await waitFor(async () => {
+        const now = await swan.listSas();
+        const c = now[0]?.children.find((c) => c.state === "INSTALLED");
+        return now.length === 1 && c !== undefined ? now[0] : undefined;
+      }, { timeoutMs: 20_000, intervalMs: 500, what: "the CHILD_SA made again" });
+      assert.equal(remade.initiatorSpi, rekeyed.initiatorSpi, "the same IKE SA");
+      assert.match(await branch.log(), /CHILD_SA made again/);
+      const p3 = await ping(lab, a.host, b.hostAddress, { count: 3 });
+      assert.ok(p3.received >= 2, `ping after the child was made again ${p3.received}/${p3.sent}`);
+      assert.equal(await dials(), 1, "no re-dial");
 
       // strongSwan deletes the IKE SA: the branch dials again at once.
       const tDel = Date.now();
