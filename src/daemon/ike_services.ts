@@ -371,6 +371,9 @@ export class IkeServices implements GatewayServices {
       ["ike-queue-full", s.ikeQueueDrops],
       ["unknown-spi", s.unknownSpi],
       ["invalid", s.invalid],
+      // Outbound packets of `trap` peers held for their SA and dropped (src/esp/trap_hold.ts).
+      ["trap-hold-full", s.trapOverflow ?? 0],
+      ["trap-hold-expired", s.trapExpired ?? 0],
     ];
     for (const [reason, count] of dp) out.push({ layer: "datapath", reason, count });
     for (const c of r.dataPath.counters()) {

@@ -12,7 +12,12 @@ import { buildCrypto, DEFAULT_ALGORITHMS } from "../crypto/registry.ts";
 import type { OffloadStatus } from "../crypto/cryptodev_calibrate.ts";
 import { type OffloadRouteView, routeViews } from "../crypto/cryptodev_offload.ts";
 import { formatIp, parseIp } from "../net/addr.ts";
-import type { DataPathOptions, DataPathSnapshot, UdpEndpoint } from "./datapath_types.ts";
+import type {
+  DataPathOptions,
+  DataPathSnapshot,
+  TrapRoute,
+  UdpEndpoint,
+} from "./datapath_types.ts";
 import { IkeSourceLimiter } from "./ike_gate.ts";
 import { Pump } from "./pump.ts";
 import { SaDatabase } from "./sad.ts";
@@ -104,6 +109,11 @@ export class DataPathCore {
   /** Installs an SA (see {@link Pump.install}); throws a RangeError naming the SA. */
   install(spec: EspSaSpec, now: number): void {
     this.pump.install(spec, now);
+  }
+
+  /** The `trap` peers' selectors: their packets wait for an SA (src/esp/trap_hold.ts). */
+  setTraps(traps: readonly TrapRoute[]): void {
+    this.pump.held.setTraps(traps.map((t) => t.selectors));
   }
 
   /** Removes an SA; false when there was none. */

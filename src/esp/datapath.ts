@@ -107,6 +107,7 @@ export async function startDataPath(
       missedCb = cb;
     },
     async setTrapRoutes(traps: readonly TrapRoute[]) {
+      await l.setTraps(traps);
       if (routes === undefined) return;
       // Trap claims use negative keys in the route table (SPIs are never negative).
       for (const k of trapKeys) (await routes.removeSa(k)).forEach(warn);

@@ -100,6 +100,14 @@ export interface DataPathStats {
   natMoves: number;
   /** IKE datagrams dropped: too many waiting for the main thread, or their source over its rate. */
   ikeQueueDrops: number;
+  /** Packets for a `trap` peer held while no SA covered them (src/esp/trap_hold.ts). */
+  trapHeld: number;
+  /** Held packets sent once an SA covered them. */
+  trapSent: number;
+  /** Held packets dropped to keep the hold within its bounds. */
+  trapOverflow: number;
+  /** Held packets dropped because no SA covered them in time. */
+  trapExpired: number;
 }
 
 /** What one counters request returns. */
@@ -167,7 +175,8 @@ export interface DataPathHandle {
   onMissed?(cb: (dsts: string[]) => void): void;
   /**
    * Routes the remote selectors of `trap` peers into the TUN device while they have no SA
-   * (replacing the previous set; with `manageRoutes`), so their first packet reaches us.
+   * (replacing the previous set; with `manageRoutes`), so their first packet reaches us; the
+   * Worker holds a few such packets per trap until an SA covers them (src/esp/trap_hold.ts).
    */
   setTrapRoutes?(traps: readonly TrapRoute[]): Promise<void>;
   /**

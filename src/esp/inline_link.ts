@@ -134,6 +134,15 @@ export async function startInlineLink(
         return Promise.reject(e instanceof DataPathError ? e : new DataPathError(message(e)));
       }
     },
+    setTraps(traps) {
+      try {
+        live();
+        core.setTraps(traps);
+        return Promise.resolve();
+      } catch (e) {
+        return Promise.reject(e instanceof DataPathError ? e : new DataPathError(message(e)));
+      }
+    },
     sas: () => core.snapshot(performance.now()).sas,
     stats: () => core.pump.snapshotStats(),
     crypto: () => core.cryptoRoutes(),

@@ -5,7 +5,7 @@
  */
 
 import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
-import type { DataPathStats, UdpEndpoint } from "./datapath_types.ts";
+import type { DataPathStats, TrapRoute, UdpEndpoint } from "./datapath_types.ts";
 import type { CoreEvents } from "./core.ts";
 import type { EspSaCounters, EspSaSpec } from "./sa_spec.ts";
 
@@ -29,6 +29,8 @@ export interface DataPathLink {
   crypto(): OffloadRouteView[];
   /** Brings {@link sas} and {@link stats} up to date. */
   refresh(): Promise<void>;
+  /** The `trap` peers' selectors: their packets are held until an SA covers them. */
+  setTraps(traps: readonly TrapRoute[]): Promise<void>;
   /** Sends an IKE message (fire and forget). */
   sendIke(datagram: Uint8Array, local: UdpEndpoint, remote: UdpEndpoint): void;
   /** Stops the packet loop and closes the fds. */

@@ -19,6 +19,7 @@ import type { EspLifetimeEvent, EspSaSpec } from "./sa_spec.ts";
 import { hexSpi } from "./sa_factory.ts";
 import { classifyPort4500, NAT_KEEPALIVE, NON_ESP_MARKER_LENGTH } from "./udp_encap.ts";
 import { parseIp } from "../net/addr.ts";
+import { TrapHold } from "./trap_hold.ts";
 
 /** The TUN side: what hw/tun.ts `Tun` offers the packet path. */
 export interface PacketQueue {
@@ -85,6 +86,10 @@ export function newStats(): DataPathStats {
     sendFailures: 0,
     natMoves: 0,
     ikeQueueDrops: 0,
+    trapHeld: 0,
+    trapSent: 0,
+    trapOverflow: 0,
+    trapExpired: 0,
   };
 }
 
@@ -110,6 +115,8 @@ export class Pump {
   ikeGate: (from: Uint8Array, offset: number, length: number) => boolean = () => true;
   /** The caller's clock (ms), set once per loop iteration; stamps packets sent per target. */
   clock = 0;
+  /** Packets for `trap` peers waiting for their SA (the Worker sets the traps). */
+  readonly held: TrapHold = new TrapHold();
   readonly #tx: PacketBatch;
   readonly #rx: PacketBatch;
   readonly #maxInner: number;
@@ -159,6 +166,31 @@ export class Pump {
     t.refs++;
     this.#targets.set(spec, t);
     this.#byChild.set(spec.childId, t);
+    // Packets held for a trap peer may have an SA now.
+    if (this.held.size > 0) this.#sendHeld(now);
+  }
+
+  /** Offers the held `trap` packets to the SAs; those covered now leave, in batches. */
+  #sendHeld(now: number): void {
+    const b = this.#tx;
+    let n = 0;
+    this.#used.fill(0);
+    this.held.release(now, (packet) => {
+      if (packet.length > this.#maxInner) return false;
+      if (n === this.#batch) {
+        this.#sendSlots(n);
+        n = 0;
+        this.#used.fill(0);
+      }
+      const start = n * b.slotSize + HEADROOM;
+      b.data.set(packet, start);
+      b.start[n] = start;
+      b.length[n] = packet.length;
+      if (!this.#prepare(n)) return false;
+      n++;
+      return true;
+    });
+    if (n > 0) this.#sendSlots(n);
   }
 
   /** Removes an SA; false when there was none. */
@@ -179,6 +211,7 @@ export class Pump {
    * removed; returns the events raised since the last call.
    */
   expire(now: number): EspLifetimeEvent[] {
+    this.held.expire(now);
     const events = this.sad.expire(now);
     for (const e of events) {
       if (e.kind !== "hard" || e.direction !== "out") continue;
@@ -248,8 +281,7 @@ export class Pump {
     if (n === 0) return 0;
     const st = this.stats;
     st.tunIn += n;
-    const used = this.#used;
-    used.fill(0);
+    this.#used.fill(0);
     for (let i = 0; i < n; i++) {
       const len = b.length[i]!;
       if (len > this.#maxInner) {
@@ -257,33 +289,55 @@ export class Pump {
         b.length[i] = -1;
         continue;
       }
-      const r = this.sad.encapsulate(b.data, b.start[i]!, len);
-      if (r === undefined) {
+      const at = b.start[i]!;
+      if (!this.#prepare(i)) {
+        // No SA: a `trap` peer's packet waits for its SA (src/esp/trap_hold.ts).
+        if (b.length[i] === -2) this.held.keep(b.data, at, len, this.clock);
         b.length[i] = -1;
-        continue;
       }
-      const t = this.#targets.get(r.spec);
-      if (t === undefined) {
-        b.length[i] = -1;
-        st.sendFailures++;
-        continue;
-      }
-      t.lastSent = this.clock;
-      b.start[i] = r.offset;
-      b.length[i] = r.length;
-      b.family[i] = t.family;
-      b.port[i] = t.port;
-      b.tag[i] = t.socketIndex;
-      b.address.set(t.address, i * 16);
-      used[t.socketIndex] = 1;
     }
+    this.#sendSlots(n);
+    return n;
+  }
+
+  /**
+   * Encapsulates the inner packet in slot `i` in place and addresses the slot; false when it
+   * cannot leave (slot length −2: no SA covered it, the packet untouched; −1: no socket).
+   */
+  #prepare(i: number): boolean {
+    const b = this.#tx;
+    const r = this.sad.encapsulate(b.data, b.start[i]!, b.length[i]!);
+    if (r === undefined) {
+      b.length[i] = -2;
+      return false;
+    }
+    const t = this.#targets.get(r.spec);
+    if (t === undefined) {
+      b.length[i] = -1;
+      this.stats.sendFailures++;
+      return false;
+    }
+    t.lastSent = this.clock;
+    b.start[i] = r.offset;
+    b.length[i] = r.length;
+    b.family[i] = t.family;
+    b.port[i] = t.port;
+    b.tag[i] = t.socketIndex;
+    b.address.set(t.address, i * 16);
+    this.#used[t.socketIndex] = 1;
+    return true;
+  }
+
+  /** Sends slots 0…n-1 (those with a length ≥ 0) on the sockets they are tagged with. */
+  #sendSlots(n: number): void {
+    const st = this.stats;
+    const used = this.#used;
     for (let s = 0; s < used.length; s++) {
       if (used[s] === 0) continue;
-      const r = this.sockets[s]!.socket.sendBatch(b, s, n);
+      const r = this.sockets[s]!.socket.sendBatch(this.#tx, s, n);
       st.espOut += r.sent;
       st.sendFailures += r.failed;
     }
-    return n;
   }
 
   /** Network → TUN: receives one batch on socket `index`; returns how many datagrams. */
@@ -397,11 +451,16 @@ export class Pump {
   /** Counters with the SA database's own (no policy, unknown SPI, malformed) folded in. */
   snapshotStats(): DataPathStats {
     const s = this.sad.stats;
+    const h = this.held.stats;
     return {
       ...this.stats,
       noPolicy: s.noPolicy,
       unknownSpi: s.unknownSpi,
       invalid: this.stats.invalid + s.malformed,
+      trapHeld: h.held,
+      trapSent: h.sent,
+      trapOverflow: h.overflow,
+      trapExpired: h.expired,
     };
   }
 }

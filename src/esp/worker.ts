@@ -103,6 +103,9 @@ function control(m: ToWorker): void {
       reply(m.id, () => c.remove(m.spi, m.direction));
       postCounters();
       break;
+    case "traps":
+      reply(m.id, () => c.setTraps(m.traps));
+      break;
     case "snapshot":
       postCounters();
       reply(m.id, () => true);

@@ -77,6 +77,9 @@ export function startWorkerLink(
             },
             remove: async (spi, direction) =>
               (await request((id) => ({ t: "delete", id, spi, direction }))) === true,
+            setTraps: async (traps) => {
+              await request((id) => ({ t: "traps", id, traps: [...traps] }));
+            },
             sas: () => sas,
             stats: () => stats,
             crypto: () => crypto,

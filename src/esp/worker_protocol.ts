@@ -6,7 +6,7 @@
  */
 
 import type { OffloadRouteView } from "../crypto/cryptodev_offload.ts";
-import type { DataPathOptions, DataPathStats, UdpEndpoint } from "./datapath_types.ts";
+import type { DataPathOptions, DataPathStats, TrapRoute, UdpEndpoint } from "./datapath_types.ts";
 import type { EspLifetimeEvent, EspSaCounters, EspSaSpec } from "./sa_spec.ts";
 
 /**
@@ -33,6 +33,8 @@ export type ToWorker =
     readonly direction: "in" | "out";
   }
   | { readonly t: "snapshot"; readonly id: number }
+  /** The `trap` peers' remote selectors: their packets are held until an SA covers them. */
+  | { readonly t: "traps"; readonly id: number; readonly traps: TrapRoute[] }
   | {
     readonly t: "ike";
     readonly data: Uint8Array;

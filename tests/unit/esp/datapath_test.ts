@@ -546,3 +546,31 @@ both(
     }
   },
 );
+
+both(
+  "trap: packets for a trap peer wait in the data path and leave once its SA is in",
+  async (runner) => {
+    await withDataPath(runner, 0, async (dp, tun, peer, port) => {
+      await dp.setTrapRoutes!([{ remote: "127.0.0.1", selectors: [HQ] }]);
+      const first = [1, 2, 3].map((i) => udp4("198.51.100.5", "203.0.113.7", { sport: i }));
+      for (const p of first) assert.ok(tun.inject(p));
+      // Not a trap destination: dropped as before.
+      assert.ok(tun.inject(udp4("198.51.100.5", "192.0.2.77")));
+      await eventually(() => dp.stats().noPolicy === 4 ? true : undefined);
+      await dp.snapshot();
+      assert.equal(dp.stats().trapHeld, 3);
+      assert.equal(peer.receive().length, 0, "nothing leaves without an SA");
+      const out = spec(0x5001, "out", { mine: port, peer: peer.port });
+      peer.install(mirrored(out));
+      await dp.installSa(out);
+      const got: Uint8Array[] = [];
+      await eventually(() => {
+        for (const r of peer.receive()) got.push(peer.decapsulate(r.data)!);
+        return got.length >= 3 ? true : undefined;
+      });
+      assert.deepEqual(got, first, "held packets sent in order through the new SA");
+      const s = (await dp.snapshot()).stats;
+      assert.deepEqual([s.trapHeld, s.trapSent, s.trapOverflow, s.trapExpired], [3, 3, 0, 0]);
+    });
+  },
+);
