@@ -102,9 +102,10 @@ function quickMode(s: Setup, mid: number, spi: number, from: Ep) {
   qm.readMessage2(r2.first, r2.plain);
   const m3 = s.i.encrypted(32, mid, 8, qm.message3().bytes);
   const a3 = s.r.handle(m3, GW_NATT, from, s.now);
-  // The inbound SA went in before message 2 (RFC 2408 §3.1), the outbound one now.
-  assert.equal(installs(a2), "in");
-  assert.equal(installs(a3), "out", JSON.stringify(a3));
+  // A first child: both SAs went in before message 2 (RFC 2408 §3.1); message 3 completes it.
+  assert.equal(installs(a2), "in,out");
+  assert.equal(installs(a3), "", JSON.stringify(a3));
+  assert.ok(hasEvent(a3, /child SA established/));
   return { m1, m3, send2: sends(a2)[0]! };
 }
 
@@ -209,7 +210,8 @@ Deno.test("Quick Mode message 3 with a bad HASH(3) from another address: no SA, 
   assertAt(s, PEER);
   s.i.ivs.set(mid, ivBefore);
   const good = s.r.handle(s.i.encrypted(32, mid, 8, qm.message3().bytes), GW_NATT, PEER, s.now);
-  assert.equal(installs(good), "out");
+  assert.ok(hasEvent(good, /child SA established/));
+  assert.equal(s.r.childSas(s.now).length, 1);
   assertAt(s, PEER);
 });
 
@@ -227,7 +229,7 @@ Deno.test("replayed Quick Mode (messages 1 and 3, during and after the exchange)
   assertAt(s, PEER);
   const m3 = s.i.encrypted(32, mid, 8, qm.message3().bytes);
   assert.equal(installs(during), "");
-  assert.equal(installs(s.r.handle(m3, GW_NATT, PEER, s.now + 200)), "out");
+  assert.ok(hasEvent(s.r.handle(m3, GW_NATT, PEER, s.now + 200), /child SA established/));
   for (const d of [m1, m3]) {
     const act = s.r.handle(d, GW_NATT, ATTACKER, s.now + 300);
     assert.equal(sends(act).length, 0);

@@ -107,7 +107,7 @@ function assertKeysMatch(init: QuickModeInitiator, inbound: EspSaSpec, outbound:
   );
 }
 
-Deno.test("Quick Mode without PFS: HASH(2) verifies, inbound SA before message 2, outbound after message 3, keys equal", () => {
+Deno.test("Quick Mode without PFS: HASH(2) verifies, a first child's SAs in before message 2, keys equal", () => {
   const ctx = setup();
   const init = initiator(ctx.sa, {});
   const { r, specs, first, seen } = runQm(ctx, init);
@@ -115,10 +115,12 @@ Deno.test("Quick Mode without PFS: HASH(2) verifies, inbound SA before message 2
   assert.equal(r.chosen.id, 20);
   assert.deepEqual(r.ids.map((i) => hex(i.data)), IDS.map((i) => hex(i.data)));
   assert.deepEqual(specs.map((s) => s.direction), ["in", "out"]);
-  // The peer may send on its new SA as soon as it has message 2 (no Commit bit).
+  // The peer may send on its new SA as soon as it has message 2 (no Commit bit), and with no
+  // older child for these selectors our answers can go out at once as well.
   const order = first.map((s) => s.what === "action" ? s.action.kind : s.what);
-  assert.ok(order.indexOf("installSa") >= 0 && order.indexOf("installSa") < order.indexOf("qm"));
-  assert.deepEqual(installs(seen).map((s) => s.direction), ["out"]);
+  assert.ok(order.lastIndexOf("installSa") < order.indexOf("qm"));
+  assert.deepEqual(installs(first).map((s) => s.direction), ["in", "out"]);
+  assert.deepEqual(installs(seen), []);
   const [inb, outb] = specs as [EspSaSpec, EspSaSpec];
   assert.equal(inb.spi, r.responderSpi);
   assert.equal(outb.spi, 0xc0de0001);
@@ -187,7 +189,7 @@ Deno.test("retransmitted message 1 gets the same message 2; no second SA", () =>
   ctx.qm.handle(ctx.host, ctx.sa, m1, 0);
   const firstSeen = ctx.host.take();
   const [first] = qmReplies(firstSeen);
-  assert.equal(installs(firstSeen).length, 1);
+  assert.equal(installs(firstSeen).length, 2);
   ctx.qm.handle(ctx.host, ctx.sa, m1, 500);
   const again = ctx.host.take();
   assert.equal(installs(again).length, 0);
@@ -200,7 +202,8 @@ Deno.test("retransmitted message 1 gets the same message 2; no second SA", () =>
   assert.equal(ctx.qm.spis.size, 1);
   init.readMessage2(first.first, first.bytes);
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(init.offer.messageId, init.message3()), 600);
-  assert.deepEqual(installs(ctx.host.take()).map((s) => s.direction), ["out"]);
+  assert.deepEqual(installs(ctx.host.take()), []);
+  assert.equal(ctx.qm.children.size, 1);
   // Replaying message 1 after completion creates nothing.
   ctx.qm.handle(ctx.host, ctx.sa, m1, 700);
   const late = ctx.host.take();
@@ -218,7 +221,25 @@ Deno.test("bad HASH(1): dropped, no reply, no SPI held, event", () => {
   assert.equal(ctx.qm.spis.size, 0);
 });
 
-Deno.test("bad HASH(3): no outbound SA; a correct message 3 afterwards still completes", () => {
+Deno.test("rekey: the new inbound SA before message 2, the new outbound one only after a good message 3", () => {
+  const ctx = setup();
+  runQm(ctx, initiator(ctx.sa, {}), 0);
+  const init = initiator(ctx.sa, { messageId: 0x0a0b0c0e, spi: 0xc0de0002 });
+  const mid = init.offer.messageId;
+  ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message1()), 1000);
+  const first = ctx.host.take();
+  assert.deepEqual(installs(first).map((s) => s.direction), ["in"]);
+  const [reply] = qmReplies(first);
+  init.readMessage2(reply!.first, reply!.bytes);
+  ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message3({ corruptHash: true })), 1010);
+  assert.deepEqual(installs(ctx.host.take()), []);
+  ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message3()), 1020);
+  const done = installs(ctx.host.take());
+  assert.deepEqual(done.map((s) => [s.direction, s.spi]), [["out", 0xc0de0002]]);
+  assert.equal(ctx.qm.children.size, 2);
+});
+
+Deno.test("bad HASH(3): no child; a correct message 3 afterwards still completes", () => {
   const ctx = setup();
   const init = initiator(ctx.sa, {});
   const mid = init.offer.messageId;
@@ -231,19 +252,20 @@ Deno.test("bad HASH(3): no outbound SA; a correct message 3 afterwards still com
   assert.ok(events(bad).some((e) => /HASH\(3\) does not verify/.test(e.message)));
   assert.equal(ctx.qm.children.size, 0);
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message3()), 20);
-  assert.deepEqual(installs(ctx.host.take()).map((s) => s.direction), ["out"]);
+  assert.ok(events(ctx.host.take()).some((e) => e.message === "child SA established"));
   assert.equal(ctx.qm.children.size, 1);
 });
 
 const deletes = (seen: Seen[]) =>
   seen.flatMap((s) => s.what === "action" && s.action.kind === "deleteSa" ? [s.action] : []);
 
-Deno.test("half-open Quick Mode expires: its inbound SA removed, SPI released, event", () => {
+Deno.test("half-open Quick Mode expires: its SAs removed, SPI released, event", () => {
   const ctx = setup();
   const init = initiator(ctx.sa, {});
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(init.offer.messageId, init.message1()), 0);
-  const [inbound] = installs(ctx.host.take());
+  const [inbound, outbound] = installs(ctx.host.take());
   assert.equal(inbound?.direction, "in");
+  assert.equal(outbound?.direction, "out");
   assert.equal(ctx.qm.nextDeadline(), 60_000);
   ctx.qm.tick(ctx.host, 59_999);
   assert.equal(ctx.qm.pendingCount, 1);
@@ -252,20 +274,23 @@ Deno.test("half-open Quick Mode expires: its inbound SA removed, SPI released, e
   assert.equal(ctx.qm.pendingCount, 0);
   assert.equal(ctx.qm.spis.size, 0);
   const seen = ctx.host.take();
-  assert.deepEqual(deletes(seen).map((d) => [d.spi, d.direction]), [[inbound.spi, "in"]]);
+  assert.deepEqual(deletes(seen).map((d) => [d.spi, d.direction]), [
+    [inbound.spi, "in"],
+    [outbound.spi, "out"],
+  ]);
   assert.ok(events(seen).some((e) => /timed out/.test(e.message)));
 });
 
-Deno.test("IKE SA deleted mid-exchange: the half-open Quick Mode's inbound SA goes too", () => {
+Deno.test("IKE SA deleted mid-exchange: the half-open Quick Mode's SAs go too", () => {
   const ctx = setup();
   const init = initiator(ctx.sa, {});
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(init.offer.messageId, init.message1()), 0);
-  const [inbound] = installs(ctx.host.take());
+  const [inbound, outbound] = installs(ctx.host.take());
   ctx.qm.ikeSaDeleted(ctx.host, ctx.sa.key);
-  assert.deepEqual(deletes(ctx.host.take()).map((d) => [d.spi, d.direction]), [[
-    inbound!.spi,
-    "in",
-  ]]);
+  assert.deepEqual(deletes(ctx.host.take()).map((d) => [d.spi, d.direction]), [
+    [inbound!.spi, "in"],
+    [outbound!.spi, "out"],
+  ]);
   assert.equal(ctx.qm.spis.size, 0);
   assert.equal(ctx.qm.pendingCount, 0);
 });

@@ -45,6 +45,8 @@ export interface ChildSa {
 export interface EarlyInbound {
   /** The id its spec carries. */
   readonly childId: string;
+  /** The outbound SA is installed already too. */
+  readonly outbound?: boolean;
 }
 
 /** What a new child needs besides the id the table assigns. */
@@ -101,7 +103,7 @@ export class ChildSaTable {
     };
     const actions: (InstallSaAction | DeleteSaAction)[] = [
       ...(early === undefined ? [{ kind: "installSa" as const, spec: child.inbound }] : []),
-      { kind: "installSa", spec: child.outbound },
+      ...(early?.outbound === true ? [] : [{ kind: "installSa" as const, spec: child.outbound }]),
     ];
     for (const old of this.#children.values()) {
       if (old.peer !== n.peer || old.state !== "installed") continue;
@@ -111,6 +113,23 @@ export class ChildSaTable {
     }
     this.#children.set(childId, child);
     return { child, actions };
+  }
+
+  /** True when `peer` has a child carrying traffic between exactly these selectors. */
+  carries(
+    peer: string,
+    local: readonly TrafficSelector[],
+    remote: readonly TrafficSelector[],
+  ): boolean {
+    for (const c of this.#children.values()) {
+      if (c.peer !== peer || !c.hasOutbound) continue;
+      if (
+        sameList(c.inbound.localSelectors, local) && sameList(c.inbound.remoteSelectors, remote)
+      ) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A fresh child id for `peer` (`peer#n`), for an inbound SA installed before its child. */

@@ -10,8 +10,10 @@
  * group is the proposal's GROUP_DESCRIPTION; client IDs are traffic selectors narrowed to the
  * configured ones (absent IDs = the Phase 1 addresses); KEYMAT per direction. Our inbound SA
  * is installed before message 2 goes out (the initiator may send on the new SA as soon as it
- * has message 2: only the Commit bit makes it wait, RFC 2408 §3.1), the outbound one when
- * message 3 verifies; an exchange that never completes takes its inbound SA with it.
+ * has message 2: only the Commit bit makes it wait, RFC 2408 §3.1); the outbound one when
+ * message 3 verifies, or with the inbound one when no child carries these selectors yet
+ * (nothing else could carry the answers to the initiator's first packets); an exchange that
+ * never completes takes its SAs with it.
  *
  * The exchange works on decrypted payload chains; encryption, IVs and the message-ID table are
  * the caller's ({@link QmHost}). Nothing here throws on peer input: every failure is an event,
@@ -59,6 +61,8 @@ interface Pending {
   readonly child: NewChild;
   /** The id under which the inbound SA is already installed. */
   readonly childId: string;
+  /** The outbound SA is installed as well (a first child for its selectors). */
+  readonly outboundEarly: boolean;
   readonly commit: boolean;
   readonly expires: number;
 }
@@ -297,6 +301,14 @@ export class QuickModeResponder {
     // (message 1 is authenticated; the keys need our fresh Nr).
     const childId = this.children.reserveId(peer.name);
     host.emit({ kind: "installSa", spec: { ...child.inbound, childId } });
+    // A first child: its outbound SA can take nothing from an older one, and the initiator's
+    // first packets (a trap's held ones) are answered at once, not lost until message 3.
+    const outboundEarly = !this.children.carries(
+      peer.name,
+      child.inbound.localSelectors,
+      child.inbound.remoteSelectors,
+    );
+    if (outboundEarly) host.emit({ kind: "installSa", spec: { ...child.outbound, childId } });
     // RFC 2408 §3.1: a peer asking for the commit bit gets it back and, after message 3, our
     // CONNECTED notification with this exchange's message ID.
     const response = host.sendQuickMode(
@@ -314,6 +326,7 @@ export class QuickModeResponder {
       nr,
       child,
       childId,
+      outboundEarly,
       commit,
       expires: now + QUICK_MODE_TIMEOUT_MS,
     });
@@ -390,6 +403,7 @@ export class QuickModeResponder {
     this.#markDone(p.sa.key, p.messageId);
     const { child, actions } = this.children.install({ ...p.child, installedAt: now }, {
       childId: p.childId,
+      outbound: p.outboundEarly,
     });
     for (const a of actions) host.emit(a);
     this.#established(host, child);
@@ -459,7 +473,11 @@ export class QuickModeResponder {
   #drop(host: QmHost, key: string, p: Pending): void {
     this.#pending.delete(key);
     const spi = p.child.inbound.spi;
-    host.emit({ kind: "deleteSa", spi, direction: "in", peer: p.sa.peer.name });
+    const peer = p.sa.peer.name;
+    host.emit({ kind: "deleteSa", spi, direction: "in", peer });
+    if (p.outboundEarly) {
+      host.emit({ kind: "deleteSa", spi: p.child.outbound.spi, direction: "out", peer });
+    }
     this.spis.release(spi);
   }
 
