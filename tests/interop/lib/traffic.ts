@@ -89,13 +89,15 @@ export interface PingOptions {
   readonly size?: number;
   /** Source address. */
   readonly from?: string;
+  /** Seconds to wait for a reply (`ping -W`, default 2). */
+  readonly wait?: number;
   /** Print a Unix timestamp before each reply line (`ping -D`), for {@link lossAround}. */
   readonly timestamps?: boolean;
 }
 
 function pingArgv(to: string, opts: PingOptions): string[] {
   const argv = ["ping", "-n", "-c", String(opts.count ?? 3), "-i", String(opts.interval ?? 0.2)];
-  argv.push("-W", "2", "-s", String(opts.size ?? 56));
+  argv.push("-W", String(opts.wait ?? 2), "-s", String(opts.size ?? 56));
   if (opts.from !== undefined) argv.push("-I", opts.from);
   if (opts.timestamps === true) argv.push("-D");
   argv.push(to);
