@@ -119,21 +119,23 @@ Deno.test({
         assert.ok(run.bps > 5e6, `iperf3 ${reverse ? "B→A" : "A→B"} ${run.bps}`);
       }
 
-      // 3. kill -9 the responder and restart it: the tunnel comes back by itself in 60 s.
+      // 3. kill -9 the responder and restart it: the tunnel comes back by itself in 60 s
+      // (counted from the restart; DPD 2 + 6 s, then a new dial). The probes poll well past
+      // that, so a slow machine shows how late it was rather than a bare timeout.
       await hub.kill();
-      const t0 = Date.now();
       await BranchgateDaemon.start(lab, {
         name: "hub2",
         ns: b.gw,
         config: { listen: [b.outerAddress], peers: [hubPeer] },
       });
+      const t0 = Date.now();
       await waitFor(async () => {
-        const r = await ping(lab, a.host, b.hostAddress, { count: 1 });
-        return r.received === 1 ? true : undefined;
-      }, { timeoutMs: 60_000, intervalMs: 500, what: "tunnel back after kill -9" });
+        const r = await ping(lab, a.host, b.hostAddress, { count: 3, interval: 0.3 });
+        return r.received > 0 ? true : undefined;
+      }, { timeoutMs: 120_000, intervalMs: 500, what: "tunnel back after kill -9" });
       const took = Date.now() - t0;
-      assert.ok(took < 60_000, `back after ${took} ms`);
-      console.log(`tunnel back ${(took / 1000).toFixed(1)} s after kill -9 of the responder`);
+      console.log(`tunnel back ${(took / 1000).toFixed(1)} s after the restart of the responder`);
+      assert.ok(took < 60_000, `back ${took} ms after the restart (the issue allows 60 s)`);
 
       // 4. Rekeys by the initiator under traffic: only packets in flight may be lost.
       const rekeys = async () =>
