@@ -35,13 +35,14 @@ const net = (a: number[], bits: number): IdPayloadV1 => {
 };
 const rnd = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
-function setup() {
+function setup(over: Record<string, unknown> = {}) {
   const host = new RecordingHost();
   const sa = ikeSa(
     peerConfig({
       esp_proposals: ["aes256gcm16"],
       local_ts: ["10.1.0.0/16"],
       remote_ts: ["10.2.0.0/16", "10.3.0.0/24"],
+      ...over,
     }),
   );
   host.live.set("branch1", sa);
@@ -187,6 +188,32 @@ Deno.test("lifetimes: soft only logs; hard removes the other direction and sends
     childId: child.childId,
   });
   assert.deepEqual(ctx.host.take(), []);
+});
+
+Deno.test("soft lifetime of a child whose lifetime we shortened (RESPONDER-LIFETIME): we rekey it", () => {
+  // The peer offers 3600 s; ours is 1800 s, which the peer may not honour.
+  const ctx = setup({ esp_lifetime: 1800, rekey_margin: 300 });
+  const a = qm(ctx, ctx.sa, 0xa001, net([10, 2, 0, 0], 16), 0);
+  const child = ctx.p2.childSas(0)[0]!;
+  ctx.p2.espLifetime(ctx.host, {
+    kind: "soft",
+    spi: a.responderSpi,
+    direction: "in",
+    childId: child.childId,
+  }, 1_500_000);
+  const soft = ctx.host.take();
+  const sent = soft.filter((s) => s.what === "qm");
+  assert.equal(sent.length, 1, "a Quick Mode of ours (message 1) went out");
+  const e = soft.find((s) => s.what === "event" && /soft lifetime/.test(s.message));
+  assert.ok(e?.what === "event" && e.fields["rekey"] === "by us");
+  // A second soft event (the other direction) while ours runs starts nothing more.
+  ctx.p2.espLifetime(ctx.host, {
+    kind: "soft",
+    spi: 0xa001,
+    direction: "out",
+    childId: child.childId,
+  }, 1_500_001);
+  assert.equal(ctx.host.take().filter((s) => s.what === "qm").length, 0);
 });
 
 Deno.test("hard lifetime without a live IKE SA: SAs removed, no Delete sent", () => {

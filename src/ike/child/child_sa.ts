@@ -35,6 +35,11 @@ export interface ChildSa {
   readonly installedAt: number;
   /** "rekeyed" once a successor with the same selectors is installed. */
   state: "installed" | "rekeyed";
+  /**
+   * We rekey it at its soft lifetime even as a responder: we negotiated it as the initiator,
+   * or its lifetime is ours, shorter than the one the peer offered (IKEv1 RESPONDER-LIFETIME).
+   */
+  readonly rekeyByUs?: boolean;
   /** The inbound SA is still in the data path. */
   hasInbound: boolean;
   /** The outbound SA is still in the data path. */

@@ -107,9 +107,11 @@ export class Phase2 {
   }
 
   /**
-   * A lifetime event from the data path. Soft: a peer we dial (start_action start or trap)
-   * gets a new Quick Mode with the child's selectors (make-before-break, RFC 2409 §5.5 leaves
-   * rekeying to either side); otherwise we only log and let the peer rekey. Hard: the data path
+   * A lifetime event from the data path. Soft: a child of a peer we dial (start_action start
+   * or trap), one we negotiated as the initiator, or one whose lifetime we shortened (our
+   * RESPONDER-LIFETIME: the peer may rekey too late) gets a new Quick Mode with the child's
+   * selectors (make-before-break, RFC 2409 §5.5 leaves rekeying to either side); otherwise we
+   * only log and let the peer rekey. Hard: the data path
    * removed that SA; the other direction goes too and the peer gets an ESP Delete naming our
    * inbound SPI while an IKE SA with it lives.
    */
@@ -118,7 +120,8 @@ export class Phase2 {
     if (child === undefined) return;
     if (event.kind === "soft") {
       const sa = host.liveIkeSa(child.peer);
-      const dial = sa !== undefined && sa.peer.start_action !== "none";
+      const dial = sa !== undefined &&
+        (sa.peer.start_action !== "none" || child.rekeyByUs === true);
       host.event("info", child.peer, "child SA soft lifetime reached", {
         childId: child.childId,
         spi: spiHex(event.spi),

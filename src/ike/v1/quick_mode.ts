@@ -63,6 +63,8 @@ interface Pending {
   readonly childId: string;
   /** The outbound SA is installed as well (a first child for its selectors). */
   readonly outboundEarly: boolean;
+  /** We shortened the peer's lifetime (RESPONDER-LIFETIME): we rekey the child ourselves. */
+  readonly shortened: boolean;
   readonly commit: boolean;
   readonly expires: number;
 }
@@ -327,6 +329,7 @@ export class QuickModeResponder {
       child,
       childId,
       outboundEarly,
+      shortened: sel.responderLifetime !== undefined,
       commit,
       expires: now + QUICK_MODE_TIMEOUT_MS,
     });
@@ -401,7 +404,11 @@ export class QuickModeResponder {
     }
     this.#pending.delete(`${p.sa.key}/${p.messageId}`);
     this.#markDone(p.sa.key, p.messageId);
-    const { child, actions } = this.children.install({ ...p.child, installedAt: now }, {
+    const { child, actions } = this.children.install({
+      ...p.child,
+      installedAt: now,
+      ...(p.shortened ? { rekeyByUs: true } : {}),
+    }, {
       childId: p.childId,
       outbound: p.outboundEarly,
     });

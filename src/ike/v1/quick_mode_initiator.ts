@@ -256,6 +256,7 @@ export class QuickModeInitiator {
       ...spec,
       inbound: { ...spec.inbound, lifetime },
       outbound: { ...spec.outbound, lifetime },
+      rekeyByUs: true,
     });
     const m3 = host.sendQuickMode(sa, o.messageId, [{ kind: "hash", data: hash3 }], 0);
     for (const a of actions) host.emit(a);
