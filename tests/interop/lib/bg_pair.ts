@@ -21,6 +21,10 @@ export interface PairOptions {
   readonly encap?: boolean;
   /** Extra settings of both peers (lifetimes, DPD). */
   readonly peer?: Partial<BgPeer>;
+  /** Extra settings of side A's peer only (after {@link peer}). */
+  readonly branch?: Partial<BgPeer>;
+  /** Extra settings of side B's peer only (after {@link peer}). */
+  readonly hub?: Partial<BgPeer>;
   /** How A brings the tunnel up (default "start"; with "trap" nothing is awaited). */
   readonly startAction?: "start" | "trap";
 }
@@ -50,6 +54,7 @@ export async function bringUpPair(lab: Lab, sites: TwoSites, o: PairOptions): Pr
       logLevel: "info",
       peers: [{
         ...common,
+        ...o.hub,
         name: "branch",
         remote: sites.a.outerAddress,
         localTs: [sites.b.lan],
@@ -65,6 +70,7 @@ export async function bringUpPair(lab: Lab, sites: TwoSites, o: PairOptions): Pr
       logLevel: "info",
       peers: [{
         ...common,
+        ...o.branch,
         name: "hub",
         remote: sites.b.outerAddress,
         startAction: o.startAction ?? "start",

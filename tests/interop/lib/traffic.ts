@@ -188,3 +188,37 @@ export async function iperfTcp(
     await srv.stop();
   }
 }
+
+/**
+ * Packets the kernel dropped for full queues in namespaces `ns`: UDP receive/send buffers
+ * (`nstat`, history untouched), interface and qdisc drops (a TUN device whose reader lags).
+ * This is how a saturating TCP stream meets the slowest hop; by counter, summed.
+ */
+export async function queueDrops(lab: Lab, ns: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const add = (k: string, n: number) => out.set(k, (out.get(k) ?? 0) + n);
+  for (const name of ns) {
+    const r = await lab.exec(name, ["nstat", "-asz", "--json"]);
+    const k = (JSON.parse(r.stdout) as { kernel?: Record<string, number> }).kernel ?? {};
+    add("udp-rcvbuf", k["UdpRcvbufErrors"] ?? 0);
+    add("udp-sndbuf", k["UdpSndbufErrors"] ?? 0);
+    const links = JSON.parse((await lab.exec(name, ["ip", "-s", "-j", "link"])).stdout) as {
+      stats64?: { rx?: { dropped?: number }; tx?: { dropped?: number } };
+    }[];
+    for (const l of links) {
+      add("link-rx", l.stats64?.rx?.dropped ?? 0);
+      add("link-tx", l.stats64?.tx?.dropped ?? 0);
+    }
+    const qdiscs = JSON.parse((await lab.exec(name, ["tc", "-s", "-j", "qdisc"])).stdout) as {
+      drops?: number;
+    }[];
+    for (const q of qdiscs) add("qdisc", q.drops ?? 0);
+  }
+  return out;
+}
+
+/** The counters of {@link queueDrops} that grew from `before` to `after`. */
+export function grown(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after].filter(([k, v]) => v > (before.get(k) ?? 0))
+    .map(([k, v]) => `${k} +${v - (before.get(k) ?? 0)}`).join(", ");
+}
