@@ -157,6 +157,11 @@ export class Pump {
    * installed).
    */
   install(spec: EspSaSpec, now: number): void {
+    // An SA on standby installed again without `activateOn`: it goes into service.
+    if (spec.direction === "out" && spec.activateOn === undefined && this.sad.activate(spec.spi)) {
+      if (this.held.size > 0) this.#sendHeld(now);
+      return;
+    }
     const target = spec.direction === "out" ? this.#targetFor(spec) : undefined;
     this.sad.install(spec, now);
     if (target === undefined) return;

@@ -91,6 +91,13 @@ export interface EspSaSpec {
   readonly replayWindow: number;
   /** Lifetimes. */
   readonly lifetime: SaLifetime;
+  /**
+   * Outbound only: the SA is installed on standby and carries nothing until an authenticated
+   * packet arrives on the inbound SA with this SPI (the peer has the new pair and sends on
+   * it) or the same SA is installed again without this field (IKE finished the exchange).
+   * Rekeying then switches in the data path, without waiting for the control plane.
+   */
+  readonly activateOn?: number;
 }
 
 /** Per-SA counters, as the data path reports them. */

@@ -4,8 +4,9 @@
  * result lies; the Worker owns fds and clocks.
  *
  * Rekeying is make-before-break: a new outbound SA for the same selectors takes over at once
- * (newest wins), while the old inbound SA keeps decapsulating until IKE deletes it or it
- * expires.
+ * (newest wins), or — installed on standby (`activateOn`) — with the first authenticated
+ * packet on its inbound partner, while the old inbound SA keeps decapsulating until IKE deletes
+ * it or it expires.
  * @module
  */
 
@@ -41,6 +42,8 @@ interface Entry<T extends InboundSa | OutboundSa> {
   readonly remote: CompiledSelector[];
   readonly installedAt: number;
   softSent: boolean;
+  /** Outbound: carries packets (false while on standby, see `EspSaSpec.activateOn`). */
+  active: boolean;
 }
 
 /** Counters that belong to no SA. */
@@ -82,6 +85,8 @@ export class SaDatabase {
   /** Counters outside any SA. */
   readonly stats: SadStats = { unknownSpi: 0, noPolicy: 0, malformed: 0 };
   readonly #missed = new Set<string>();
+  /** Outbound SAs on standby by the inbound SPI whose first packet activates them. */
+  readonly #standby = new Map<number, Entry<OutboundSa>>();
   /** The inbound SA of the last packet {@link SaDatabase.decapsulate} delivered. */
   lastInbound: EspSaSpec | undefined;
 
@@ -103,15 +108,41 @@ export class SaDatabase {
     if (spec.direction === "in") {
       if (this.#inbound.has(spec.spi)) throw new RangeError(`SA ${hexSpi(spec.spi)}: SPI in use`);
       const sa = createInboundSa(spec, this.crypto);
-      this.#inbound.set(spec.spi, { spec, sa, local, remote, installedAt: now, softSent: false });
+      const e = { spec, sa, local, remote, installedAt: now, softSent: false, active: true };
+      this.#inbound.set(spec.spi, e);
     } else {
       if (this.#outbound.some((e) => e.spec.spi === spec.spi)) {
         throw new RangeError(`SA ${hexSpi(spec.spi)}: SPI in use`);
       }
       const sa = createOutboundSa(spec, this.crypto);
-      this.#outbound.unshift({ spec, sa, local, remote, installedAt: now, softSent: false });
-      this.#index.rebuild(this.#outbound);
+      const active = spec.activateOn === undefined;
+      const e = { spec, sa, local, remote, installedAt: now, softSent: false, active };
+      this.#outbound.unshift(e);
+      if (!active) this.#standby.set(spec.activateOn!, e);
+      this.#rebuild();
     }
+  }
+
+  /**
+   * Puts outbound SA `spi`, installed on standby, into service (IKE finished its exchange);
+   * true also when its partner's first packet did already, false when there is no such SA.
+   */
+  activate(spi: number): boolean {
+    const e = this.#outbound.find((x) => x.spec.spi === spi && x.spec.activateOn !== undefined);
+    if (e === undefined) return false;
+    if (!e.active) {
+      this.#standby.delete(e.spec.activateOn!);
+      e.active = true;
+      this.#rebuild();
+    }
+    return true;
+  }
+
+  /** The selector index over the outbound SAs in service, newest first. */
+  #rebuild(): void {
+    this.#index.rebuild(
+      this.#standby.size === 0 ? this.#outbound : this.#outbound.filter((e) => e.active),
+    );
   }
 
   /** Number of installed SAs per direction. */
@@ -137,9 +168,11 @@ export class SaDatabase {
     }
     const i = this.#outbound.findIndex((e) => e.spec.spi === spi);
     if (i < 0) return false;
-    this.#outbound[i]!.sa.dispose();
+    const e = this.#outbound[i]!;
+    e.sa.dispose();
     this.#outbound.splice(i, 1);
-    this.#index.rebuild(this.#outbound);
+    if (!e.active) this.#standby.delete(e.spec.activateOn!);
+    this.#rebuild();
     return true;
   }
 
@@ -175,6 +208,15 @@ export class SaDatabase {
     e.sa.counters.bytes += r.length;
     this.#checkBytes(e);
     this.lastInbound = e.spec;
+    // The peer sends on a new pair: its outbound partner on standby goes into service.
+    if (this.#standby.size !== 0) {
+      const s = this.#standby.get(spi);
+      if (s !== undefined) {
+        this.#standby.delete(spi);
+        s.active = true;
+        this.#rebuild();
+      }
+    }
     return r;
   }
 

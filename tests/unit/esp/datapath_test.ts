@@ -574,3 +574,37 @@ both(
     });
   },
 );
+
+both(
+  "rekey on standby: the peer's first packet on the new pair switches the data path; IKE's install afterwards is no error",
+  async (runner) => {
+    await withDataPath(runner, 0, async (dp, tun, peer, port) => {
+      const ports = { mine: port, peer: peer.port };
+      const old = spec(0x8001, "out", ports);
+      peer.install(mirrored(old));
+      await dp.installSa(old);
+      // The new pair: inbound 0x9002 and, on standby for its first packet, outbound 0x8002.
+      const inb = spec(0x9002, "in", ports);
+      const fresh = spec(0x8002, "out", ports);
+      await dp.installSa(inb);
+      await dp.installSa({ ...fresh, activateOn: 0x9002 });
+      peer.install(mirrored(inb));
+      peer.install(mirrored(fresh));
+      const sentOn = async () => {
+        assert.ok(tun.inject(udp4("198.51.100.5", "203.0.113.7")));
+        const got = await eventually(() => {
+          const r = peer.receive();
+          return r.length > 0 ? r : undefined;
+        });
+        const d = got[0]!.data;
+        return ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
+      };
+      assert.equal(await sentOn(), 0x8001, "standby carries nothing yet");
+      assert.ok(peer.send(peer.encapsulate(udp4("203.0.113.7", "198.51.100.5")), port));
+      await eventually(() => tun.drain().length > 0 ? true : undefined);
+      assert.equal(await sentOn(), 0x8002, "switched with the peer's first packet");
+      await dp.installSa(fresh); // message 3: already in service
+      assert.equal(await sentOn(), 0x8002);
+    });
+  },
+);

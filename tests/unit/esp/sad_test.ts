@@ -134,6 +134,43 @@ Deno.test("rekey is make-before-break: new outbound SA takes over, old inbound S
   assert.equal(hq.remove(0x1001, "in"), false);
 });
 
+Deno.test("a rekeyed outbound SA on standby goes into service with the peer's first authenticated packet on its partner", () => {
+  const { branch, hq } = pairOfGateways();
+  const fromHq = (spi: number) =>
+    spec(spi, "out", { localSelectors: [HQ], remoteSelectors: [BRANCH] });
+  // The new pair: our inbound 0x2002 and, on standby, our outbound 0x1002.
+  branch.install(spec(0x2002, "in", { localSelectors: [BRANCH], remoteSelectors: [HQ] }), 1000);
+  branch.install(spec(0x1002, "out", { activateOn: 0x2002 }), 1000);
+  hq.install(spec(0x1002, "in", { localSelectors: [HQ], remoteSelectors: [BRANCH] }), 1000);
+  assert.equal(send(branch, hq, "198.51.100.5", "203.0.113.7").out?.spec.spi, 0x1001);
+  // A forged packet under the new inbound SPI activates nothing.
+  const forged = new Uint8Array(120);
+  forged.set([0, 0, 0x20, 0x02, 0, 0, 0, 1], 0);
+  assert.equal(branch.decapsulate(forged, 0, forged.length), undefined);
+  assert.equal(send(branch, hq, "198.51.100.5", "203.0.113.7").out?.spec.spi, 0x1001);
+  // The peer sends on the new pair: we switch at once.
+  hq.install(fromHq(0x2002), 1000);
+  assert.ok(send(hq, branch, "203.0.113.7", "198.51.100.5").got);
+  const now = send(branch, hq, "198.51.100.5", "203.0.113.7");
+  assert.equal(now.out?.spec.spi, 0x1002);
+  assert.ok(now.got);
+  // IKE's word afterwards (message 3) finds it in service: nothing to do, not an error.
+  assert.equal(branch.activate(0x1002), true);
+  assert.equal(send(branch, hq, "198.51.100.5", "203.0.113.7").out?.spec.spi, 0x1002);
+});
+
+Deno.test("an outbound SA on standby: into service when IKE says so, or removed with nothing sent", () => {
+  const { branch, hq } = pairOfGateways();
+  branch.install(spec(0x1002, "out", { activateOn: 0x2002 }), 1000);
+  assert.equal(send(branch, hq, "198.51.100.5", "203.0.113.7").out?.spec.spi, 0x1001);
+  assert.equal(branch.activate(0x1002), true);
+  assert.equal(send(branch, hq, "198.51.100.5", "203.0.113.7").out?.spec.spi, 0x1002);
+  branch.install(spec(0x1003, "out", { activateOn: 0x2003 }), 2000);
+  assert.ok(branch.remove(0x1003, "out"));
+  assert.equal(branch.activate(0x1003), false);
+  assert.equal(send(branch, hq, "198.51.100.5", "203.0.113.7").out?.spec.spi, 0x1002);
+});
+
 Deno.test("soft and hard lifetimes by time and by bytes raise events once", () => {
   const db = new SaDatabase(getCrypto());
   db.install(
