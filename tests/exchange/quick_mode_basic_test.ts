@@ -221,21 +221,28 @@ Deno.test("bad HASH(1): dropped, no reply, no SPI held, event", () => {
   assert.equal(ctx.qm.spis.size, 0);
 });
 
-Deno.test("rekey: the new inbound SA before message 2, the new outbound one only after a good message 3", () => {
+Deno.test("rekey: the new pair before message 2, the outbound SA on standby until a good message 3", () => {
   const ctx = setup();
   runQm(ctx, initiator(ctx.sa, {}), 0);
   const init = initiator(ctx.sa, { messageId: 0x0a0b0c0e, spi: 0xc0de0002 });
   const mid = init.offer.messageId;
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message1()), 1000);
   const first = ctx.host.take();
-  assert.deepEqual(installs(first).map((s) => s.direction), ["in"]);
+  const early = installs(first);
+  assert.deepEqual(early.map((s) => s.direction), ["in", "out"]);
+  // The data path switches to it on the peer's first packet on the new inbound SA.
+  assert.equal(early[1]!.activateOn, early[0]!.spi);
+  assert.equal(early[0]!.activateOn, undefined);
   const [reply] = qmReplies(first);
   init.readMessage2(reply!.first, reply!.bytes);
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message3({ corruptHash: true })), 1010);
   assert.deepEqual(installs(ctx.host.take()), []);
   ctx.qm.handle(ctx.host, ctx.sa, qmMessage(mid, init.message3()), 1020);
+  // Installed again without activateOn: in service now, if the peer sent nothing yet.
   const done = installs(ctx.host.take());
-  assert.deepEqual(done.map((s) => [s.direction, s.spi]), [["out", 0xc0de0002]]);
+  assert.deepEqual(done.map((s) => [s.direction, s.spi, s.activateOn]), [
+    ["out", 0xc0de0002, undefined],
+  ]);
   assert.equal(ctx.qm.children.size, 2);
 });
 

@@ -105,7 +105,8 @@ Deno.test("rekey: new pair installed, old pair kept until the peer's Delete", ()
   const neu = qm(ctx, ctx.sa, 0xa002, net([10, 2, 0, 0], 16), 3_000_000);
   assert.deepEqual(actions(neu.seen).map(brief), [
     `install in ${neu.responderSpi.toString(16)}`,
-    "install out a002",
+    "install out a002", // on standby, with message 2
+    "install out a002", // in service, with message 3
   ]);
   const views = ctx.p2.childSas(3_000_000);
   assert.deepEqual(views.map((v) => [v.outboundSpi, v.state]), [

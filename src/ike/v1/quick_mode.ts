@@ -10,10 +10,12 @@
  * group is the proposal's GROUP_DESCRIPTION; client IDs are traffic selectors narrowed to the
  * configured ones (absent IDs = the Phase 1 addresses); KEYMAT per direction. Our inbound SA
  * is installed before message 2 goes out (the initiator may send on the new SA as soon as it
- * has message 2: only the Commit bit makes it wait, RFC 2408 §3.1); the outbound one when
- * message 3 verifies, or with the inbound one when no child carries these selectors yet
- * (nothing else could carry the answers to the initiator's first packets); an exchange that
- * never completes takes its SAs with it.
+ * has message 2: only the Commit bit makes it wait, RFC 2408 §3.1), and so is the outbound
+ * one: in service at once when no child carries these selectors yet (nothing else could carry
+ * the answers to the initiator's first packets), else on standby until the peer's first packet
+ * on the new inbound SA or message 3 (a peer that drops its old SA as it sends message 3, as
+ * strongSwan does, then loses only what was in flight); an exchange that never completes takes
+ * its SAs with it.
  *
  * The exchange works on decrypted payload chains; encryption, IVs and the message-ID table are
  * the caller's ({@link QmHost}). Nothing here throws on peer input: every failure is an event,
@@ -61,7 +63,7 @@ interface Pending {
   readonly child: NewChild;
   /** The id under which the inbound SA is already installed. */
   readonly childId: string;
-  /** The outbound SA is installed as well (a first child for its selectors). */
+  /** The outbound SA is in service already (a first child), not on standby (a rekey). */
   readonly outboundEarly: boolean;
   /** We shortened the peer's lifetime (RESPONDER-LIFETIME): we rekey the child ourselves. */
   readonly shortened: boolean;
@@ -304,13 +306,16 @@ export class QuickModeResponder {
     const childId = this.children.reserveId(peer.name);
     host.emit({ kind: "installSa", spec: { ...child.inbound, childId } });
     // A first child: its outbound SA can take nothing from an older one, and the initiator's
-    // first packets (a trap's held ones) are answered at once, not lost until message 3.
+    // first packets (a trap's held ones) are answered at once, not lost until message 3. A
+    // rekey: the new outbound SA waits on standby for the peer's first packet on the new
+    // inbound one (it has the pair then), so the switch needs no trip through IKE.
     const outboundEarly = !this.children.carries(
       peer.name,
       child.inbound.localSelectors,
       child.inbound.remoteSelectors,
     );
-    if (outboundEarly) host.emit({ kind: "installSa", spec: { ...child.outbound, childId } });
+    const standby = outboundEarly ? {} : { activateOn: inboundSpi };
+    host.emit({ kind: "installSa", spec: { ...child.outbound, childId, ...standby } });
     // RFC 2408 §3.1: a peer asking for the commit bit gets it back and, after message 3, our
     // CONNECTED notification with this exchange's message ID.
     const response = host.sendQuickMode(
@@ -476,15 +481,13 @@ export class QuickModeResponder {
     this.#done.delete(saKey);
   }
 
-  /** Forgets a half-open exchange and removes the inbound SA installed for it. */
+  /** Forgets a half-open exchange and removes the SAs installed for it. */
   #drop(host: QmHost, key: string, p: Pending): void {
     this.#pending.delete(key);
     const spi = p.child.inbound.spi;
     const peer = p.sa.peer.name;
     host.emit({ kind: "deleteSa", spi, direction: "in", peer });
-    if (p.outboundEarly) {
-      host.emit({ kind: "deleteSa", spi: p.child.outbound.spi, direction: "out", peer });
-    }
+    host.emit({ kind: "deleteSa", spi: p.child.outbound.spi, direction: "out", peer });
     this.spis.release(spi);
   }
 
