@@ -87,3 +87,17 @@ export async function bringUpPair(lab: Lab, sites: TwoSites, o: PairOptions): Pr
   });
   return { a, b };
 }
+
+/**
+ * When `daemon` logged a child SA it negotiated as the Quick Mode initiator at or after
+ * `since` (Unix ms, from its log timestamps): its own dials and rekeys.
+ */
+export async function ownChildTimes(daemon: BranchgateDaemon, since: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const line of (await daemon.log()).split("\n")) {
+    if (!line.includes('msg="child SA established (we initiated)"')) continue;
+    const t = Date.parse(line.match(/^ts=(\S+)/)?.[1] ?? "");
+    if (t >= since) out.push(t);
+  }
+  return out;
+}

@@ -222,3 +222,33 @@ export function grown(before: Map<string, number>, after: Map<string, number>): 
   return [...after].filter(([k, v]) => v > (before.get(k) ?? 0))
     .map(([k, v]) => `${k} +${v - (before.get(k) ?? 0)}`).join(", ");
 }
+
+/** Echo requests one rekey may lose at 50 per second: those in flight (60 ms on a loaded machine). */
+export const REKEY_IN_FLIGHT = 3;
+
+/**
+ * Why a ping train (`ping -D`, 20 ms apart) across rekeys at `rekeys` (Unix ms) lost more than
+ * packets in flight, or undefined when it did not: at most {@link REKEY_IN_FLIGHT} lost within
+ * 1 s of each rekey; elsewhere none, unless `queues` (see {@link grown}) shows the kernel
+ * dropping for full queues — a saturating TCP stream fills the slowest hop's queue (a UDP
+ * receive buffer, a TUN device's queue), which is how TCP finds the path's rate, and an echo
+ * request meeting a full queue is lost to the stream, not to a rekey; a gateway stalled on a
+ * loaded 2-core machine drops a few hundred ms at once: up to 5 % then.
+ */
+export function rekeyLoss(r: PingResult, rekeys: readonly number[], queues: string): {
+  readonly summary: string;
+  readonly failure?: string;
+} {
+  const split = lossAround(r, rekeys, 1000);
+  const summary = `${r.received}/${r.sent} echo replies; lost around the ${rekeys.length} ` +
+    `rekeys ${split.near.join(",")}, elsewhere ${split.elsewhere.length} ` +
+    `(icmp_seq ${split.elsewhere.join(",")}); kernel queue drops: ${queues || "none"}`;
+  const congestion = queues !== "" ? Math.ceil(r.sent / 20) : 0;
+  const worst = Math.max(0, ...split.near);
+  const failure = worst > REKEY_IN_FLIGHT
+    ? `${worst} echo requests lost around one rekey`
+    : split.elsewhere.length > congestion
+    ? `${split.elsewhere.length} echo requests lost away from the rekeys`
+    : undefined;
+  return failure === undefined ? { summary } : { summary, failure };
+}
