@@ -160,7 +160,11 @@ function run(
   return {
     w,
     collisions: all.filter((l) => /(CHILD_SA|IKE SA) rekey collision/.test(l)).length,
-    rekeys: all.filter((l) => /rekeyed \(by us\)/.test(l)).length,
+    rekeys: [...w.branch.log, ...w.hub.log].filter((a) =>
+      a.kind === "event" &&
+      (a.message === "IKE SA rekeyed (by us)" ||
+        (a.message === "CHILD_SA rekeyed" && a.fields["initiated"] === true))
+    ).length,
   };
 }
 

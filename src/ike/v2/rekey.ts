@@ -27,7 +27,6 @@ import { groupName } from "../algorithms.ts";
 import type { ChildSa } from "../child/child_sa.ts";
 import { jitterSoft } from "../child/spec.ts";
 import { spiBytes, SpiExhaustedError, spiHex, spiNumber } from "../child/spi.ts";
-import { formatSelector } from "../child/ts.ts";
 import { nameOf } from "../message/names.ts";
 import { ExchangeTypeV2, NotifyTypeV2, ProtocolV2 } from "../message/v2/registry.ts";
 import type { DecodedPayloadV2, PayloadV2 } from "../message/v2/types.ts";
@@ -619,16 +618,13 @@ export class RekeyV2 {
     })();
     const lost = t.peer !== undefined &&
       ourRekeyLoses({ ni: t.ni, nr: nr.data }, { ni: t.peer.ni, nr: t.peer.nr });
-    ctx.event("info", name, t.rekey ? "CHILD_SA rekeyed (by us)" : "CHILD_SA made again", {
-      childId: id,
-      replaces: t.old,
-      spiIn: spiHex(t.spi),
-      spiOut: spiHex(peerSpi),
-      transform: sel.alg.text,
-      localTs: localTs.map(formatSelector).join(","),
-      remoteTs: remoteTs.map(formatSelector).join(","),
-      ...(t.peer === undefined ? {} : { collision: lost ? "ours is redundant" : "ours stands" }),
-    });
+    // childInstaller logged the rekey ("CHILD_SA rekeyed", initiated); what it cannot know:
+    if (!t.rekey) {
+      ctx.event("info", name, "CHILD_SA made again (the peer had lost it)", {
+        childId: id,
+        replaces: t.old,
+      });
+    }
     if (t.peer !== undefined) {
       ctx.event(
         "info",
