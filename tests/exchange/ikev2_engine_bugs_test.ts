@@ -119,6 +119,34 @@ Deno.test("unknown critical payload in IKE_AUTH: UNSUPPORTED_CRITICAL_PAYLOAD, n
   assert.equal(s.r.ikeSas(s.now).length, 0, "the half-open SA is gone without a Delete");
 });
 
+Deno.test("malformed authenticated request: INVALID_SYNTAX, fatal for the IKE SA (§2.21.3)", () => {
+  const s = new V2Setup();
+  s.establish();
+  assert.equal(s.r.childSas(s.now).length, 1);
+  const mark = s.log.length;
+  // A Notify payload of two octets (RFC 7296 §3.10 needs at least four).
+  const r = s.answer(
+    s.i.informational([{ type: Pt.N, body: Uint8Array.of(0, 0) }]),
+    (d) => s.i.readResponse(d),
+  );
+  assert.deepEqual(r.errors, [Nt.INVALID_SYNTAX]);
+  assert.equal(r.payloads.length, 1, "the notification alone, no Delete payload");
+  assert.equal(s.r.ikeSas(s.now).length, 0, "the IKE SA is gone");
+  assert.equal(s.r.childSas(s.now).length, 0, "with its CHILD_SA");
+  const sent = sends(s.log.slice(mark));
+  assert.equal(sent.length, 1, "only the answer: no INFORMATIONAL Delete of our own");
+  // In IKE_AUTH: INVALID_SYNTAX and no IKE SA (§2.21.2).
+  const t = new V2Setup();
+  t.init();
+  const a = t.answer(
+    t.i.auth({ extra: [{ type: Pt.N, body: Uint8Array.of(1) }] }),
+    (d) => t.i.readAuth(d),
+  );
+  assert.deepEqual(a.errors, [Nt.INVALID_SYNTAX]);
+  assert.equal(t.installs().length, 0);
+  assert.equal(t.r.ikeSas(t.now).length, 0);
+});
+
 Deno.test("10k junk IKEv2 datagrams: counted in show drops, log lines bounded", () => {
   const { next } = seededRng("ikev2 junk");
   const s = new V2Setup();

@@ -59,6 +59,11 @@ const LOSSES = new Set([
 /** First retransmission of our own requests (ms); doubles each time (RFC 7296 §2.1). */
 const RETRANSMIT_MS = 2_000;
 
+/** Why an authenticated request is rejected in its entirety (see `#rejected`). */
+type Rejected =
+  | { readonly reject: "critical"; readonly type: number }
+  | { readonly reject: "syntax"; readonly reason: string };
+
 /** Optional collaborators. */
 export interface V2Deps {
   /** Crypto; the process registry by default. */
@@ -464,7 +469,9 @@ export class IkeV2Engine implements IkeEngine {
         if (hd.exchangeType !== ExchangeTypeV2.IKE_AUTH) return;
         // An answer with a critical payload we do not know cannot be used: it counts as lost.
         const opened = this.#open(ctx, sa, datagram, msg);
-        if (typeof opened === "object") this.#dialer.authResponse(ctx, sa, hd.messageId, opened);
+        if (opened !== undefined && !("reject" in opened)) {
+          this.#dialer.authResponse(ctx, sa, hd.messageId, opened);
+        }
         return;
       }
       this.#response(ctx, sa, datagram, msg);
@@ -496,8 +503,8 @@ export class IkeV2Engine implements IkeEngine {
     // Authenticated: now the peer may move (RFC 7296 §2.23: follow the NAT mapping).
     sa.lastSeen = ctx.now;
     this.#follow(ctx, sa, local, remote);
-    const answer = typeof opened === "number"
-      ? this.#unsupportedCritical(ctx, sa, hd.exchangeType, opened)
+    const answer = "reject" in opened
+      ? this.#rejected(ctx, sa, hd.exchangeType, opened)
       : this.#dispatch(ctx, sa, {
         exchange: hd.exchangeType,
         messageId: mid,
@@ -556,20 +563,22 @@ export class IkeV2Engine implements IkeEngine {
   }
 
   /**
-   * RFC 7296 §2.5: an authenticated request with an unknown critical payload is rejected in
-   * its entirety with UNSUPPORTED_CRITICAL_PAYLOAD naming the type; in IKE_AUTH the IKE SA is
-   * then not created, without a Delete (§2.21.2).
+   * An authenticated request rejected in its entirety (RFC 7296 §2.21.2, §2.21.3): an unknown
+   * critical payload gets UNSUPPORTED_CRITICAL_PAYLOAD naming the type (§2.5) — in IKE_AUTH
+   * the IKE SA is then not created; a badly formatted message gets INVALID_SYNTAX, fatal in
+   * both peers: the IKE SA goes without a Delete.
    */
-  #unsupportedCritical(ctx: V2Context, sa: IkeSaV2, exchange: number, type: number): AnswerV2 {
-    ctx.event(
-      "warn",
-      sa.peerName,
-      `request with an unsupported critical payload ${type} rejected`,
-      {
-        exchange: nameOf(ExchangeTypeV2, exchange),
-      },
-    );
-    const payloads = [notify(NotifyTypeV2.UNSUPPORTED_CRITICAL_PAYLOAD, Uint8Array.of(type))];
+  #rejected(ctx: V2Context, sa: IkeSaV2, exchange: number, r: Rejected): AnswerV2 {
+    const fields = { exchange: nameOf(ExchangeTypeV2, exchange) };
+    if (r.reject === "syntax") {
+      ctx.event("warn", sa.peerName, `malformed request: ${r.reason}; INVALID_SYNTAX`, fields);
+      return {
+        payloads: [notify(NotifyTypeV2.INVALID_SYNTAX)],
+        after: () => ctx.removeSa(sa, "INVALID_SYNTAX (malformed request)", false),
+      };
+    }
+    ctx.event("warn", sa.peerName, `unsupported critical payload ${r.type} rejected`, fields);
+    const payloads = [notify(NotifyTypeV2.UNSUPPORTED_CRITICAL_PAYLOAD, Uint8Array.of(r.type))];
     if (sa.state.kind !== "half-open") return { payloads };
     return {
       payloads,
@@ -632,16 +641,16 @@ export class IkeV2Engine implements IkeEngine {
   }
 
   /**
-   * Verifies and decrypts a request: its payloads, the type of an unknown critical payload
-   * inside (§2.5, answered after authentication only), or undefined (counted or logged) when
-   * it cannot be trusted.
+   * Verifies and decrypts a request: its payloads, why it is rejected as a whole (an unknown
+   * critical payload, §2.5, or bad syntax, §2.21.3 — answered after authentication only), or
+   * undefined (counted or logged) when it cannot be trusted.
    */
   #open(
     ctx: V2Context,
     sa: IkeSaV2,
     datagram: Uint8Array,
     msg: MessageV2,
-  ): readonly DecodedPayloadV2[] | number | undefined {
+  ): readonly DecodedPayloadV2[] | Rejected | undefined {
     const enc = msg.encrypted;
     if (enc === undefined) {
       ctx.drop("unprotected", sa.peerName, "unprotected request on an IKE SA dropped", {
@@ -655,7 +664,7 @@ export class IkeV2Engine implements IkeEngine {
         ctx.drop("unauthenticated", sa.peerName, `protected message dropped: ${raw.reason}`);
         return undefined;
       }
-      return this.#inner(ctx, sa, enc.next, raw.inner);
+      return this.#inner(enc.next, raw.inner);
     }
     if (!sa.fragmentation) {
       ctx.drop("unprotected", sa.peerName, "IKE fragment dropped: fragmentation not negotiated");
@@ -683,21 +692,15 @@ export class IkeV2Engine implements IkeEngine {
     ctx.event("debug", sa.peerName, "fragmented message reassembled", {
       fragments: enc.totalFragments,
     });
-    return this.#inner(ctx, sa, r.first, r.inner);
+    return this.#inner(r.first, r.inner);
   }
 
   /** Decodes authenticated inner payloads (see {@link #open}). */
-  #inner(
-    ctx: V2Context,
-    sa: IkeSaV2,
-    first: number,
-    bytes: Uint8Array,
-  ): readonly DecodedPayloadV2[] | number | undefined {
+  #inner(first: number, bytes: Uint8Array): readonly DecodedPayloadV2[] | Rejected {
     const inner = decodeInner(first, bytes);
     if (inner.ok) return inner.payloads;
-    if (inner.critical !== undefined) return inner.critical;
-    ctx.event("warn", sa.peerName, `protected message dropped: ${inner.reason}`);
-    return undefined;
+    if (inner.critical !== undefined) return { reject: "critical", type: inner.critical };
+    return { reject: "syntax", reason: inner.reason };
   }
 
   /** RFC 7296 §2.23: after NAT detection, the SA follows the peer's latest address and port. */
