@@ -78,7 +78,7 @@ bench: deps
 	@$(DENO) run --frozen --allow-all tests/bench/datapath.ts
 
 # iperf3 between the LANs through strongSwan<->strongSwan, branchgate<->strongSwan and
-# branchgate<->branchgate (each with its own IKE), one run (root).
+# branchgate<->branchgate (each with its own IKE, over IKEv1 and over IKEv2), one run (root).
 bench-iperf: deps apt
 	@$(DENO) run --frozen --allow-all tests/bench/iperf.ts all
 

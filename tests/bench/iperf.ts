@@ -3,11 +3,11 @@
  * (198.51.100.10) behind the gateway under test, host B (203.0.113.10) behind a strongSwan
  * gateway. The gateway under test is strongSwan (the baseline: both sides kernel-libipsec,
  * ESP in UDP) or branchgate (the real daemon as responder); "pair" runs branchgate on both
- * gateways, each with its own IKEv1 (A dials B). TCP: one stream, 10 s; UDP: unlimited rate
+ * gateways, each with its own IKEv1 (A dials B), "pair-v2" the same over IKEv2. TCP: one stream, 10 s; UDP: unlimited rate
  * with 1300-byte datagrams, 5 s, what arrived. Run alone:
  *
  * ```sh
- * deno run --allow-all tests/bench/iperf.ts [strongswan|branchgate|pair|both|all]
+ * deno run --allow-all tests/bench/iperf.ts [strongswan|branchgate|pair|pair-v2|both|all]
  * ```
  * @module
  */
@@ -19,8 +19,11 @@ import type { Lab } from "../interop/lib/netns.ts";
 import type { TwoSites } from "../interop/lib/topology.ts";
 import { bringUpPair } from "../interop/lib/bg_pair.ts";
 
-/** What stands on the gateways: strongSwan ↔ strongSwan, branchgate ↔ strongSwan, or a pair. */
-export type BenchSide = GatewaySide | "pair";
+/**
+ * What stands on the gateways: strongSwan ↔ strongSwan, branchgate ↔ strongSwan, or a pair of
+ * branchgates over IKEv1 ("pair") or IKEv2 ("pair-v2").
+ */
+export type BenchSide = GatewaySide | "pair" | "pair-v2";
 
 /** Durations and the ESP proposal of one measurement. */
 export interface IperfOptions {
@@ -112,8 +115,10 @@ export function iperfThroughTunnel(
   return withLab(async (lab) => {
     const sites = await twoSites(lab);
     const esp = opts.esp === undefined ? {} : { esp: opts.esp };
-    if (side === "pair") await bringUpPair(lab, sites, { psk: "bench-only-psk-0", ...esp });
-    else await bringUpTunnel(lab, sites, side, { psk: "bench-only-psk-0", ...esp });
+    if (side === "pair" || side === "pair-v2") {
+      const peer = { ikeVersion: side === "pair" ? 1 : 2 } as const;
+      await bringUpPair(lab, sites, { psk: "bench-only-psk-0", peer, ...esp });
+    } else await bringUpTunnel(lab, sites, side, { psk: "bench-only-psk-0", ...esp });
     return { side, ...await measure(lab, sites, opts) };
   });
 }
@@ -129,7 +134,8 @@ export function formatResults(results: readonly IperfResult[]): string {
   const base = results.find((r) => r.side === "strongswan");
   const names: Record<string, string> = {
     branchgate: "branchgate/strongSwan",
-    pair: "branchgate↔branchgate / strongSwan↔strongSwan",
+    pair: "branchgate↔branchgate (IKEv1) / strongSwan↔strongSwan",
+    "pair-v2": "branchgate↔branchgate (IKEv2) / strongSwan↔strongSwan",
   };
   for (const r of results) {
     if (base === undefined || r.side === "strongswan") continue;
@@ -146,12 +152,12 @@ if (import.meta.main) {
   const sides: BenchSide[] = which === "both"
     ? ["strongswan", "branchgate"]
     : which === "all"
-    ? ["strongswan", "branchgate", "pair"]
-    : which === "strongswan" || which === "branchgate" || which === "pair"
+    ? ["strongswan", "branchgate", "pair", "pair-v2"]
+    : which === "strongswan" || which === "branchgate" || which === "pair" || which === "pair-v2"
     ? [which]
     : [];
   if (sides.length === 0 || Deno.uid() !== 0) {
-    console.error("usage (root): iperf.ts [strongswan|branchgate|pair|both|all]");
+    console.error("usage (root): iperf.ts [strongswan|branchgate|pair|pair-v2|both|all]");
     Deno.exit(2);
   }
   const results: IperfResult[] = [];
