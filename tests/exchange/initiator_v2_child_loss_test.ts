@@ -36,3 +36,30 @@ Deno.test("IKEv2 the hub deletes the only CHILD_SA (hard lifetime): the branch m
   assert.equal(view.state, "up");
   assert.equal(view.childSas, 1);
 });
+
+Deno.test("IKEv2 the branch's only CHILD_SA expires (hard lifetime): Delete, then made again", () => {
+  const m = new Managed();
+  m.advance(m.w.now + 1_000);
+  const child = m.w.branch.engine.childSas(m.w.now)[0]!;
+  // The data path removed the expired outbound SA itself (no deleteSa for it).
+  m.w.branch.sas.delete(`out:${child.outboundSpi}`);
+  m.w.run(
+    "branch",
+    m.w.branch.engine.espLifetime(
+      { kind: "hard", spi: child.outboundSpi, direction: "out", childId: child.childId },
+      m.w.now,
+    ),
+  );
+  m.advance(m.w.now + 5_000);
+  const log = lines(m.w.branch.log);
+  const why = log.concat(["--- hub"], lines(m.w.hub.log)).join("\n");
+  const expired = log.findIndex((l) => l.includes("the last CHILD_SA expired; making it again"));
+  assert.ok(expired > 0, why);
+  assert.ok(log.slice(expired).some((l) => l.includes("CHILD_SA made again")), why);
+  // The hub got our Delete of the old child before the new one (§1.4.1).
+  assert.equal(m.w.hub.engine.childSas(m.w.now).length, 1, why);
+  assert.equal(matchedPairs(m.w.branch, m.w.hub), 1, why);
+  assert.equal(matchedPairs(m.w.hub, m.w.branch), 1, why);
+  assert.deepEqual(m.events, ["up:"]);
+  assert.equal(m.w.branch.engine.peerStates(m.w.now)[0]?.state, "up");
+});

@@ -143,7 +143,12 @@ export class IkeV2Engine implements IkeEngine {
       const sa = this.#sas.get(child.ikeSa);
       if (sa?.state.kind === "established") {
         // Sent now, or once our request in flight is answered (window 1).
-        this.#rekey.deleteGone(ctx, sa, sa.state.peer, spiBytes(child.inbound.spi));
+        const peer = sa.state.peer;
+        this.#rekey.deleteGone(ctx, sa, peer, spiBytes(child.inbound.spi));
+        // A `start` peer's tunnel stays up: its last child is made again after the Delete.
+        if (peer.start_action === "start" && this.#store.children.forIkeSa(sa.key).length === 0) {
+          this.#rekey.remake(ctx, sa, peer, "the last CHILD_SA expired");
+        }
       }
     });
   }
@@ -747,6 +752,7 @@ export class IkeV2Engine implements IkeEngine {
   /**
    * RFC 7296 §1.3.1: when the peer's Delete leaves an IKE SA of a `start` peer without a
    * CHILD_SA, we make one again (rekey.ts; if refused, the IKE SA goes and is re-dialled).
+   * The same follows our own hard expiry of the last child (espLifetime).
    */
   #childLoss(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig, answer: AnswerV2): AnswerV2 {
     const had = this.#store.children.forIkeSa(sa.key).length;
@@ -758,7 +764,7 @@ export class IkeV2Engine implements IkeEngine {
         after();
         const left = this.#store.children.forIkeSa(sa.key).length;
         if (left === 0 && this.#sas.has(sa.key) && sa.state.kind === "established") {
-          this.#rekey.remake(ctx, sa, peer);
+          this.#rekey.remake(ctx, sa, peer, "the peer deleted the last CHILD_SA");
         }
       },
     };

@@ -231,15 +231,16 @@ export class RekeyV2 {
   }
 
   /**
-   * The peer deleted the last CHILD_SA of `sa` while the peer's tunnel is to stay up
-   * (`start`): make one again from scratch with the configured selectors (RFC 7296 §1.3.1) when
-   * the window is free. A refusal deletes the IKE SA ("no CHILD_SA left", a loss: re-dialled).
+   * The last CHILD_SA of `sa` is gone (`why`: the peer deleted it, or it expired) while the
+   * peer's tunnel is to stay up (`start`): make one again from scratch with the configured
+   * selectors (RFC 7296 §1.3.1) when the window is free. A refusal deletes the IKE SA ("no
+   * CHILD_SA left", a loss: re-dialled).
    */
-  remake(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig): void {
+  remake(ctx: V2Context, sa: IkeSaV2, peer: PeerConfig, why: string): void {
     const s = this.#state(sa, peer);
     if (s.task?.kind === "child" && s.task.remake) return;
-    ctx.event("info", peer.name, "the peer deleted the last CHILD_SA; making it again");
-    ctx.failure(peer.name, "the peer deleted the last CHILD_SA; making it again");
+    ctx.event("info", peer.name, `${why}; making it again`);
+    ctx.failure(peer.name, `${why}; making it again`);
     s.remake = true;
     this.tick(ctx, sa, peer);
   }
