@@ -385,7 +385,7 @@ export class IkeV2Engine implements IkeEngine {
     ctx: V2Context,
     sa: IkeSaV2,
     payloads: readonly PayloadV2[],
-    purpose: "liveness" | "delete-child" | "delete-ike" | "delete" | "rekey",
+    purpose: "liveness" | "delete-ike" | "delete" | "rekey",
     force = false,
     exchangeType: number = ExchangeTypeV2.INFORMATIONAL,
   ): number | undefined {
