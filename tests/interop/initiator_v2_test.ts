@@ -7,7 +7,8 @@
  * declares it dead after its dpd_timeout and the tunnel comes back by itself within 30 s.
  * (2) branchgate ↔ branchgate with IKEv2 in two namespaces (tests/interop/lib/bg_pair.ts):
  * ping and iperf3 both ways, the same IKE SA and ESP SPIs on both sides, `clear ike sa`
- * re-dials; (3) a `trap` IKEv2 peer dials on the first ping.
+ * re-dials, kill -9 of the hub is noticed after dpd_delay + dpd_timeout and re-dialled;
+ * (3) a `trap` IKEv2 peer dials on the first ping.
  */
 
 import assert from "node:assert/strict";
@@ -212,7 +213,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "IKEv2 branchgate ↔ branchgate: the branch dials, ping and iperf3 both ways",
+  name: "IKEv2 branchgate ↔ branchgate: the branch dials, ping and iperf3 both ways, kill -9",
   ignore: Deno.uid() !== 0,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -220,7 +221,11 @@ Deno.test({
     withLab(async (lab) => {
       const s = await twoSites(lab);
       const t0 = Date.now();
-      const { a, b } = await bringUpPair(lab, s, { psk: PSK, peer: { ikeVersion: 2 } });
+      const pair = await bringUpPair(lab, s, {
+        psk: PSK,
+        peer: { ikeVersion: 2, dpdDelay: 2, dpdTimeout: 6 },
+      });
+      const { a, b } = pair;
       console.log(`IKEv2 branchgate ↔ branchgate up after ${Date.now() - t0} ms`);
       const ia = parseShowIkeSa(await a.show("ike sa"));
       const ib = parseShowIkeSa(await b.show("ike sa"));
@@ -250,6 +255,25 @@ Deno.test({
         return r.received === 1 ? true : undefined;
       }, { timeoutMs: 30_000, intervalMs: 300, what: "ping after clear ike sa" });
       assert.equal(parseShowIkeSa(await b.show("ike sa")).length, 1, "the hub dropped the old SA");
+
+      // kill -9 of the branchgate hub and a restart: dead after dpd_delay + dpd_timeout (2 + 6
+      // s, RFC 7296 §2.4), then the branch dials the new hub.
+      await b.kill();
+      const killed = Date.now();
+      const b2 = await pair.restartB("pair-b2");
+      await a.waitForLog(/dead peer/, { timeoutMs: 20_000 });
+      const dead = Date.now() - killed;
+      assert.ok(dead < 15_000, `dead peer noticed ${dead} ms after kill -9`);
+      await waitFor(async () => {
+        const r = await ping(lab, s.a.host, s.b.hostAddress, { count: 1 });
+        return r.received === 1 ? true : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 300, what: "tunnel back after kill -9 of the hub" });
+      const back = Date.now() - killed;
+      assert.equal(parseShowIkeSa(await b2.show("ike sa")).length, 1);
+      console.log(
+        `IKEv2 branchgate hub: dead peer noticed ${(dead / 1000).toFixed(1)} s and tunnel back ` +
+          `${(back / 1000).toFixed(1)} s after kill -9`,
+      );
       console.log(
         `iperf3 IKEv2 branchgate ↔ branchgate: ${
           rates.map((r) => (r / 1e6).toFixed(0)).join(" / ")

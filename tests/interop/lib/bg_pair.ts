@@ -35,6 +35,8 @@ export interface Pair {
   readonly a: BranchgateDaemon;
   /** Side B, the responder. */
   readonly b: BranchgateDaemon;
+  /** Starts side B again under another `name` with the same config (after a kill). */
+  readonly restartB: (name: string) => Promise<BranchgateDaemon>;
 }
 
 /** Starts both daemons and waits until A's tunnel to B is up (at most 60 s). */
@@ -46,22 +48,24 @@ export async function bringUpPair(lab: Lab, sites: TwoSites, o: PairOptions): Pr
     encap: o.encap ?? true,
     ...o.peer,
   };
-  const b = await BranchgateDaemon.start(lab, {
-    name: "pair-b",
-    ns: sites.b.gw,
-    config: {
-      listen: [sites.b.outerAddress],
-      logLevel: "info",
-      peers: [{
-        ...common,
-        ...o.hub,
-        name: "branch",
-        remote: sites.a.outerAddress,
-        localTs: [sites.b.lan],
-        remoteTs: [sites.a.lan],
-      }],
-    },
-  });
+  const startB = (name: string) =>
+    BranchgateDaemon.start(lab, {
+      name,
+      ns: sites.b.gw,
+      config: {
+        listen: [sites.b.outerAddress],
+        logLevel: "info",
+        peers: [{
+          ...common,
+          ...o.hub,
+          name: "branch",
+          remote: sites.a.outerAddress,
+          localTs: [sites.b.lan],
+          remoteTs: [sites.a.lan],
+        }],
+      },
+    });
+  const b = await startB("pair-b");
   const a = await BranchgateDaemon.start(lab, {
     name: "pair-a",
     ns: sites.a.gw,
@@ -79,13 +83,13 @@ export async function bringUpPair(lab: Lab, sites: TwoSites, o: PairOptions): Pr
       }],
     },
   });
-  if (o.startAction === "trap") return { a, b };
+  if (o.startAction === "trap") return { a, b, restartB: startB };
   await waitFor(async () => /^\s*hub\s.*\bup\b/m.test(await a.show("peers")) ? true : undefined, {
     timeoutMs: 60_000,
     intervalMs: 300,
     what: "branchgate ↔ branchgate tunnel up",
   });
-  return { a, b };
+  return { a, b, restartB: startB };
 }
 
 /**
