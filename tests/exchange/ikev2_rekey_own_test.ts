@@ -480,3 +480,22 @@ Deno.test("own CHILD_SA rekey answered NO_PROPOSAL_CHOSEN: logged, the child run
   s.i.respond(one(hard));
   assert.deepEqual(deletedSpis(s), [hex(old.outSpi)], "then its Delete");
 });
+
+Deno.test("a byte lifetime gets a soft limit at 80-90 % of it, and its soft event starts our rekey", () => {
+  const s = new V2Setup(v2Policy({ esp_lifetime_bytes: 1_000_000 }));
+  s.establish();
+  const old = s.i.children[0]!;
+  for (const a of s.installs()) {
+    const l = a.spec.lifetime;
+    assert.equal(l.hardBytes, 1_000_000);
+    assert.ok(l.softBytes >= 800_000 && l.softBytes < 900_000, `soft ${l.softBytes} bytes`);
+  }
+  const c = s.r.childSas(s.now)[0]!;
+  const acts = s.r.espLifetime(
+    { kind: "soft", spi: c.outboundSpi, direction: "out", childId: c.childId },
+    s.now,
+  );
+  s.i.respond(one(acts));
+  assert.ok(s.i.lastPeerRequest!.notify(Nt.REKEY_SA) !== undefined);
+  assert.equal(hex(s.i.lastPeerRequest!.notify(Nt.REKEY_SA)!.spi), hex(old.outSpi));
+});

@@ -249,12 +249,13 @@ export function childInstaller(ctx: V2Context, c: ChildPairInput): () => string 
     remoteTs: c.remoteTs,
     now: ctx.now,
   });
-  // RFC 7296 §2.8.1: the soft lifetime jittered, so both sides rarely rekey at once.
-  const lifetime = jitterSoft(
-    built.inbound.lifetime,
-    peer.rekey_margin,
-    ctx.crypto.randomBytes(1)[0]!,
-  );
+  // RFC 7296 §2.8.1: the soft lifetime jittered, so both sides rarely rekey at once; a byte
+  // lifetime is rekeyed at 80-90 % of it (the data path raises the soft event on bytes too).
+  const r = ctx.crypto.randomBytes(2);
+  const timed = jitterSoft(built.inbound.lifetime, peer.rekey_margin, r[0]!);
+  const lifetime = timed.hardBytes > 0 && timed.softBytes === 0
+    ? { ...timed, softBytes: Math.floor(timed.hardBytes * (0.8 + (0.1 * r[1]!) / 256)) }
+    : timed;
   const child = {
     ...built,
     inbound: { ...built.inbound, lifetime },
