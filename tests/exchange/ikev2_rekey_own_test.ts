@@ -499,3 +499,22 @@ Deno.test("a byte lifetime gets a soft limit at 80-90 % of it, and its soft even
   assert.ok(s.i.lastPeerRequest!.notify(Nt.REKEY_SA) !== undefined);
   assert.equal(hex(s.i.lastPeerRequest!.notify(Nt.REKEY_SA)!.spi), hex(old.outSpi));
 });
+
+Deno.test("own IKE SA rekey answered TEMPORARY_FAILURE: again after a wait, then it completes", () => {
+  const s = new V2Setup(v2Policy({ ike_lifetime: 3600, rekey_margin: 600, dpd_delay: 0 }));
+  s.establish();
+  s.i.refuseNext = Nt.TEMPORARY_FAILURE;
+  const refused = s.i.respond(one(ikeRekeyDue(s)));
+  assert.deepEqual(out(s.feed(refused)), [], "§2.25: MUST NOT retry immediately");
+  s.now += 1000;
+  assert.deepEqual(out(s.r.tick(s.now)), []);
+  s.now += 10_000;
+  const acts = s.r.tick(s.now);
+  s.log.push(...acts);
+  const answer = s.i.respond(one(acts));
+  assert.ok(s.i.lastPeerRequest!.first(Pt.KE) !== undefined, "an IKE SA rekey again");
+  const fresh = s.i.sa!;
+  one(s.feed(answer)); // the Delete of the old IKE SA
+  assert.match(s.r.ikeSas(s.now)[0]!.spis, new RegExp(hex(fresh.spiR), "i"));
+  assert.equal(s.r.childSas(s.now).length, 1);
+});
