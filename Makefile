@@ -20,7 +20,8 @@ LOG := $(CURDIR)/build/test-logs
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
 .PHONY: all deno deps check fmt lint types unit integration test run bench bench-crypto \
-        selftest image image-measure compile clean apt bench-iperf fuzz bench-memory bench-ike
+        selftest image image-measure compile clean apt bench-iperf fuzz bench-memory bench-ike \
+        bench-ike-engine
 
 all: check
 
@@ -89,6 +90,10 @@ bench-memory: image apt
 
 bench-ike: image apt
 	@$(DENO) run --frozen --allow-all tests/bench/ike_setup.ts both
+
+# The IKE engine alone (no sockets, no data path): responder CPU per setup, in one process.
+bench-ike-engine: deps
+	@$(DENO) run --frozen --allow-all tests/bench/ike_engine.ts both
 
 run: deps apt
 	@bash tests/interop/demo.sh "$(DENO)"
