@@ -74,6 +74,7 @@ selftest: deps
 
 bench-crypto: deps
 	@$(DENO) run --frozen --allow-all tests/bench/crypto.ts
+	@$(DENO) run --frozen --allow-all tests/bench/packet_alloc.ts
 
 bench: deps
 	@$(DENO) run --frozen --allow-all tests/bench/datapath.ts
