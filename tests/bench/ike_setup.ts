@@ -22,7 +22,7 @@ import {
 } from "./footprint_lab.ts";
 
 const CYCLES = Number(Deno.env.get("CYCLES") ?? 40);
-const WARMUP = 3;
+const WARMUP = Number(Deno.env.get("WARMUP") ?? 3);
 
 /** What one responder spent. */
 interface SetupCost {
