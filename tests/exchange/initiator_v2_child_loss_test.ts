@@ -1,8 +1,8 @@
 /**
- * A `start` peer's IKE SA that loses its last CHILD_SA to the peer's Delete (both full
- * engines, the branch's connection manager in the loop, fake clock): the branch makes the
- * child again with CREATE_CHILD_SA (RFC 7296 §1.3.1) on the same IKE SA, both sides' SAs agree,
- * and nothing is reported down or re-dialled.
+ * A `start` peer's IKE SA that loses its last CHILD_SA to the peer's Delete or to its own hard
+ * expiry (both full engines, the branch's connection manager in the loop, fake clock): the
+ * branch makes the child again with CREATE_CHILD_SA (RFC 7296 §1.3.1) on the same IKE SA,
+ * both sides' SAs agree, and nothing is reported down or re-dialled.
  */
 
 import assert from "node:assert/strict";
@@ -14,15 +14,8 @@ Deno.test("IKEv2 the hub deletes the only CHILD_SA (hard lifetime): the branch m
   m.advance(m.w.now + 1_000);
   assert.deepEqual(m.events, ["up:"]);
   const ike = m.w.branch.engine.ikeSas(m.w.now)[0]!.spis;
-  const child = m.w.hub.engine.childSas(m.w.now)[0]!;
   // The hub's child reaches its hard lifetime: it goes, and the hub sends a Delete (§1.4.1).
-  m.w.run(
-    "hub",
-    m.w.hub.engine.espLifetime(
-      { kind: "hard", spi: child.inboundSpi, direction: "in", childId: child.childId },
-      m.w.now,
-    ),
-  );
+  const child = m.expire("hub", "in");
   m.advance(m.w.now + 5_000);
   const why = lines(m.w.branch.log).concat(["--- hub"], lines(m.w.hub.log)).join("\n");
   assert.ok(lines(m.w.branch.log).some((l) => l.includes("CHILD_SA made again")), why);
@@ -40,16 +33,7 @@ Deno.test("IKEv2 the hub deletes the only CHILD_SA (hard lifetime): the branch m
 Deno.test("IKEv2 the branch's only CHILD_SA expires (hard lifetime): Delete, then made again", () => {
   const m = new Managed();
   m.advance(m.w.now + 1_000);
-  const child = m.w.branch.engine.childSas(m.w.now)[0]!;
-  // The data path removed the expired outbound SA itself (no deleteSa for it).
-  m.w.branch.sas.delete(`out:${child.outboundSpi}`);
-  m.w.run(
-    "branch",
-    m.w.branch.engine.espLifetime(
-      { kind: "hard", spi: child.outboundSpi, direction: "out", childId: child.childId },
-      m.w.now,
-    ),
-  );
+  m.expire("branch", "out");
   m.advance(m.w.now + 5_000);
   const log = lines(m.w.branch.log);
   const why = log.concat(["--- hub"], lines(m.w.hub.log)).join("\n");

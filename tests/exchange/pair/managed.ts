@@ -44,6 +44,23 @@ export class Managed {
     this.w.hub.timer = undefined;
   }
 
+  /**
+   * The data path of `side` removes its first child's SA of `direction` at its hard lifetime
+   * and reports it to the engine; returns that child.
+   */
+  expire(side: "branch" | "hub", direction: "in" | "out") {
+    const me = side === "branch" ? this.w.branch : this.w.hub;
+    const child = me.engine.childSas(this.w.now)[0]!;
+    const spi = direction === "in" ? child.inboundSpi : child.outboundSpi;
+    me.sas.delete(`${direction}:${spi}`);
+    this.w.run(
+      side,
+      me.engine.espLifetime({ kind: "hard", spi, direction, childId: child.childId }, this.w.now),
+    );
+    this.#reports();
+    return child;
+  }
+
   /** Advances the clock to `t` in steps of at most `step` ms, feeding reports to the manager. */
   advance(t: number, step = 100): void {
     while (this.w.now < t) {
