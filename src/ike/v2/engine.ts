@@ -30,7 +30,7 @@ import type { ChildSaView, IkeSaView, PeerStateView } from "../views.ts";
 import { type AnswerV2, notify, type RequestV2, type V2Context, type V2Crypto } from "./context.ts";
 import { CookieJar } from "./cookie.ts";
 import { respondCreateChildSa } from "./create_child_sa.ts";
-import { Reassembly } from "./fragments.ts";
+import { type FragmentDirection, FragmentQueues } from "./fragments.ts";
 import { respondIkeAuth } from "./ike_auth.ts";
 import { respondIkeSaInit } from "./ike_sa_init.ts";
 import { respondInformational } from "./informational.ts";
@@ -72,6 +72,8 @@ export interface V2Deps {
   readonly children?: ChildStore;
   /** Half-open SAs from which a COOKIE is required. */
   readonly cookieThreshold?: number;
+  /** Largest datagram we send before fragmenting; {@link MAX_DATAGRAM} by default. */
+  readonly maxDatagram?: number;
 }
 
 /** The IKEv2 engine. */
@@ -84,7 +86,9 @@ export class IkeV2Engine implements IkeEngine {
   readonly #sas = new Map<string, IkeSaV2>();
   /** Half-open SAs by "SPIi|address:port" (IKE_SA_INIT retransmissions). */
   readonly #init = new Map<string, IkeSaV2>();
-  readonly #frags = new Map<string, Reassembly>();
+  /** Incomplete fragmented requests and responses (RFC 7383), bounded. */
+  readonly #frags = new FragmentQueues();
+  readonly #maxDatagram: number;
   readonly #failures = new Map<string, string>();
   /** Unauthenticated input dropped, by reason (`show drops`). */
   readonly #drops = new DropCounters("IKEv2");
@@ -92,7 +96,7 @@ export class IkeV2Engine implements IkeEngine {
   readonly #notifies = new TokenBucket(20, 40);
   /** Lines about refused IKE_SA_INITs: one per peer and kind a minute. */
   readonly #refusals = new LogLimiter();
-  readonly #dialer = new V2Dialer({ maxDatagram: MAX_DATAGRAM });
+  readonly #dialer: V2Dialer;
   /** Rekeys of our own and their collisions (rekey.ts). */
   readonly #rekey: RekeyV2;
   #out: IkeAction[] = [];
@@ -104,6 +108,8 @@ export class IkeV2Engine implements IkeEngine {
     const crypto = this.#crypto;
     this.#store = deps.children ?? newChildStore((n) => crypto.randomBytes(n));
     this.#cookieThreshold = deps.cookieThreshold ?? COOKIE_THRESHOLD;
+    this.#maxDatagram = deps.maxDatagram ?? MAX_DATAGRAM;
+    this.#dialer = new V2Dialer({ maxDatagram: this.#maxDatagram });
     this.#rekey = new RekeyV2(
       (ctx, sa, exchange, payloads, purpose) =>
         this.#request(ctx, sa, payloads, purpose, false, exchange),
@@ -343,7 +349,7 @@ export class IkeV2Engine implements IkeEngine {
       );
     }
     this.#sas.delete(sa.key);
-    this.#frags.delete(sa.key);
+    this.#frags.forget(sa.key);
     this.#rekey.forget(ctx, sa.key);
     for (const [k, v] of this.#init) if (v === sa) this.#init.delete(k);
     for (const c of this.#store.children.forIkeSa(sa.key)) {
@@ -403,7 +409,7 @@ export class IkeV2Engine implements IkeEngine {
         messageId,
       },
       payloads,
-      MAX_DATAGRAM,
+      this.#maxDatagram,
       sa.fragmentation,
     );
     this.#send(ctx, sa, datagrams);
@@ -472,8 +478,12 @@ export class IkeV2Engine implements IkeEngine {
     if (isResponse) {
       if (this.#dialer.awaitsAuth(sa)) {
         if (hd.exchangeType !== ExchangeTypeV2.IKE_AUTH) return;
+        if (hd.messageId !== sa.nextOwnMid - 1) {
+          ctx.drop("no-request", sa.peerName, "IKE_AUTH response to no request of ours dropped");
+          return;
+        }
         // An answer with a critical payload we do not know cannot be used: it counts as lost.
-        const opened = this.#open(ctx, sa, datagram, msg);
+        const opened = this.#open(ctx, sa, datagram, msg, "response");
         if (opened !== undefined && !("reject" in opened)) {
           this.#dialer.authResponse(ctx, sa, hd.messageId, opened);
         }
@@ -503,7 +513,7 @@ export class IkeV2Engine implements IkeEngine {
       );
       return;
     }
-    const opened = this.#open(ctx, sa, datagram, msg);
+    const opened = this.#open(ctx, sa, datagram, msg, "request");
     if (opened === undefined) return;
     // Authenticated: now the peer may move (RFC 7296 §2.23: follow the NAT mapping).
     sa.lastSeen = ctx.now;
@@ -527,7 +537,7 @@ export class IkeV2Engine implements IkeEngine {
         messageId: mid,
       },
       answer.payloads,
-      MAX_DATAGRAM,
+      this.#maxDatagram,
       sa.fragmentation,
     );
     sa.lastResponse = { messageId: mid, datagrams };
@@ -646,19 +656,22 @@ export class IkeV2Engine implements IkeEngine {
   }
 
   /**
-   * Verifies and decrypts a request: its payloads, why it is rejected as a whole (an unknown
-   * critical payload, §2.5, or bad syntax, §2.21.3 — answered after authentication only), or
-   * undefined (counted or logged) when it cannot be trusted.
+   * Verifies and decrypts a request or a response (its message ID already matched): its
+   * payloads, why it is rejected as a whole (an unknown critical payload, §2.5, or bad syntax,
+   * §2.21.3 — answered after authentication only, for a request), or undefined (counted or
+   * logged) when it cannot be trusted or is a fragment of a message not yet complete (RFC 7383
+   * §2.6: each fragment authenticated before it is kept, the same reassembly both ways).
    */
   #open(
     ctx: V2Context,
     sa: IkeSaV2,
     datagram: Uint8Array,
     msg: MessageV2,
+    direction: FragmentDirection,
   ): readonly DecodedPayloadV2[] | Rejected | undefined {
     const enc = msg.encrypted;
     if (enc === undefined) {
-      ctx.drop("unprotected", sa.peerName, "unprotected request on an IKE SA dropped", {
+      ctx.drop("unprotected", sa.peerName, `unprotected ${direction} on an IKE SA dropped`, {
         exchange: nameOf(ExchangeTypeV2, msg.header.exchangeType),
       });
       return undefined;
@@ -680,9 +693,9 @@ export class IkeV2Engine implements IkeEngine {
       ctx.drop("unauthenticated", sa.peerName, `IKE fragment dropped: ${raw.reason}`);
       return undefined;
     }
-    let re = this.#frags.get(sa.key);
-    if (re === undefined) this.#frags.set(sa.key, re = new Reassembly());
-    const r = re.add(
+    const r = this.#frags.add(
+      sa.key,
+      direction,
       msg.header.messageId,
       enc.fragmentNumber,
       enc.totalFragments,
@@ -694,8 +707,9 @@ export class IkeV2Engine implements IkeEngine {
       ctx.event("warn", sa.peerName, `IKE fragments dropped: ${r.reason}`);
       return undefined;
     }
-    ctx.event("debug", sa.peerName, "fragmented message reassembled", {
+    ctx.event("debug", sa.peerName, `fragmented ${direction} reassembled`, {
       fragments: enc.totalFragments,
+      messageId: msg.header.messageId,
     });
     return this.#inner(r.first, r.inner);
   }
@@ -777,26 +791,20 @@ export class IkeV2Engine implements IkeEngine {
       ctx.drop("no-request", sa.peerName, "response to no outstanding request dropped");
       return;
     }
-    const enc = msg.encrypted;
-    if (enc === undefined) {
-      ctx.drop("unprotected", sa.peerName, "unprotected response on an IKE SA dropped");
-      return;
-    }
-    if (enc.kind !== "sk") {
-      // Our requests are small; their answers are not reassembled (RFC 7383 is for IKE_AUTH).
-      ctx.drop("malformed", sa.peerName, "fragmented response to our request dropped");
-      return;
-    }
-    const r = sa.sk.open(datagram, enc);
-    if (!r.ok) {
-      ctx.drop("unauthenticated", sa.peerName, `protected response dropped: ${r.reason}`);
+    // RFC 7383: an answer in SKF fragments is reassembled like a request.
+    const opened = this.#open(ctx, sa, datagram, msg, "response");
+    if (opened === undefined) return;
+    if ("reject" in opened) {
+      // Authenticated but unusable: counted as lost, so our request is retransmitted.
+      const why = opened.reject === "syntax" ? opened.reason : `critical payload ${opened.type}`;
+      ctx.drop("malformed", sa.peerName, `protected response dropped: ${why}`);
       return;
     }
     sa.outstanding = undefined;
     sa.lastSeen = ctx.now;
     const st = sa.state;
     if (st.kind === "established") {
-      this.#rekey.response(ctx, sa, st.peer, msg.header.messageId, r.payloads);
+      this.#rekey.response(ctx, sa, st.peer, msg.header.messageId, opened);
     }
   }
 

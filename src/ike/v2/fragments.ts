@@ -1,9 +1,10 @@
 /**
- * Reassembly of RFC 7383 Encrypted Fragment messages with bounded memory: one message at a
- * time per IKE SA (window size 1), at most {@link MAX_FRAGMENTS} fragments and
- * {@link MAX_BYTES} octets; each fragment is authenticated before it is kept (§2.6.1), a
- * fragment of another message ID or total starts over (§2.6.2: a newer message replaces an
- * older incomplete one).
+ * Reassembly of RFC 7383 Encrypted Fragment messages with bounded memory, the same for the
+ * peer's requests and the peer's responses to ours: one message at a time per IKE SA and
+ * direction (window size 1), at most {@link MAX_FRAGMENTS} fragments and {@link MAX_BYTES}
+ * octets each, {@link MAX_TOTAL_BYTES} over every SA ({@link FragmentQueues}). The engine
+ * authenticates each fragment before it is added (§2.6); a fragment of another message ID, or
+ * announcing more fragments, starts over, one announcing fewer is discarded (§2.6).
  * @module
  */
 
@@ -13,6 +14,8 @@ import { concat } from "../../crypto/kdf/primitives.ts";
 export const MAX_FRAGMENTS = 64;
 /** Most reassembled octets for one message. */
 export const MAX_BYTES = 65_536;
+/** Most octets held by every incomplete message together (all SAs, both directions). */
+export const MAX_TOTAL_BYTES = 1_048_576;
 
 /** The outcome of adding one authenticated fragment. */
 export type FragmentOutcome =
@@ -44,6 +47,10 @@ export class Reassembly {
     }
     if (number < 1 || number > total) {
       return { kind: "refused", reason: `fragment ${number} of ${total}` };
+    }
+    if (mid === this.#mid && total < this.#total) {
+      // RFC 7383 §2.6: fewer fragments than those queued: silently discarded.
+      return { kind: "refused", reason: `total ${total} below the ${this.#total} queued` };
     }
     if (mid !== this.#mid || total !== this.#total) {
       this.#mid = mid;
@@ -79,5 +86,56 @@ export class Reassembly {
     this.#parts = [];
     this.#bytes = 0;
     this.#first = 0;
+  }
+}
+
+/** Whose message a fragment belongs to: the peer's request or the peer's answer to ours. */
+export type FragmentDirection = "request" | "response";
+
+/**
+ * The incomplete messages of every IKE SA, one {@link Reassembly} per SA and direction (a
+ * request and a response may share a message ID, RFC 7296 §2.2), within
+ * {@link MAX_TOTAL_BYTES} in all.
+ */
+export class FragmentQueues {
+  readonly #queues = new Map<string, Reassembly>();
+  #total = 0;
+
+  /** Adds an authenticated fragment of `direction` on the IKE SA `sa` (see {@link Reassembly.add}). */
+  add(
+    sa: string,
+    direction: FragmentDirection,
+    mid: number,
+    number: number,
+    total: number,
+    next: number,
+    inner: Uint8Array,
+  ): FragmentOutcome {
+    const key = `${sa}|${direction}`;
+    if (this.#total + inner.length > MAX_TOTAL_BYTES) {
+      return { kind: "refused", reason: `fragments of all SAs above ${MAX_TOTAL_BYTES} octets` };
+    }
+    let re = this.#queues.get(key);
+    if (re === undefined) this.#queues.set(key, re = new Reassembly());
+    const before = re.bytes;
+    const r = re.add(mid, number, total, next, inner);
+    this.#total += re.bytes - before;
+    if (re.bytes === 0) this.#queues.delete(key);
+    return r;
+  }
+
+  /** Drops what is held for the IKE SA `sa` (removed). */
+  forget(sa: string): void {
+    for (const d of ["request", "response"] as const) {
+      const re = this.#queues.get(`${sa}|${d}`);
+      if (re === undefined) continue;
+      this.#total -= re.bytes;
+      this.#queues.delete(`${sa}|${d}`);
+    }
+  }
+
+  /** Octets held in all. */
+  get bytes(): number {
+    return this.#total;
   }
 }

@@ -8,7 +8,13 @@ import { getCrypto } from "../../../../src/crypto/registry.ts";
 import { decodeV2Message } from "../../../../src/ike/message/v2/message.ts";
 import type { PayloadV2 } from "../../../../src/ike/message/v2/types.ts";
 import { CookieJar, SECRET_LIFETIME_MS } from "../../../../src/ike/v2/cookie.ts";
-import { MAX_FRAGMENTS, Reassembly } from "../../../../src/ike/v2/fragments.ts";
+import {
+  FragmentQueues,
+  MAX_BYTES,
+  MAX_FRAGMENTS,
+  MAX_TOTAL_BYTES,
+  Reassembly,
+} from "../../../../src/ike/v2/fragments.ts";
 import {
   decodeInner,
   type SkAlgorithms,
@@ -100,6 +106,40 @@ Deno.test("reassembly is bounded: too many fragments or bytes are refused, dupli
   re.add(1, 1, 2, 35, new Uint8Array(4));
   re.add(2, 2, 2, 0, new Uint8Array(4));
   assert.equal(re.bytes, 4);
+  // RFC 7383 §2.6: a fragment announcing fewer fragments than queued is discarded, more start over.
+  assert.equal(re.add(2, 1, 1, 35, new Uint8Array(4)).kind, "refused");
+  assert.equal(re.bytes, 4);
+  assert.equal(re.add(2, 1, 3, 35, new Uint8Array(6)).kind, "incomplete");
+  assert.equal(re.bytes, 6);
+});
+
+Deno.test("fragment queues: requests and responses apart per SA, bounded over all SAs", () => {
+  const q = new FragmentQueues();
+  // The same message ID both ways (RFC 7296 §2.2: separate counters) does not mix.
+  assert.equal(q.add("a", "request", 3, 1, 2, 35, Uint8Array.of(1)).kind, "incomplete");
+  assert.equal(q.add("a", "response", 3, 2, 2, 0, Uint8Array.of(9)).kind, "incomplete");
+  const req = q.add("a", "request", 3, 2, 2, 0, Uint8Array.of(2));
+  assert.ok(req.kind === "complete");
+  assert.deepEqual([...req.inner], [1, 2]);
+  assert.equal(req.first, 35);
+  assert.equal(q.bytes, 1, "the response's fragment is still held");
+  const resp = q.add("a", "response", 3, 1, 2, 41, Uint8Array.of(8));
+  assert.ok(resp.kind === "complete");
+  assert.deepEqual([...resp.inner], [8, 9]);
+  assert.equal(resp.first, 41);
+  assert.equal(q.bytes, 0);
+  // Every SA may hold up to MAX_BYTES, but not more than MAX_TOTAL_BYTES in all.
+  const big = new Uint8Array(MAX_BYTES / 2);
+  let sas = 0;
+  for (; sas < 1000; sas++) {
+    if (q.add(`sa${sas}`, "response", 1, 1, 2, 35, big).kind === "refused") break;
+  }
+  assert.equal(sas, MAX_TOTAL_BYTES / big.length);
+  assert.ok(q.bytes <= MAX_TOTAL_BYTES);
+  q.forget("sa0");
+  assert.equal(q.add("sa0", "request", 1, 1, 2, 35, big).kind, "incomplete", "room again");
+  for (let k = 0; k < sas; k++) q.forget(`sa${k}`);
+  assert.equal(q.bytes, 0);
 });
 
 Deno.test("cookies: valid for the same Ni/address/SPIi, across one secret change, not two", () => {
