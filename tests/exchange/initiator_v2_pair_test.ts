@@ -9,17 +9,16 @@
  */
 
 import assert from "node:assert/strict";
-import { getCrypto } from "../../src/crypto/registry.ts";
 import type { IkePolicy, SendAction } from "../../src/ike/actions.ts";
 import { MemoryCredentials } from "../../src/ike/auth/credentials.ts";
-import { createIkeEngine } from "../../src/ike/engine.ts";
 import { RETRANSMIT_GIVE_UP_MS } from "../../src/ike/initiator/retransmit.ts";
 import { decodeV2Message, encodeV2Message } from "../../src/ike/message/v2/message.ts";
 import { notify } from "../../src/ike/v2/context.ts";
 import { ExchangeTypeV2, NotifyTypeV2 } from "../../src/ike/message/v2/registry.ts";
 import { DAY, issue, makeCa, NOW } from "../unit/pki/fixture.ts";
 import { pubkeyPolicy } from "./pair/pki.ts";
-import { seededBytes, seededRng } from "./initiator_v2/harness.ts";
+import { seededRng } from "./initiator_v2/harness.ts";
+import { v2Pair } from "./pair/v2.ts";
 import { mutateBytes } from "./mutate.ts";
 import {
   BRANCH_IP,
@@ -37,26 +36,9 @@ const V2 = { ike_version: 2 };
 
 /** Both sides' full engines with seeded randomness; the hub's COOKIE threshold as given. */
 function pair(branch: IkePolicy, hub: IkePolicy, cookieThreshold?: number): Wire {
-  const { next } = seededRng("initiator v2 pair");
-  const random = seededBytes(next);
-  const r = getCrypto();
-  const crypto = {
-    aead: r.aead.bind(r),
-    cipher: r.cipher.bind(r),
-    mac: r.mac.bind(r),
-    prf: r.prf.bind(r),
-    hash: r.hash.bind(r),
-    dh: r.dh.bind(r),
-    randomBytes: random,
-  };
-  return new Wire(branch, hub, (p, side) =>
-    createIkeEngine(p, {
-      random,
-      v2: {
-        crypto,
-        ...(side === "hub" && cookieThreshold !== undefined ? { cookieThreshold } : {}),
-      },
-    }));
+  return v2Pair("initiator v2 pair", branch, hub, {
+    ...(cookieThreshold === undefined ? {} : { hub: { cookieThreshold } }),
+  });
 }
 
 const psk = (b: Record<string, unknown> = {}, h: Record<string, unknown> = {}, cookie?: number) =>

@@ -166,7 +166,7 @@ export class SkCodec {
     }
     // RFC 7383 §2.5.1: each fragment carries as much as fits; 8 octets of SKF header.
     const room = Math.max(64, maxLength - HEADER_LENGTH - 8 - overhead(this.alg, 0) - 16);
-    const total = Math.ceil(chain.bytes.length / room);
+    const total = Math.max(1, Math.ceil(chain.bytes.length / room));
     const out: Uint8Array[] = [];
     for (let i = 0; i < total; i++) {
       const part = chain.bytes.subarray(i * room, Math.min(chain.bytes.length, (i + 1) * room));
