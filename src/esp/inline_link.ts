@@ -2,7 +2,7 @@
  * The data path in the main isolate (`datapath = "main"`, the default): no second isolate.
  * The packet loop drains the non-blocking fds synchronously, a batch per ready fd per round,
  * as the Worker does. While packets flow it also waits synchronously, and lets the event loop
- * (IKE, timers, the shell) run every {@link YIELD_MS}; once idle for {@link HOT_MS} it sleeps
+ * (IKE, timers, the shell) run one pass every {@link YIELD_MS}; once idle for {@link HOT_MS} it sleeps
  * in a `poll` that runs on a thread of Deno's pool (hw/libc.ts `PollSet.waitAsync`), so the
  * control plane runs meanwhile and an idle gateway spends no CPU. Requests are plain calls into the engine; an eventfd wakes the
  * sleeping poll when the data path stops.
@@ -22,6 +22,34 @@ import type { DataPathLink } from "./link.ts";
 export const YIELD_MS = 2;
 /** Packets within this many ms keep the loop in its synchronous mode. */
 export const HOT_MS = 20;
+
+/**
+ * One pass of the event loop for a busy loop: a message to itself over a MessageChannel
+ * (a few µs, on this thread), where a `poll` on a pool thread costs tens of µs and, on a busy
+ * machine, the wait for that thread to be scheduled.
+ */
+class EventLoopTurn {
+  readonly #channel = new MessageChannel();
+  #resolve: () => void = () => {};
+
+  constructor() {
+    this.#channel.port1.onmessage = () => this.#resolve();
+  }
+
+  /** Resolves once the event loop has run timers and I/O callbacks that were due. */
+  pass(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+      this.#channel.port2.postMessage(0);
+    });
+  }
+
+  /** Closes the channel (it would keep the process alive). */
+  close(): void {
+    this.#channel.port1.close();
+    this.#channel.port2.close();
+  }
+}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -80,9 +108,10 @@ export async function startInlineLink(
       now = performance.now();
       let n: number;
       if (now - lastYield >= YIELD_MS) {
-        // The control plane's turn: timers, IKE, the shell run while this poll is out.
-        n = await poll.waitAsync(0);
+        // The control plane's turn: one pass of the event loop (timers, IKE, the shell).
+        await turn.pass();
         lastYield = performance.now();
+        n = poll.wait(0);
       } else if (now - lastPacket < HOT_MS) {
         // Traffic flows: block here, at most until the control plane's next turn.
         n = poll.wait(Math.min(Math.ceil(YIELD_MS - (now - lastYield)), YIELD_MS));
@@ -105,6 +134,7 @@ export async function startInlineLink(
       }
     }
   };
+  const turn = new EventLoopTurn();
   const running = loop().catch((e) => {
     dead = new DataPathError(`data path stopped: ${message(e)}`);
     warn(dead.message);
@@ -156,6 +186,7 @@ export async function startInlineLink(
       stopping = true;
       signalEventFd(wakeFd);
       await running;
+      turn.close();
       core.close();
       closeEventFd(wakeFd);
     },
