@@ -3,8 +3,9 @@
  * SA database (selector lookup, framing, AEAD, replay window, inner policy check), driven by an
  * in-process packet generator. `openssl speed -evp` for the same cipher and size is measured in
  * the same run: the ratio is what to compare across machines.
- * Then (as root) the same through the real I/O path (io_part.ts): the data-path Worker on a TUN
- * device and UDP sockets in a namespace, loaded by a separate generator process.
+ * Then (as root) the same through the real I/O path (io_part.ts): the data path (in the main
+ * isolate; `BG_DATAPATH=worker`: in its Worker) on a TUN device and UDP sockets in a namespace,
+ * loaded by a separate generator process.
  */
 
 import { getCrypto } from "../../src/crypto/registry.ts";
@@ -169,7 +170,9 @@ for (const alg of ["aes128gcm16", "aes256gcm16", "chacha20poly1305"] as const) {
 }
 
 console.log(
-  "\npart 1 with I/O: the data-path Worker on a TUN device and UDP sockets (GSO), one core",
+  `\npart 1 with I/O: the data path (${
+    Deno.env.get("BG_DATAPATH") === "worker" ? "its Worker" : "main isolate"
+  }) on a TUN device and UDP sockets (GSO), one core`,
 );
 const io = await runIoBench();
 if (typeof io === "string") {
