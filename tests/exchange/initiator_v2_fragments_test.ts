@@ -3,7 +3,8 @@
  * responder (both full engines, fake clock, seeded randomness; certificates made by the
  * `openssl` CLI): a hub with an RSA-4096 chain (root → intermediate → hub) and a small
  * fragment size answers IKE_AUTH in many SKF fragments, which the branch reassembles and
- * verifies; a CREATE_CHILD_SA answer in fragments (CHILD_SA and IKE SA rekeys); missing,
+ * verifies; CREATE_CHILD_SA answers in fragments (CHILD_SA and IKE SA rekeys) and liveness
+ * answers (an empty one as fragment 1 of 1); missing,
  * duplicated and mutated fragments install nothing until the message is whole, never crash,
  * and the retransmission of our request recovers.
  */
@@ -258,4 +259,33 @@ Deno.test("IKEv2: CREATE_CHILD_SA answers in fragments (CHILD_SA and IKE SA reke
   assert.ok(
     lines(w.branch.log).filter((l) => l.includes("fragmented response reassembled")).length >= 3,
   );
+});
+
+Deno.test("IKEv2: liveness answers as SKF fragments (even an empty one, 1 of 1) keep the SA alive", () => {
+  const v2 = { ike_version: 2, dpd_delay: 10 };
+  // Only the branch checks liveness, so every INFORMATIONAL from the hub is an answer.
+  const w = v2Pair(
+    "v2 fragmented liveness answers",
+    branchPolicy(v2),
+    hubPolicy({ ike_version: 2 }),
+    {
+      hub: { maxDatagram: 60 },
+    },
+  );
+  w.dial();
+  assertUp(w);
+  const answers: Uint8Array[] = [];
+  w.drop = (s, from) => {
+    if (from === "hub" && isResponse(s, ExchangeTypeV2.INFORMATIONAL)) answers.push(s.datagram);
+    return false;
+  };
+  w.advance(w.now + 120_000);
+  assert.ok(answers.length >= 5, `${answers.length} liveness answers`);
+  for (const d of answers) {
+    assert.ok(isSkf(d), "answered in an SKF fragment");
+    assert.deepEqual(fragOf(d), { number: 1, total: 1 });
+  }
+  assert.deepEqual(events(w), ["up:"], why(w));
+  assert.equal(w.branch.engine.ikeSas(w.now).length, 1);
+  assert.equal(matchedPairs(w.branch, w.hub), 1);
 });
