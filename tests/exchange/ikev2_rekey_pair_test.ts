@@ -9,11 +9,10 @@
  */
 
 import assert from "node:assert/strict";
-import { getCrypto } from "../../src/crypto/registry.ts";
 import type { EspSaSpec } from "../../src/esp/sa_spec.ts";
 import type { Endpoint, IkeAction } from "../../src/ike/actions.ts";
-import { createIkeEngine } from "../../src/ike/engine.ts";
-import { seededBytes, seededRng } from "./initiator_v2/harness.ts";
+import { seededRng } from "./initiator_v2/harness.ts";
+import { v2Pair } from "./pair/v2.ts";
 import { branchPolicy, hubPolicy, lines, matchedPairs, type Side, Wire } from "./pair/wire.ts";
 
 const LIFE = {
@@ -129,22 +128,7 @@ function run(
   seconds: number,
   next: () => number,
 ): { w: Wire; collisions: number; rekeys: number } {
-  const random = seededBytes(next);
-  const r = getCrypto();
-  const crypto = {
-    aead: r.aead.bind(r),
-    cipher: r.cipher.bind(r),
-    mac: r.mac.bind(r),
-    prf: r.prf.bind(r),
-    hash: r.hash.bind(r),
-    dh: r.dh.bind(r),
-    randomBytes: random,
-  };
-  const w = new Wire(
-    branchPolicy(LIFE),
-    hubPolicy(LIFE),
-    (p) => createIkeEngine(p, { random, v2: { crypto } }),
-  );
+  const w = v2Pair(next, branchPolicy(LIFE), hubPolicy(LIFE));
   const sim = new Sim(w);
   sim.exec("branch", w.branch.engine.initiate!("hq", "198.51.100.1", w.now));
   sim.drain();

@@ -17,7 +17,7 @@ import { Pt } from "./initiator_v2/consts.ts";
 import { seededRng } from "./initiator_v2/harness.ts";
 import { rd16 } from "./initiator_v2/wire.ts";
 import { mutateBytes } from "./mutate.ts";
-import { pubkeyPolicy } from "./pair/pki.ts";
+import { certBranchPeer, certHubPeer, pubkeyPolicy } from "./pair/pki.ts";
 import { v2Pair } from "./pair/v2.ts";
 import {
   BRANCH_IP,
@@ -81,36 +81,8 @@ function rsaPair(): Wire {
   };
   return v2Pair(
     "v2 fragmented responses (RSA-4096)",
-    pubkeyPolicy(
-      root,
-      {
-        ...common,
-        name: "hq",
-        remote: HUB_IP,
-        start_action: "start",
-        local_id: "br.example.net",
-        remote_id: "hub.example.net",
-        local_ts: ["10.2.0.0/16"],
-        remote_ts: ["10.1.0.0/16"],
-      },
-      BRANCH_IP,
-      brCert,
-    ),
-    pubkeyPolicy(
-      root,
-      {
-        ...common,
-        name: "branch1",
-        remote: BRANCH_IP,
-        ca: [root.cert, inter.cert],
-        local_id: "hub.example.net",
-        remote_id: "br.example.net",
-        local_ts: ["10.1.0.0/16"],
-        remote_ts: ["10.2.0.0/16"],
-      },
-      HUB_IP,
-      hubCert,
-    ),
+    pubkeyPolicy(root, certBranchPeer(common), BRANCH_IP, brCert),
+    pubkeyPolicy(root, certHubPeer({ ...common, ca: [root.cert, inter.cert] }), HUB_IP, hubCert),
     { hub: { maxDatagram: SMALL } },
   );
 }

@@ -16,7 +16,7 @@ import { decodeV2Message, encodeV2Message } from "../../src/ike/message/v2/messa
 import { notify } from "../../src/ike/v2/context.ts";
 import { ExchangeTypeV2, NotifyTypeV2 } from "../../src/ike/message/v2/registry.ts";
 import { DAY, issue, makeCa, NOW } from "../unit/pki/fixture.ts";
-import { pubkeyPolicy } from "./pair/pki.ts";
+import { certBranchPeer, certHubPeer, pubkeyPolicy } from "./pair/pki.ts";
 import { seededRng } from "./initiator_v2/harness.ts";
 import { v2Pair } from "./pair/v2.ts";
 import { mutateBytes } from "./mutate.ts";
@@ -311,35 +311,8 @@ Deno.test("IKEv2 initiator with certificates (ECDSA and RSA): up, SAs agree", as
       esp_proposals: ["aes128gcm16"],
     };
     const w = pair(
-      pubkeyPolicy(
-        ca,
-        {
-          ...common,
-          name: "hq",
-          remote: HUB_IP,
-          start_action: "start",
-          local_id: "br.example.net",
-          remote_id: "hub.example.net",
-          local_ts: ["10.2.0.0/16"],
-          remote_ts: ["10.1.0.0/16"],
-        },
-        BRANCH_IP,
-        await cert("br"),
-      ),
-      pubkeyPolicy(
-        ca,
-        {
-          ...common,
-          name: "branch1",
-          remote: BRANCH_IP,
-          local_id: "hub.example.net",
-          remote_id: "br.example.net",
-          local_ts: ["10.1.0.0/16"],
-          remote_ts: ["10.2.0.0/16"],
-        },
-        HUB_IP,
-        await cert("hub"),
-      ),
+      pubkeyPolicy(ca, certBranchPeer(common), BRANCH_IP, await cert("br")),
+      pubkeyPolicy(ca, certHubPeer(common), HUB_IP, await cert("hub")),
     );
     w.dial();
     assertUp(w);
