@@ -13,16 +13,21 @@ import { HOST_A_UPPER, HOST_B_UPPER, type Ikev1Lab } from "../ikev1_lab.ts";
 import type { Scenario } from "../suite.ts";
 import { ping } from "../traffic.ts";
 
-/** Pings host B from host A and back; both must get every reply. */
+/**
+ * Pings host B from host A and back (3 each); both must get every reply, but `inFlight` per
+ * direction (a CHILD_SA that the peer keeps rekeying may lose the one in flight when it drops
+ * its old SA).
+ */
 export async function pingBothWays(
   L: Ikev1Lab,
   hostA = L.sites.a.hostAddress,
   hostB = L.sites.b.hostAddress,
+  inFlight = 0,
 ): Promise<void> {
   const there = await ping(L.lab, L.sites.a.host, hostB, { from: hostA });
-  assert.equal(there.received, 3, there.output);
+  assert.ok(there.received >= 3 - inFlight, there.output);
   const back = await ping(L.lab, L.sites.b.host, hostA, { from: hostB, size: 1200 });
-  assert.equal(back.received, 3, back.output);
+  assert.ok(back.received >= 3 - inFlight, back.output);
 }
 
 /** Terminates an initiator connection and waits until the responder dropped it all. */
