@@ -117,7 +117,7 @@ export const GatewaySchema = v.strictObject({
     v.pipe(
       v.picklist(["main", "worker"], "must be main or worker"),
       v.description(
-        "where ESP runs: main (one isolate, ~14 MiB less) or worker (a thread of its own)",
+        "where ESP runs: main (one isolate, ~25 MiB less) or worker (a thread of its own)",
       ),
     ),
     "main",

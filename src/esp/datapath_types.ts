@@ -62,7 +62,7 @@ export interface DataPathOptions {
   readonly packetFd?: number;
   /**
    * Where the packet loop runs: "main", the control plane's isolate (the default: one isolate,
-   * the smallest footprint), or "worker", a Worker isolate of its own (about 14 MiB more
+   * the smallest footprint), or "worker", a Worker isolate of its own (about 25 MiB more
    * resident, a thread of its own for the packets).
    */
   readonly runner?: "main" | "worker";

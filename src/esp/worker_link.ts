@@ -1,7 +1,7 @@
 /**
  * The data path in its own Worker (`datapath = "worker"`): starts src/esp/worker.ts, forwards
  * requests to it as plain messages, each followed by an eventfd signal that wakes its `poll`,
- * and keeps the latest counters the Worker pushes. Costs a second isolate (about 14 MiB
+ * and keeps the latest counters the Worker pushes. Costs a second isolate (about 25 MiB
  * resident) and buys a thread of its own for the packets.
  * @module
  */
