@@ -7,7 +7,12 @@
  */
 
 import assert from "node:assert/strict";
-import { DataPathError, type DataPathHandle, startDataPath } from "../../../src/esp/datapath.ts";
+import {
+  DataPathError,
+  type DataPathHandle,
+  type DataPathOptions,
+  startDataPath,
+} from "../../../src/esp/datapath.ts";
 import type { EspLifetimeEvent, EspSaSpec } from "../../../src/esp/sa_spec.ts";
 import { udp4 } from "../../fakes/packets.ts";
 import { parseIp } from "../../../src/net/addr.ts";
@@ -66,6 +71,25 @@ function both(name: string, body: (runner: Runner) => Promise<void>): void {
   }
 }
 
+/** The options the tests start from: a socketpair for the TUN device, NAT-T on a free port. */
+function options(
+  runner: Runner,
+  tun: FakeTun,
+  over: Partial<DataPathOptions> = {},
+): DataPathOptions {
+  return {
+    runner,
+    tunName: "bgtest0",
+    mtu: 1400,
+    listen: ["127.0.0.1"],
+    natPort: 0,
+    rawEsp: false,
+    keepaliveSeconds: 0,
+    packetFd: tun.deviceFd,
+    ...over,
+  };
+}
+
 async function withDataPath(
   runner: Runner,
   keepaliveSeconds: number,
@@ -76,16 +100,7 @@ async function withDataPath(
   const peer = new FakePeer(parseIp(loopback));
   let dp: DataPathHandle | undefined;
   try {
-    dp = await startDataPath({
-      runner,
-      tunName: "bgtest0",
-      mtu: 1400,
-      listen: [loopback],
-      natPort: 0,
-      rawEsp: false,
-      keepaliveSeconds,
-      packetFd: tun.deviceFd,
-    });
+    dp = await startDataPath(options(runner, tun, { listen: [loopback], keepaliveSeconds }));
     assert.equal(dp.endpoints.length, 1);
     assert.equal(dp.endpoints[0]!.address, loopback);
     await body(dp, tun, peer, dp.endpoints[0]!.port);
@@ -290,16 +305,7 @@ both(
   async (runner) => {
     const tun = new FakeTun();
     const peer = new FakePeer();
-    const dp = await startDataPath({
-      runner,
-      tunName: "bgtest0",
-      mtu: 1400,
-      listen: ["0.0.0.0"],
-      natPort: 0,
-      rawEsp: false,
-      keepaliveSeconds: 0,
-      packetFd: tun.deviceFd,
-    });
+    const dp = await startDataPath(options(runner, tun, { listen: ["0.0.0.0"] }));
     try {
       const port = dp.endpoints[0]!.port;
       assert.deepEqual(dp.endpoints, [{ address: "0.0.0.0", port }]);
@@ -374,29 +380,15 @@ both("lifetimes reach the main thread; bad specs are refused with the reason", a
 });
 
 both("start-up errors are typed and leave nothing behind", async (runner) => {
-  await assert.rejects(
-    startDataPath({
-      runner,
-      tunName: "bad name",
-      mtu: 1400,
-      listen: ["127.0.0.1"],
-      natPort: 0,
-      rawEsp: false,
-    }),
-    DataPathError,
-  );
   const tun = new FakeTun();
   try {
     await assert.rejects(
-      startDataPath({
-        runner,
-        tunName: "x",
-        mtu: 1400,
-        listen: ["192.0.2.77"], // not an address of this host: bind fails in the Worker
-        natPort: 0,
-        rawEsp: false,
-        packetFd: tun.deviceFd,
-      }),
+      startDataPath(options(runner, tun, { tunName: "bad name" })),
+      DataPathError,
+    );
+    await assert.rejects(
+      // Not an address of this host: bind fails.
+      startDataPath(options(runner, tun, { tunName: "x", listen: ["192.0.2.77"] })),
       (e) => e instanceof DataPathError && /bind/.test(e.message),
     );
   } finally {
@@ -503,17 +495,7 @@ both(
   async (runner) => {
     const tun = new FakeTun();
     const peer = new FakePeer();
-    const dp = await startDataPath({
-      runner,
-      tunName: "bgtest0",
-      mtu: 1400,
-      listen: ["127.0.0.1"],
-      natPort: 0,
-      ikePort: 0,
-      rawEsp: false,
-      keepaliveSeconds: 0,
-      packetFd: tun.deviceFd,
-    });
+    const dp = await startDataPath(options(runner, tun, { ikePort: 0 }));
     try {
       assert.equal(dp.ikeEndpoints?.length, 1);
       const ikePort = dp.ikeEndpoints![0]!.port;
