@@ -7,13 +7,16 @@
  * - strongSwan's RSA-4096 certificate, issued by an RSA-4096 intermediate it sends along,
  *   makes its IKE_AUTH answer larger than its 1280-octet fragment size: it arrives in
  *   fragments, which we reassemble, verify through the intermediate to our anchor and install.
+ *   Then we rekey the CHILD_SA (PFS with MODP-2048, esp_lifetime 60 s) and strongSwan, with a
+ *   256-octet fragment size, answers that CREATE_CHILD_SA in fragments too: reassembled and
+ *   installed, strongSwan's new SPIs are ours in `show esp sa`.
  * Each time `swanctl --list-sas` and `show ike sa` agree and ping works both ways.
  */
 
 import assert from "node:assert/strict";
 import { BranchgateDaemon } from "./lib/branchgate.ts";
 import { type Lab, withLab } from "./lib/netns.ts";
-import { parseShowIkeSa } from "./lib/show_parse.ts";
+import { parseShowEspSa, parseShowIkeSa } from "./lib/show_parse.ts";
 import { StrongswanPeer } from "./lib/strongswan.ts";
 import { type PkiCert, pkiIssue, pkiRoot } from "./lib/swan_pki.ts";
 import { twoSites } from "./lib/topology.ts";
@@ -54,6 +57,8 @@ for (const large of ["request", "response"] as const) {
 
 async function scenario(lab: Lab, large: Large): Promise<void> {
   const { a, b } = await twoSites(lab);
+  // With a MODP-2048 KE in the CHILD_SA rekey (PFS), its answer is well above 256 octets.
+  const esp = large === "response" ? "aes128gcm16-modp2048" : "aes128gcm16";
   const dir = lab.dir;
   const root = await pkiRoot(dir, "root", "ecdsa", "C=CH, O=branchgate lab, CN=Lab Root");
   const hub = await hubCredentials(dir, root, large);
@@ -84,12 +89,16 @@ async function scenario(lab: Lab, large: Large): Promise<void> {
           name: "net",
           localTs: [b.lan],
           remoteTs: [a.lan],
-          espProposals: ["aes128gcm16"],
+          espProposals: [esp],
         }],
       }],
       secrets: [],
     },
-    charon: { logLevels: { ike: 2, cfg: 2, enc: 1 } },
+    // 256 octets (the least charon takes): even our CHILD_SA rekey's answer is split.
+    charon: {
+      logLevels: { ike: 2, cfg: 2, enc: 1 },
+      ...(large === "response" ? { fragmentSize: 256 } : {}),
+    },
     files: {
       "x509ca/root.crt": root.cert,
       ...(hub.inter === undefined ? {} : { "x509ca/inter.crt": hub.inter.cert }),
@@ -115,7 +124,8 @@ async function scenario(lab: Lab, large: Large): Promise<void> {
         localId: "branch.example.net",
         remoteId: "hub.example.net",
         ikeProposals: ["aes128gcm16-prfsha256-ecp256"],
-        espProposals: ["aes128gcm16"],
+        espProposals: [esp],
+        ...(large === "response" ? { espLifetime: 60, rekeyMargin: 45 } : {}),
         localTs: [a.lan],
         remoteTs: [b.lan],
         encap: true,
@@ -146,8 +156,39 @@ async function scenario(lab: Lab, large: Large): Promise<void> {
     assert.match(log, /sending issuer cert/);
     assert.match(await branch.log(), /fragmented response reassembled/);
   }
-  for (const [from, to] of [[a.host, b.hostAddress], [b.host, a.hostAddress]] as const) {
-    const r = await ping(lab, from, to, { count: 5 });
-    assert.ok(r.received >= 4, `ping ${to}: ${r.received}/${r.sent}`);
-  }
+  const pingBoth = async () => {
+    for (const [from, to] of [[a.host, b.hostAddress], [b.host, a.hostAddress]] as const) {
+      const r = await ping(lab, from, to, { count: 5 });
+      assert.ok(r.received >= 4, `ping ${to}: ${r.received}/${r.sent}`);
+    }
+  };
+  await pingBoth();
+  if (large === "request") return;
+  // Our CHILD_SA rekey (soft lifetime 15 s in): strongSwan's answer (SA, Nr, KE, TS) in fragments.
+  const count = (text: string, re: RegExp) => text.split("\n").filter((l) => re.test(l)).length;
+  const before = count(await branch.log(), /fragmented response reassembled/);
+  const old = sas[0]!.children.find((c) => c.name === "net")!;
+  const fresh = await swan.waitForSas(
+    (all) =>
+      all.flatMap((x) => x.children).find((c) =>
+        c.name === "net" && c.state === "INSTALLED" && c.spiIn !== old.spiIn
+      ),
+    { timeoutMs: 60_000, intervalMs: 500, what: "the CHILD_SA rekeyed by branchgate" },
+  );
+  const log = await swan.log();
+  assert.match(log, /parsed CREATE_CHILD_SA request \d+ \[.*N\(REKEY_SA\).*KE/);
+  assert.match(log, /CREATE_CHILD_SA response \d+ \[ EF\(2\/\d+\) \]/, "the answer in fragments");
+  await waitFor(
+    async () => count(await branch.log(), /fragmented response reassembled/) > before || undefined,
+    { timeoutMs: 10_000, what: "the CREATE_CHILD_SA answer reassembled" },
+  );
+  // strongSwan's new CHILD_SA is ours: its inbound SPI our outbound and the reverse.
+  const rows = await waitFor(async () => {
+    const rows = parseShowEspSa(await branch.show("esp sa"));
+    const has = (spi: number, d: "in" | "out") =>
+      rows.some((r) => r.spi === spi && r.direction === d);
+    return has(fresh.spiIn, "out") && has(fresh.spiOut, "in") ? rows : undefined;
+  }, { timeoutMs: 10_000, what: "strongSwan's rekeyed SPIs in show esp sa" });
+  assert.ok(rows.length >= 2);
+  await pingBoth();
 }
