@@ -24,7 +24,7 @@ export interface GatewayServices {
   ikeSas(): IkeSaView[];
   /** ESP SAs with counters. */
   espSas(): EspSaView[];
-  /** Input dropped before authentication, by layer and reason (`show drops`). */
+  /** Packets dropped, by layer and reason (`show drops`): unauthenticated input and trap holds. */
   drops?(): DropCount[];
   /** The data path's /dev/crypto offload operations and failures (optional). */
   cryptoRoutes?(): readonly OffloadRouteView[];

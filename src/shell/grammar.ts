@@ -119,7 +119,7 @@ function operational(ctx: GrammarContext, w: readonly string[]): Next {
         kw("esp", "ESP security associations with counters"),
         kw("peers", "configured peers and their state"),
         kw("pki", "loaded certificates and days to expiry"),
-        kw("drops", "input dropped before authentication, by reason"),
+        kw("drops", "packets dropped, by layer and reason (unauthenticated input, trap holds)"),
         kw("config", "the running config (keys masked)"),
         kw("log", "recent log lines"),
         kw("version", "software version"),

@@ -145,7 +145,7 @@ export interface ShellHost {
   logLines(n: number): readonly string[];
   /** Version lines. */
   version(): readonly string[];
-  /** Input dropped before authentication, by layer and reason (`show drops`). */
+  /** Packets dropped, by layer and reason (`show drops`): unauthenticated input and trap holds. */
   drops?(): readonly DropCount[];
   /** Loaded certificates (`show pki`); absent or empty without pubkey peers. */
   pki?(): readonly PkiCertView[];
