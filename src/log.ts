@@ -197,17 +197,37 @@ function writeAll(w: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): v
   while (off < bytes.length) off += w.writeSync(bytes.subarray(off));
 }
 
-/** A sink writing each line to stderr. */
+/**
+ * A sink writing lines to stderr. Lines of one event-loop task (an IKE exchange logs several)
+ * go out in one write, at the end of the task (a microtask); warnings and errors are written at
+ * once with whatever is pending before them, and pending lines are written when the process
+ * exits (`unload`), so no line is lost or reordered.
+ */
 export function stderrSink(): LogSink {
+  let pending = "";
+  const flush = () => {
+    if (pending === "") return;
+    const text = pending;
+    pending = "";
+    try {
+      writeAll(Deno.stderr, encoder.encode(text));
+    } catch {
+      // stderr closed: nothing sensible left to do with a log line
+    }
+  };
+  globalThis.addEventListener("unload", flush);
   return {
-    write(_level, line) {
-      try {
-        writeAll(Deno.stderr, encoder.encode(line + "\n"));
-      } catch {
-        // stderr closed: nothing sensible left to do with a log line
-      }
+    write(level, line) {
+      const first = pending === "";
+      pending += line + "\n";
+      if (level === "warn" || level === "error") flush();
+      else if (first) queueMicrotask(flush);
     },
-    close: () => Promise.resolve(),
+    close() {
+      flush();
+      globalThis.removeEventListener("unload", flush);
+      return Promise.resolve();
+    },
   };
 }
 

@@ -63,6 +63,10 @@ export class IkeDriver {
   readonly #now: () => number;
   #chain: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The deadline the armed timer was set for (ms, the driver's clock). */
+  #armedFor = 0;
+  /** The responder's deadline: the last timer action's `at`. */
+  #due = 0;
   #stopped = false;
   /** What the driver did so far. */
   readonly stats: DriverStats = { received: 0, sent: 0, sendFailures: 0, installFailures: 0 };
@@ -195,16 +199,29 @@ export class IkeDriver {
     }
   }
 
+  /**
+   * The responder's next deadline is `at` (a later action replaces it). A timer already armed
+   * for no later than `at` is kept: when it fires early it only re-arms for `at`, so a deadline
+   * moving later (most actions) costs no timer cancel and re-create per datagram.
+   */
   #arm(at: number): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#due = at;
     if (this.#stopped) return;
+    if (this.#timer !== undefined && this.#armedFor <= at) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#set(at);
+  }
+
+  #set(at: number): void {
     // Rounded up (+1 ms): a timer that fires before `at` would find nothing due, and an engine
     // that keeps the same deadline arms no new timer.
     const delay = Math.min(Math.max(0, Math.ceil(at - this.#now()) + 1), 0x7fffffff);
+    this.#armedFor = at;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (!this.#stopped) void this.input((r, now) => r.tick(now));
+      if (this.#stopped) return;
+      if (this.#due > this.#armedFor) this.#set(this.#due);
+      else void this.input((r, now) => r.tick(now));
     }, delay);
   }
 }

@@ -135,6 +135,29 @@ Deno.test("a timer action makes the driver call tick once, and a later one repla
   driver.stop();
 });
 
+Deno.test("a deadline moved later keeps the earlier timer, which only re-arms: one tick, at the later one", async () => {
+  const { trace, responder, driver } = rig();
+  // The rig's clock stands still: the timers' real delays are the deadlines' distances.
+  responder.onHandle = (_d, _l, _r, now): IkeAction[] => [
+    { kind: "timer", at: now + 20 },
+    { kind: "timer", at: now + 150 },
+  ];
+  const t0 = performance.now();
+  let tickedAt = 0;
+  responder.onTick = (): IkeAction[] => {
+    tickedAt = performance.now();
+    return [{ kind: "deleteSa", spi: 0x100, direction: "in", peer: "hq" }];
+  };
+  driver.datagram(new Uint8Array(28), LOCAL, REMOTE);
+  await driver.idle();
+  await poll(() => responder.calls.some((c) => c.op === "tick"));
+  await driver.idle();
+  assert.equal(responder.calls.filter((c) => c.op === "tick").length, 1);
+  assert.ok(tickedAt >= t0 + 150, `ticked ${tickedAt - t0} ms after the deadline was set`);
+  assert.deepEqual(trace, ["delete in 256"]);
+  driver.stop();
+});
+
 Deno.test("events are logged with the peer; failures are counted and logged without keys", async () => {
   const { lines, responder, driver } = rig(true);
   responder.onHandle = (): IkeAction[] => [

@@ -92,3 +92,35 @@ Deno.test("the syslog sink never queues more than SYSLOG_MAX_PENDING lines for a
   assert.match(text, /syslog too slow: \d+ lines dropped/);
   assert.match(text, /after the stall/);
 });
+
+Deno.test("the stderr sink writes a task's lines at its end, a warning at once, and every pending line on exit", async () => {
+  const logMod = new URL("../../../src/log.ts", import.meta.url).href;
+  // One task logs two info lines, then a warning: all three in order. The next task logs an
+  // info line and exits at once: it is written anyway.
+  const script = `
+    import { Logger, stderrSink } from "${logMod}";
+    const log = Logger.create({ sinks: [stderrSink()], now: () => 0 });
+    log.info("one");
+    log.info("two");
+    Deno.stderr.writeSync(new TextEncoder().encode("marker\\n"));
+    log.warn("three");
+    setTimeout(() => {
+      log.info("four");
+      Deno.exit(3);
+    }, 0);
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--no-lock", script],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 3);
+  const lines = new TextDecoder().decode(out.stderr).trim().split("\n");
+  assert.deepEqual(lines.map((l) => l.match(/msg="([a-z]+)"/)?.[1] ?? l), [
+    "marker",
+    "one",
+    "two",
+    "three",
+    "four",
+  ]);
+});
