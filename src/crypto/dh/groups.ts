@@ -34,7 +34,10 @@ export const LEGACY_GROUPS: ReadonlySet<DhGroupId> = new Set<DhGroupId>([2]);
 export const ALL_GROUPS: readonly DhGroupId[] = [2, 5, 14, 15, 16, 18, 19, 20, 21, 31, 32];
 
 // Private exponent sizes for MODP: twice the upper strength estimate of RFC 3526 §8
-// (group 2 uses the group 5 figure), rounded up to bytes.
+// (group 2 uses the group 5 figure), rounded up to bytes. Not shorter: §8 asks for twice the
+// group's strength (its table: 220-320 bits for group 14), and strongSwan draws longer ones
+// (the prime's length by default, `dh_exponent_ansi_x9_42 = yes`; 384 bits for group 14
+// when that option is off), so a shorter exponent would trade strength for CPU.
 const MODP_EXP_BYTES: Partial<Record<DhGroupId, number>> = {
   2: 32,
   5: 32,

@@ -349,6 +349,7 @@ export class IkeV2Engine implements IkeEngine {
       );
     }
     this.#sas.delete(sa.key);
+    sa.sk.dispose();
     this.#frags.forget(sa.key);
     this.#rekey.forget(ctx, sa.key);
     for (const [k, v] of this.#init) if (v === sa) this.#init.delete(k);

@@ -14,7 +14,14 @@ import {
   CIPHER_KEY_LENGTH,
   MAC_PARAMS,
 } from "../../crypto/params.ts";
-import type { AeadAlg, CipherAlg, MacAlg } from "../../crypto/types.ts";
+import type {
+  AeadAlg,
+  AeadContext,
+  CipherAlg,
+  CipherContext,
+  MacAlg,
+  MacContext,
+} from "../../crypto/types.ts";
 import { concat } from "../../crypto/kdf/primitives.ts";
 import type { CryptoRegistry } from "../../crypto/registry.ts";
 import { HEADER_LENGTH } from "../message/header.ts";
@@ -79,15 +86,68 @@ export function overhead(alg: SkAlgorithms, n: number): number {
   return iv + (padded - n) + icv;
 }
 
-/** One direction's protection with fixed algorithms and keys. */
+/** The keyed contexts of one codec, made on first use (a slot per direction and kind). */
+interface KeyedContexts {
+  sealAead?: AeadContext;
+  openAead?: AeadContext;
+  sealCipher?: CipherContext;
+  openCipher?: CipherContext;
+  sealMac?: MacContext;
+  openMac?: MacContext;
+}
+
+function freeContexts(c: KeyedContexts): void {
+  for (const k of Object.keys(c) as (keyof KeyedContexts)[]) {
+    c[k]?.dispose();
+    delete c[k];
+  }
+}
+
+/** Frees the contexts of a codec that was dropped without {@link SkCodec.dispose}. */
+const unreleased = new FinalizationRegistry<KeyedContexts>(freeContexts);
+
+/**
+ * One IKE SA's protection with fixed algorithms and keys. The keyed cipher/MAC contexts are
+ * made on first use and kept until {@link dispose} (the SA's end), not made per message.
+ */
 export class SkCodec {
+  readonly #ctx: KeyedContexts = {};
+
   /** A codec sealing with `out` keys and opening with `inn` keys. */
   constructor(
     readonly crypto: ProtectCrypto,
     readonly alg: SkAlgorithms,
     readonly inn: DirectionKeys,
     readonly out: DirectionKeys,
-  ) {}
+  ) {
+    unreleased.register(this, this.#ctx, this);
+  }
+
+  /** Frees the keyed contexts (the IKE SA is gone); a later use would make them again. */
+  dispose(): void {
+    freeContexts(this.#ctx);
+  }
+
+  #aead(seal: boolean, alg: AeadAlg, key: Uint8Array): AeadContext {
+    const c = this.#ctx;
+    return seal
+      ? (c.sealAead ??= this.crypto.aead(alg, key))
+      : (c.openAead ??= this.crypto.aead(alg, key));
+  }
+
+  #cipher(seal: boolean, alg: CipherAlg, key: Uint8Array): CipherContext {
+    const c = this.#ctx;
+    return seal
+      ? (c.sealCipher ??= this.crypto.cipher(alg, key))
+      : (c.openCipher ??= this.crypto.cipher(alg, key));
+  }
+
+  #mac(seal: boolean, alg: MacAlg, key: Uint8Array): MacContext {
+    const c = this.#ctx;
+    return seal
+      ? (c.sealMac ??= this.crypto.mac(alg, key))
+      : (c.openMac ??= this.crypto.mac(alg, key));
+  }
 
   /**
    * Seals `inner` (already encoded payloads) into an SK or SKF payload of a message with
@@ -125,26 +185,13 @@ export class SkCodec {
     msg.set(plain, ctAt);
     if (alg.aead !== undefined) {
       const keyLen = AEAD_KEY_LENGTH[alg.aead];
-      const ctx = this.crypto.aead(alg.aead, this.out.e.subarray(0, keyLen));
-      try {
-        const nonce = concat(this.out.e.subarray(keyLen), iv);
-        ctx.seal(nonce, msg.subarray(0, dataAt), msg, ctAt, padded);
-      } finally {
-        ctx.dispose();
-      }
+      const ctx = this.#aead(true, alg.aead, this.out.e.subarray(0, keyLen));
+      const nonce = concat(this.out.e.subarray(keyLen), iv);
+      ctx.seal(nonce, msg.subarray(0, dataAt), msg, ctAt, padded);
     } else {
-      const c = this.crypto.cipher(alg.cipher, this.out.e);
-      try {
-        c.encrypt(iv, msg, ctAt, padded);
-      } finally {
-        c.dispose();
-      }
-      const m = this.crypto.mac(alg.integ, this.out.a);
-      try {
-        m.computeInto(msg, 0, msg.length - icv, msg, msg.length - icv);
-      } finally {
-        m.dispose();
-      }
+      this.#cipher(true, alg.cipher, this.out.e).encrypt(iv, msg, ctAt, padded);
+      const m = this.#mac(true, alg.integ, this.out.a);
+      m.computeInto(msg, 0, msg.length - icv, msg, msg.length - icv);
     }
     return msg;
   }
@@ -198,36 +245,22 @@ export class SkCodec {
     buf.set(tag, ciphertext.length);
     if (alg.aead !== undefined) {
       const keyLen = AEAD_KEY_LENGTH[alg.aead];
-      const ctx = this.crypto.aead(alg.aead, this.inn.e.subarray(0, keyLen));
-      try {
-        const nonce = concat(this.inn.e.subarray(keyLen), iv);
-        if (!ctx.open(nonce, datagram.subarray(0, dataAt), buf, 0, ciphertext.length)) {
-          return { ok: false, reason: "ICV does not verify" };
-        }
-      } finally {
-        ctx.dispose();
+      const ctx = this.#aead(false, alg.aead, this.inn.e.subarray(0, keyLen));
+      const nonce = concat(this.inn.e.subarray(keyLen), iv);
+      if (!ctx.open(nonce, datagram.subarray(0, dataAt), buf, 0, ciphertext.length)) {
+        return { ok: false, reason: "ICV does not verify" };
       }
     } else {
       const block = CIPHER_BLOCK[alg.cipher];
-      const m = this.crypto.mac(alg.integ, this.inn.a);
-      let expected: Uint8Array;
-      try {
-        expected = m.compute(datagram.subarray(0, datagram.length - icv));
-      } finally {
-        m.dispose();
-      }
+      const m = this.#mac(false, alg.integ, this.inn.a);
+      const expected = m.compute(datagram.subarray(0, datagram.length - icv));
       let d = expected.length === tag.length ? 0 : 1;
       for (let i = 0; i < expected.length && i < tag.length; i++) d |= expected[i]! ^ tag[i]!;
       if (d !== 0) return { ok: false, reason: "ICV does not verify" };
       if (ciphertext.length % block !== 0) {
         return { ok: false, reason: `ciphertext of ${ciphertext.length} octets, not whole blocks` };
       }
-      const c = this.crypto.cipher(alg.cipher, this.inn.e);
-      try {
-        c.decrypt(iv, buf, 0, ciphertext.length);
-      } finally {
-        c.dispose();
-      }
+      this.#cipher(false, alg.cipher, this.inn.e).decrypt(iv, buf, 0, ciphertext.length);
     }
     const inner = stripPadding(buf.subarray(0, ciphertext.length), dataAt + ivLen);
     if (!inner.ok) return { ok: false, reason: inner.error.message };

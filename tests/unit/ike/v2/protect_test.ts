@@ -17,6 +17,7 @@ import {
 } from "../../../../src/ike/v2/fragments.ts";
 import {
   decodeInner,
+  type ProtectCrypto,
   type SkAlgorithms,
   SkCodec,
   skKeyLengths,
@@ -65,6 +66,48 @@ Deno.test("SK: seal then open gives the payloads back; one flipped bit is refuse
       if (!mb.ok || mb.value.encrypted?.kind !== "sk") continue;
       assert.equal(rx.open(bad, mb.value.encrypted).ok, false, `bit at ${at}`);
     }
+  }
+});
+
+Deno.test("SK: keyed contexts are made once per codec and direction, refused input included; dispose frees them", () => {
+  for (const alg of SUITES) {
+    const made: string[] = [];
+    const counting: ProtectCrypto = {
+      randomBytes: (n: number) => c.randomBytes(n),
+      aead: (a: Parameters<typeof c.aead>[0], k: Uint8Array) => (made.push("aead"), c.aead(a, k)),
+      cipher: (a: Parameters<typeof c.cipher>[0], k: Uint8Array) => (
+        made.push("cipher"), c.cipher(a, k)
+      ),
+      mac: (a: Parameters<typeof c.mac>[0], k: Uint8Array) => (made.push("mac"), c.mac(a, k)),
+    };
+    const l = skKeyLengths(alg);
+    const a = { e: c.randomBytes(l.encr), a: c.randomBytes(l.integ) };
+    const b = { e: c.randomBytes(l.encr), a: c.randomBytes(l.integ) };
+    const tx = new SkCodec(counting, alg, a, b);
+    const rx = new SkCodec(counting, alg, b, a);
+    const perSide = alg.aead !== undefined ? 1 : 2;
+    for (let i = 0; i < 5; i++) {
+      const [d] = tx.seal({ ...HEADER, messageId: i }, payloads.slice(0, 2));
+      const m = decodeV2Message(d!);
+      assert.ok(m.ok && m.value.encrypted?.kind === "sk");
+      assert.ok(rx.open(d!, m.value.encrypted).ok, JSON.stringify(alg));
+      const bad = d!.slice();
+      bad[bad.length - 1]! ^= 1;
+      const mb = decodeV2Message(bad);
+      assert.ok(mb.ok && mb.value.encrypted?.kind === "sk");
+      assert.equal(rx.open(bad, mb.value.encrypted).ok, false);
+    }
+    assert.equal(made.length, 2 * perSide, JSON.stringify({ alg, made }));
+    tx.dispose();
+    rx.dispose();
+    // A use after dispose makes the contexts again and still round-trips.
+    const [d] = tx.seal(HEADER, payloads.slice(0, 1));
+    const m = decodeV2Message(d!);
+    assert.ok(m.ok && m.value.encrypted?.kind === "sk");
+    assert.ok(rx.open(d!, m.value.encrypted).ok);
+    assert.equal(made.length, 4 * perSide);
+    tx.dispose();
+    rx.dispose();
   }
 });
 
