@@ -1,7 +1,8 @@
 /**
  * CBC cipher contexts over libcrypto EVP: AES-CBC (RFC 3602) and 3DES-CBC (RFC 2451).
- * Two native contexts per key (AES needs separate encryption and decryption key schedules),
- * created once; per packet only the IV is reset. Padding is the caller's (ESP's) business, so
+ * Up to two native contexts per key (AES needs separate encryption and decryption key
+ * schedules), each made at its direction's first use (an ESP SA works in one direction only, an
+ * idle one in none); per packet only the IV is reset. Padding is the caller's (ESP's) business, so
  * EVP padding is off and lengths must be whole blocks.
  * @module
  */
@@ -10,6 +11,9 @@ import type { LibCrypto } from "../../hw/libcrypto.ts";
 import { type CipherAlg, type CipherContext, CryptoError } from "./types.ts";
 import { CIPHER_BLOCK, CIPHER_KEY_LENGTH, rangeOk } from "./params.ts";
 import { viewFrom } from "./buffer_views.ts";
+
+/** Native EVP_CIPHER_CTXs of the packet-path contexts alive in this thread (leak checks). */
+export const nativeContexts = { live: 0 };
 
 function evpCipher(c: LibCrypto, alg: CipherAlg): Deno.PointerValue {
   switch (alg) {
@@ -47,39 +51,52 @@ export function newKeyedCtx(
   return ctx;
 }
 
+/** EVP_CipherUpdate's output length, shared by every context of this thread (calls are synchronous). */
+const OUTL = new Uint8Array(4);
+
 /** An EVP CBC context pair: encryption and decryption in place on caller-owned buffers. */
 export class EvpCbc implements CipherContext {
   readonly blockSize: number;
-  #enc: Deno.PointerValue;
-  #dec: Deno.PointerValue;
-  readonly #outl = new Uint8Array(4);
+  #enc: Deno.PointerValue = null;
+  #dec: Deno.PointerValue = null;
+  /** The key while a direction may still need a context (zeroed then); undefined once disposed. */
+  #key: Uint8Array | undefined;
 
-  /** Keys both directions; `key` must have the algorithm's length. */
+  /** `key` must have the algorithm's length; the contexts are keyed on first use. */
   constructor(private readonly c: LibCrypto, readonly alg: CipherAlg, key: Uint8Array) {
     if (key.length !== CIPHER_KEY_LENGTH[alg]) {
       throw new CryptoError(`key must be ${CIPHER_KEY_LENGTH[alg]} bytes`, alg);
     }
     this.blockSize = CIPHER_BLOCK[alg];
-    const cipher = evpCipher(c, alg);
-    this.#enc = newKeyedCtx(c, cipher, key, 1, alg);
-    try {
-      this.#dec = newKeyedCtx(c, cipher, key, 0, alg);
-    } catch (e) {
-      c.EVP_CIPHER_CTX_free(this.#enc);
-      throw e;
+    this.#key = key.slice();
+  }
+
+  /** The context of one direction, made on first use (throws when disposed or refused). */
+  #context(enc: 0 | 1): Deno.PointerValue {
+    const have = enc === 1 ? this.#enc : this.#dec;
+    if (have !== null) return have;
+    const key = this.#key;
+    if (key === undefined) throw new CryptoError("cipher context disposed", this.alg);
+    const ctx = newKeyedCtx(this.c, evpCipher(this.c, this.alg), key, enc, this.alg);
+    nativeContexts.live++;
+    if (enc === 1) this.#enc = ctx;
+    else this.#dec = ctx;
+    if (this.#enc !== null && this.#dec !== null) {
+      key.fill(0);
+      this.#key = undefined;
     }
+    return ctx;
   }
 
   encrypt(iv: Uint8Array, buf: Uint8Array, offset: number, length: number): void {
-    this.#run(this.#enc, 1, iv, buf, offset, length);
+    this.#run(1, iv, buf, offset, length);
   }
 
   decrypt(iv: Uint8Array, buf: Uint8Array, offset: number, length: number): void {
-    this.#run(this.#dec, 0, iv, buf, offset, length);
+    this.#run(0, iv, buf, offset, length);
   }
 
   #run(
-    ctx: Deno.PointerValue,
     enc: 0 | 1,
     iv: Uint8Array,
     buf: Uint8Array,
@@ -87,7 +104,9 @@ export class EvpCbc implements CipherContext {
     length: number,
   ): void {
     // libcrypto reads blockSize IV bytes and rewrites `length` bytes: validate before calling.
-    if (ctx === null) throw new CryptoError("cipher context disposed", this.alg);
+    if (this.#key === undefined && this.#enc === null && this.#dec === null) {
+      throw new CryptoError("cipher context disposed", this.alg);
+    }
     if (
       iv.length !== this.blockSize || !rangeOk(buf, offset, length) ||
       length % this.blockSize !== 0
@@ -95,18 +114,24 @@ export class EvpCbc implements CipherContext {
       throw new CryptoError("CBC: IV length or buffer range invalid", this.alg);
     }
     if (length === 0) return;
+    const ctx = this.#context(enc);
     const c = this.c;
     const data = viewFrom(buf, offset); // reused: no allocation per packet
     // RFC 3602 §2.3: a fresh IV per packet; EVP padding stays off (ESP pads, RFC 4303 §2.4).
     const ok = c.EVP_CipherInit_ex(ctx, null, null, null, iv, enc) === 1 &&
-      c.EVP_CipherUpdate(ctx, data, this.#outl, data, length) === 1;
+      c.EVP_CipherUpdate(ctx, data, OUTL, data, length) === 1;
     if (!ok) throw new CryptoError("EVP CBC operation failed", this.alg);
   }
 
   dispose(): void {
-    if (this.#enc !== null) this.c.EVP_CIPHER_CTX_free(this.#enc);
-    if (this.#dec !== null) this.c.EVP_CIPHER_CTX_free(this.#dec);
+    for (const ctx of [this.#enc, this.#dec]) {
+      if (ctx === null) continue;
+      this.c.EVP_CIPHER_CTX_free(ctx);
+      nativeContexts.live--;
+    }
     this.#enc = null;
     this.#dec = null;
+    this.#key?.fill(0);
+    this.#key = undefined;
   }
 }

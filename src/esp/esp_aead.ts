@@ -32,12 +32,20 @@ export const ESP_MAX_TRAILER = 3 + 2 + ESP_ICV;
 
 export { type Decapsulated, NEXT_IPV4, NEXT_IPV6, NEXT_NONE } from "./esp_sa.ts";
 
+/** Nonce and AAD scratch, shared by every SA of this module instance (one per thread): filled
+ * per packet, as each packet's nonce and AAD differ anyway, so an SA owns no buffers for them. */
+const NONCE = new Uint8Array(12);
+const NONCE_VIEW = new DataView(NONCE.buffer);
+const AAD = new Uint8Array(8);
+const AAD_VIEW = new DataView(AAD.buffer);
+const AAD_ESN = new Uint8Array(12);
+const AAD_ESN_VIEW = new DataView(AAD_ESN.buffer);
+
 /** The crypto state both directions share. */
 abstract class AeadSaBase {
   readonly counters = new SaCounters();
-  protected readonly nonce = new Uint8Array(12);
-  protected readonly aad: Uint8Array;
-  protected readonly aadView: DataView;
+  /** The 4-byte salt as a big-endian number. */
+  readonly #salt: number;
 
   constructor(
     readonly spi: number,
@@ -46,21 +54,27 @@ abstract class AeadSaBase {
     readonly esn: boolean,
   ) {
     if (salt.length !== 4) throw new RangeError("AEAD salt must be 4 bytes");
-    this.nonce.set(salt, 0);
-    this.aad = new Uint8Array(esn ? 12 : 8);
-    this.aadView = new DataView(this.aad.buffer);
-    this.aadView.setUint32(0, spi >>> 0);
+    this.#salt = getU32(salt, 0);
   }
 
-  /** Fills the AAD for the 64-bit sequence number `seq` (RFC 4106 §5). */
-  protected setAad(seq: number): void {
-    const high = Math.floor(seq / 0x1_0000_0000);
+  /** The shared nonce with this SA's salt and the 8-byte IV at `buf[at, at+8)` (RFC 4106 §4). */
+  protected nonceFor(buf: Uint8Array, at: number): Uint8Array {
+    NONCE_VIEW.setUint32(0, this.#salt);
+    for (let i = 0; i < 8; i++) NONCE[4 + i] = buf[at + i]!;
+    return NONCE;
+  }
+
+  /** The shared AAD for the 64-bit sequence number `seq` (RFC 4106 §5). */
+  protected aadFor(seq: number): Uint8Array {
     if (this.esn) {
-      this.aadView.setUint32(4, high);
-      this.aadView.setUint32(8, seq >>> 0);
-    } else {
-      this.aadView.setUint32(4, seq >>> 0);
+      AAD_ESN_VIEW.setUint32(0, this.spi >>> 0);
+      AAD_ESN_VIEW.setUint32(4, Math.floor(seq / 0x1_0000_0000));
+      AAD_ESN_VIEW.setUint32(8, seq >>> 0);
+      return AAD_ESN;
     }
+    AAD_VIEW.setUint32(0, this.spi >>> 0);
+    AAD_VIEW.setUint32(4, seq >>> 0);
+    return AAD;
   }
 
   /** Releases the cipher context. */
@@ -105,9 +119,7 @@ export class OutboundAeadSa extends AeadSaBase implements OutboundSa {
     putU32(buf, start + 4, seq);
     putU32(buf, start + 8, Math.floor(seq / 0x1_0000_0000)); // IV = 64-bit sequence number
     putU32(buf, start + 12, seq);
-    for (let i = 0; i < 8; i++) this.nonce[4 + i] = buf[start + 8 + i]!;
-    this.setAad(seq);
-    this.aead.seal(this.nonce, this.aad, buf, innerOffset, plainLength);
+    this.aead.seal(this.nonceFor(buf, start + 8), this.aadFor(seq), buf, innerOffset, plainLength);
     this.counters.packets++;
     this.counters.bytes += innerLength;
     return ESP_HEADER + plainLength + ESP_ICV;
@@ -151,9 +163,8 @@ export class InboundAeadSa extends AeadSaBase implements InboundSa {
     }
     const cipherOffset = offset + ESP_HEADER;
     const cipherLength = length - ESP_HEADER - ESP_ICV;
-    for (let i = 0; i < 8; i++) this.nonce[4 + i] = buf[offset + 8 + i]!;
-    this.setAad(seq);
-    if (!this.aead.open(this.nonce, this.aad, buf, cipherOffset, cipherLength)) {
+    const nonce = this.nonceFor(buf, offset + 8);
+    if (!this.aead.open(nonce, this.aadFor(seq), buf, cipherOffset, cipherLength)) {
       c.drop("icv");
       return undefined;
     }

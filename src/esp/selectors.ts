@@ -28,22 +28,42 @@ export interface CompiledSelector {
   readonly endPort: number;
 }
 
-/** Compiles selectors; throws a RangeError naming the selector when an address is invalid. */
+/** Compiled selectors kept for reuse, at most this many (the oldest forgotten first). */
+const MAX_SHARED = 256;
+const shared = new Map<string, CompiledSelector>();
+
+/**
+ * Compiles selectors; throws a RangeError naming the selector when an address is invalid.
+ * Compiled selectors are immutable and shared: the SAs of one child (both directions) and every
+ * SA with the same local subnet get the same object, not a copy each (a few hundred bytes per
+ * SA). The sharing table is bounded; an SA keeps its objects after they leave the table.
+ */
 export function compileSelectors(list: readonly TrafficSelector[]): CompiledSelector[] {
   return list.map((ts) => {
-    const start = parseIp(ts.startAddress);
-    const end = parseIp(ts.endAddress);
-    if (start === undefined || end === undefined || start.length !== end.length) {
+    const key = `${ts.startAddress}-${ts.endAddress}|${ts.protocol}|${ts.startPort}-${ts.endPort}`;
+    const known = shared.get(key);
+    if (known !== undefined) return known;
+    const first = parseIp(ts.startAddress);
+    const last = parseIp(ts.endAddress);
+    if (first === undefined || last === undefined || first.length !== last.length) {
       throw new RangeError(`bad traffic selector ${ts.startAddress}-${ts.endAddress}`);
     }
-    return {
-      addrLength: start.length,
-      start,
-      end,
+    // Both addresses in one buffer: an ArrayBuffer costs more than its few bytes.
+    const n = first.length;
+    const both = new Uint8Array(2 * n);
+    both.set(first);
+    both.set(last, n);
+    const compiled: CompiledSelector = {
+      addrLength: n,
+      start: both.subarray(0, n),
+      end: both.subarray(n),
       protocol: ts.protocol,
       startPort: ts.startPort,
       endPort: ts.endPort,
     };
+    if (shared.size >= MAX_SHARED) shared.delete(shared.keys().next().value!);
+    shared.set(key, compiled);
+    return compiled;
   });
 }
 
