@@ -107,6 +107,9 @@ export interface Phase1Exchange {
   idiB?: Uint8Array;
 }
 
+/** A zero-length key, shared: the value of key material not (or no longer) held. */
+export const NO_KEY: Uint8Array = new Uint8Array(0);
+
 /** One IKE (ISAKMP) SA. */
 export class IkeSa {
   /** The role we play in Phase 1. */
@@ -133,16 +136,14 @@ export class IkeSa {
   remote: Endpoint;
   /** Agreed algorithms, once message 1 is answered. */
   alg: Phase1Algorithms | undefined;
-  /** SKEYID. */
-  skeyid: Uint8Array = new Uint8Array(0);
+  /** SKEYID, while Phase 1 authenticates (zeroed and dropped once established). */
+  skeyid: Uint8Array = NO_KEY;
   /** SKEYID_d. */
-  skeyidD: Uint8Array = new Uint8Array(0);
+  skeyidD: Uint8Array = NO_KEY;
   /** SKEYID_a. */
-  skeyidA: Uint8Array = new Uint8Array(0);
-  /** SKEYID_e. */
-  skeyidE: Uint8Array = new Uint8Array(0);
+  skeyidA: Uint8Array = NO_KEY;
   /** The ISAKMP encryption key derived from SKEYID_e. */
-  encKey: Uint8Array = new Uint8Array(0);
+  encKey: Uint8Array = NO_KEY;
   /** The current Phase 1 IV: the last CBC block of the previous Phase 1 message. */
   iv: Uint8Array = new Uint8Array(0);
   /** The last CBC block of the last Phase 1 message (base of Phase 2 IVs), once established. */
@@ -183,8 +184,12 @@ export class IkeSa {
     this.role = role;
     this.request = undefined;
     this.mode = mode;
-    this.ckyI = ckyI.slice();
-    this.ckyR = ckyR.slice();
+    // Both cookies in one buffer (an ArrayBuffer costs more than its 8 bytes, per SA).
+    const cookies = new Uint8Array(ckyI.length + ckyR.length);
+    cookies.set(ckyI);
+    cookies.set(ckyR, ckyI.length);
+    this.ckyI = cookies.subarray(0, ckyI.length);
+    this.ckyR = cookies.subarray(ckyI.length);
     this.key = saKey(ckyI, ckyR);
     this.state = role === "initiator"
       ? (mode === "main" ? "MM_I1" : "AM_I1")
@@ -196,6 +201,17 @@ export class IkeSa {
     this.created = now;
     this.lastSeen = now;
     this.nat = { peerBehindNat: false, selfBehindNat: false, forced: false };
+  }
+
+  /**
+   * Forgets the last Phase 1 request's digest and our answer, kept to answer a retransmission:
+   * an authenticated Quick Mode message shows the peer has our last Phase 1 message (it checks
+   * HASH_R/SIG_R before any Phase 2, RFC 2409 §5). An Informational does not: its HASH uses
+   * SKEYID_a, which the initiator has before our last Main Mode message arrives.
+   */
+  forgetPhase1Answer(): void {
+    this.lastRequest = undefined;
+    this.lastResponse = undefined;
   }
 
   /** As initiator: the responder's cookie from message 2 (the table key changes with it). */

@@ -76,6 +76,7 @@ export function dispatchQuickMode(
       touched: ctx.now,
     });
     sa.lastSeen = ctx.now;
+    sa.forgetPhase1Answer();
     followNatMapping(ctx, sa, a);
   };
   ctx.phase2.handleQuickMode(ctx.host, qmView(sa), {

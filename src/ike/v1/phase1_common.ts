@@ -36,6 +36,7 @@ import {
   isNegotiating,
   type KeyedIkeSa,
   type NegotiatingIkeSa,
+  NO_KEY,
   type Phase1Exchange,
 } from "../sa.ts";
 import { authenticatorFor, isAuthFailure, type V1Proof } from "../auth/authenticator.ts";
@@ -199,10 +200,19 @@ export function deriveSkeyidFamily(
   if (isAuthFailure(skeyid)) throw new Phase1Error(skeyid.reason);
   const k = deriveSkeyids(ctx.crypto, alg.prf, skeyid, m.gxy, sa.ckyI, sa.ckyR);
   sa.skeyid = skeyid;
-  sa.skeyidD = k.skeyidD;
-  sa.skeyidA = k.skeyidA;
-  sa.skeyidE = k.skeyidE;
-  sa.encKey = encryptionKey(ctx.crypto, alg.prf, k.skeyidE, alg.keyLength);
+  const encKey = encryptionKey(ctx.crypto, alg.prf, k.skeyidE, alg.keyLength);
+  // The keys the SA keeps, in one buffer (an ArrayBuffer per key costs more than its bytes);
+  // the derivation's own copies and SKEYID_e (only the encryption key comes from it) zeroed.
+  const d = k.skeyidD;
+  const au = k.skeyidA;
+  const all = new Uint8Array(d.length + au.length + encKey.length);
+  all.set(d);
+  all.set(au, d.length);
+  all.set(encKey, d.length + au.length);
+  sa.skeyidD = all.subarray(0, d.length);
+  sa.skeyidA = all.subarray(d.length, d.length + au.length);
+  sa.encKey = all.subarray(d.length + au.length);
+  for (const x of [d, au, encKey, k.skeyidE]) x.fill(0);
   sa.iv = phase1Iv(ctx.crypto, alg.hash, m.gxi, m.gxr, CIPHER_BLOCK[alg.cipher]);
   ex.gxi = m.gxi.slice();
   ex.gxr = m.gxr.slice();
@@ -379,8 +389,12 @@ export function established(
     natt: sa.natt,
     initialContact: ic,
   });
-  // Drop what only the exchange needed (the DH private value, nonces).
+  // Drop what only the exchange needed (the DH private value, nonces), zeroing the secrets
+  // first: g^xy and SKEYID (HASH_I/HASH_R only; Phase 2 uses SKEYID_d and SKEYID_a).
+  sa.exchange?.gxy?.fill(0);
   sa.exchange = undefined;
+  sa.skeyid.fill(0);
+  sa.skeyid = NO_KEY;
 }
 
 /** The Delete payload naming `sa` (RFC 2408 §3.15: the cookie pair as SPI). */
