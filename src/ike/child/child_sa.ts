@@ -137,6 +137,22 @@ export class ChildSaTable {
     return false;
   }
 
+  /**
+   * How a new child's outbound SA enters the data path: on standby (`activateOn` its inbound
+   * partner's SPI, see EspSaSpec) when `peer` already has a child carrying these selectors (a
+   * rekey: the old pair carries the traffic until the peer sends on the new one, which proves
+   * it has the pair), else at once (nothing else could carry the traffic). Ask before
+   * {@link install}ing the new child.
+   */
+  outboundActivation(
+    peer: string,
+    inbound: Pick<EspSaSpec, "spi" | "localSelectors" | "remoteSelectors">,
+  ): { readonly activateOn?: number } {
+    return this.carries(peer, inbound.localSelectors, inbound.remoteSelectors)
+      ? { activateOn: inbound.spi }
+      : {};
+  }
+
   /** A fresh child id for `peer` (`peer#n`), for an inbound SA installed before its child. */
   reserveId(peer: string): string {
     return `${peer}#${++this.#seq}`;

@@ -309,12 +309,8 @@ export class QuickModeResponder {
     // first packets (a trap's held ones) are answered at once, not lost until message 3. A
     // rekey: the new outbound SA waits on standby for the peer's first packet on the new
     // inbound one (it has the pair then), so the switch needs no trip through IKE.
-    const outboundEarly = !this.children.carries(
-      peer.name,
-      child.inbound.localSelectors,
-      child.inbound.remoteSelectors,
-    );
-    const standby = outboundEarly ? {} : { activateOn: inboundSpi };
+    const standby = this.children.outboundActivation(peer.name, child.inbound);
+    const outboundEarly = standby.activateOn === undefined;
     host.emit({ kind: "installSa", spec: { ...child.outbound, childId, ...standby } });
     // RFC 2408 §3.1: a peer asking for the commit bit gets it back and, after message 3, our
     // CONNECTED notification with this exchange's message ID.

@@ -9,7 +9,8 @@
  * We offer our configured ESP proposals (offer.ts) with PFS when configured, our first
  * local_ts/remote_ts pair as IDci/IDcr; message 2 must verify (HASH(2)), choose one of our
  * transforms with our PFS group and answer selectors inside ours. Both SAs are installed when
- * message 3 is sent. Message 1 is retransmitted (retransmit.ts) until answered; the soft
+ * message 3 is sent; a rekey's outbound SA on standby (see {@link ACTIVATE_AFTER_MS}). Message 1
+ * is retransmitted (retransmit.ts) until answered; the soft
  * lifetime of a child we negotiated is its hard lifetime minus rekey_margin minus up to a
  * quarter of the margin at random, so two dialling sides rarely rekey at once.
  * @module
@@ -41,6 +42,18 @@ import { idToSelector, narrowV1, selectorToId } from "./ts_id.ts";
 /** Nonce length we send (RFC 2409 §5: 8..256 octets). */
 const NONCE_LENGTH = 32;
 
+/**
+ * A rekey's new outbound SA goes into service with the responder's first authenticated packet
+ * on the new pair, or this long after our message 3, whichever comes first. Without the Commit
+ * bit nothing tells us when the responder has the new SAs (RFC 2408 §3.1; RFC 2409 §5.5 ends
+ * the exchange with our HASH(3)), and a responder may install them only when message 3 arrives
+ * (strongSwan does, both directions at once, with no further message): sending on the new SA
+ * before that loses the packets, while the old pair still works at both ends. One second is
+ * many one-way trips plus the peer's processing; a lost message 3 shows as a repeated message
+ * 2 (strongSwan re-sends it after about 4 s), whose answer starts the delay again.
+ */
+export const ACTIVATE_AFTER_MS = 1000;
+
 /** One Quick Mode of ours waiting for message 2. */
 interface Outgoing {
   readonly sa: QmIkeSa;
@@ -70,8 +83,11 @@ export class QuickModeInitiator {
   readonly #children: ChildSaTable;
   readonly #random: (n: number) => Uint8Array;
   readonly #out = new Map<string, Outgoing>();
-  /** Finished exchanges: key → our message 3, re-sent when message 2 comes again (bounded). */
-  readonly #finished = new Map<string, Uint8Array>();
+  /** Finished exchanges: key → our message 3, re-sent when message 2 comes again (bounded),
+   * and the child it made. */
+  readonly #finished = new Map<string, { readonly m3: Uint8Array; readonly childId: string }>();
+  /** Rekeys' outbound SAs on standby: child id → when the fallback puts it into service. */
+  readonly #standby = new Map<string, number>();
 
   /** Shares the responder's SPI allocator and child table. */
   constructor(spis: SpiAllocator, children: ChildSaTable, random: (n: number) => Uint8Array) {
@@ -171,7 +187,9 @@ export class QuickModeInitiator {
     const key = `${sa.key}/${msg.messageId}`;
     const done = this.#finished.get(key);
     if (done !== undefined) {
-      host.emit({ kind: "send", datagram: done, local: sa.local, remote: sa.remote });
+      host.emit({ kind: "send", datagram: done.m3, local: sa.local, remote: sa.remote });
+      // The responder did not get message 3: it has no new SAs yet, so the fallback waits anew.
+      if (this.#standby.has(done.childId)) this.#standby.set(done.childId, now + ACTIVATE_AFTER_MS);
       return undefined;
     }
     const o = this.#out.get(key);
@@ -252,6 +270,7 @@ export class QuickModeInitiator {
       concat(octet(0), u32(o.messageId), o.ni, nr.data),
     );
     this.#out.delete(key);
+    const standby = this.#children.outboundActivation(sa.peer.name, spec.inbound);
     const { child, actions } = this.#children.install({
       ...spec,
       inbound: { ...spec.inbound, lifetime },
@@ -259,8 +278,12 @@ export class QuickModeInitiator {
       rekeyByUs: true,
     });
     const m3 = host.sendQuickMode(sa, o.messageId, [{ kind: "hash", data: hash3 }], 0);
-    for (const a of actions) host.emit(a);
-    this.#finished.set(key, m3);
+    for (const a of actions) {
+      const out = a.kind === "installSa" && a.spec.direction === "out";
+      host.emit(out ? { ...a, spec: { ...a.spec, ...standby } } : a);
+    }
+    if (standby.activateOn !== undefined) this.#standby.set(child.childId, now + ACTIVATE_AFTER_MS);
+    this.#finished.set(key, { m3, childId: child.childId });
     if (this.#finished.size > 64) this.#finished.delete(this.#finished.keys().next().value!);
     host.event("info", name, "child SA established (we initiated)", {
       childId: child.childId,
@@ -272,6 +295,7 @@ export class QuickModeInitiator {
       remoteTs: formatSelector(ts.remote),
       encap: child.inbound.endpoints.encap !== undefined,
       lifetime: lifetime.hardSeconds,
+      outbound: standby.activateOn === undefined ? "in service" : "standby",
     });
     return { kind: "child", child };
   }
@@ -311,8 +335,23 @@ export class QuickModeInitiator {
     return { kind: "failed", saKey, peer: last[1].sa.peer.name, why };
   }
 
-  /** Retransmissions; exchanges that got no answer in time fail. */
+  /**
+   * Retransmissions; exchanges that got no answer in time fail; rekeys' outbound SAs still on
+   * standby after {@link ACTIVATE_AFTER_MS} go into service (installed again without
+   * `activateOn`; a no-op in the data path when the peer's first packet did it already).
+   */
   tick(host: QmHost, now: number): QmOutcome[] {
+    for (const [id, due] of this.#standby) {
+      if (due > now) continue;
+      this.#standby.delete(id);
+      const c = this.#children.get(id);
+      if (c === undefined || !c.hasOutbound) continue;
+      host.emit({ kind: "installSa", spec: c.outbound });
+      host.event("debug", c.peer, "rekeyed child's outbound SA in service (fallback)", {
+        childId: id,
+        spiOut: spiHex(c.outbound.spi),
+      });
+    }
     const out: QmOutcome[] = [];
     for (const [k, o] of this.#out) {
       const step = retransmitStep(o.request, now);
@@ -333,12 +372,13 @@ export class QuickModeInitiator {
     return out;
   }
 
-  /** The earliest retransmission deadline. */
+  /** The earliest retransmission or standby fallback deadline. */
   nextDeadline(): number | undefined {
     let at: number | undefined;
     for (const o of this.#out.values()) {
       if (at === undefined || o.request.due < at) at = o.request.due;
     }
+    for (const due of this.#standby.values()) if (at === undefined || due < at) at = due;
     return at;
   }
 
