@@ -277,11 +277,12 @@ export class QuickModeInitiator {
       outbound: { ...spec.outbound, lifetime },
       rekeyByUs: true,
     });
-    const m3 = host.sendQuickMode(sa, o.messageId, [{ kind: "hash", data: hash3 }], 0);
+    // Our SAs before message 3: the responder may send on the new pair as soon as it has it.
     for (const a of actions) {
       const out = a.kind === "installSa" && a.spec.direction === "out";
       host.emit(out ? { ...a, spec: { ...a.spec, ...standby } } : a);
     }
+    const m3 = host.sendQuickMode(sa, o.messageId, [{ kind: "hash", data: hash3 }], 0);
     if (standby.activateOn !== undefined) this.#standby.set(child.childId, now + ACTIVATE_AFTER_MS);
     this.#finished.set(key, { m3, childId: child.childId });
     if (this.#finished.size > 64) this.#finished.delete(this.#finished.keys().next().value!);
