@@ -92,16 +92,34 @@ export async function bringUpPair(lab: Lab, sites: TwoSites, o: PairOptions): Pr
   return { a, b, restartB: startB };
 }
 
-/**
- * When `daemon` logged a child SA it negotiated as the Quick Mode initiator at or after
- * `since` (Unix ms, from its log timestamps): its own dials and rekeys.
- */
-export async function ownChildTimes(daemon: BranchgateDaemon, since: number): Promise<number[]> {
+/** The Unix ms times (from the log's `ts=`) of `daemon`'s log lines matching `re`, from `since`. */
+async function logTimes(daemon: BranchgateDaemon, since: number, re: RegExp): Promise<number[]> {
   const out: number[] = [];
   for (const line of (await daemon.log()).split("\n")) {
-    if (!line.includes('msg="child SA established (we initiated)"')) continue;
+    if (!re.test(line)) continue;
     const t = Date.parse(line.match(/^ts=(\S+)/)?.[1] ?? "");
     if (t >= since) out.push(t);
   }
   return out;
+}
+
+/**
+ * When `daemon` logged a child SA it negotiated itself at or after `since` (Unix ms): with
+ * IKEv1 as the Quick Mode initiator (its own dials and rekeys), with IKEv2 as the initiator of
+ * a CHILD_SA rekey (RFC 7296 §1.3.3).
+ */
+export function ownChildTimes(
+  daemon: BranchgateDaemon,
+  since: number,
+  version: 1 | 2 = 1,
+): Promise<number[]> {
+  const re = version === 1
+    ? /msg="child SA established \(we initiated\)"/
+    : /msg="CHILD_SA rekeyed".*\binitiated=true/;
+  return logTimes(daemon, since, re);
+}
+
+/** When `daemon` rekeyed an IKEv2 IKE SA itself (RFC 7296 §1.3.2) at or after `since`. */
+export function ownIkeRekeyTimes(daemon: BranchgateDaemon, since: number): Promise<number[]> {
+  return logTimes(daemon, since, /msg="IKE SA rekeyed \(by us\)"/);
 }
