@@ -60,5 +60,13 @@ export function deriveChildKeys(c: KdfPrimitives, k: ChildKeyInput): ChildKeys {
       length,
       ...(k.gqmxy === undefined ? {} : { gqmxy: k.gqmxy }),
     });
-  return { inbound: one(k.inboundSpi), outbound: one(k.outboundSpi) };
+  const inbound = one(k.inboundSpi);
+  const outbound = one(k.outboundSpi);
+  // Both in one buffer (an ArrayBuffer per SA costs more than its key bytes); copies zeroed.
+  const both = new Uint8Array(inbound.length + outbound.length);
+  both.set(inbound);
+  both.set(outbound, inbound.length);
+  inbound.fill(0);
+  outbound.fill(0);
+  return { inbound: both.subarray(0, inbound.length), outbound: both.subarray(inbound.length) };
 }
