@@ -110,7 +110,13 @@ export interface AnswerV2 {
   readonly payloads: readonly PayloadV2[];
   /** What a successful CREATE_CHILD_SA made. */
   readonly created?: CreatedV2;
-  /** Runs after the response was sent (installs, deletes that must follow the answer). */
+  /**
+   * Runs before the response is sent: installs our new child SAs, since the initiator may send
+   * on them as soon as it has processed the answer and the responder "MUST be prepared to
+   * accept messages on an SA before sending its response" (RFC 7296 §2.8).
+   */
+  readonly install?: () => void;
+  /** Runs after the response was sent (deletes that must follow the answer). */
   readonly after?: () => void;
 }
 

@@ -88,7 +88,7 @@ export function respondCreateChildSa(
   return {
     payloads: out,
     created,
-    after: () => void (created.childId = child.install()),
+    install: () => void (created.childId = child.install()),
   };
 }
 

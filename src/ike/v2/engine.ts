@@ -543,6 +543,7 @@ export class IkeV2Engine implements IkeEngine {
     );
     sa.lastResponse = { messageId: mid, datagrams };
     sa.expectedMid = mid + 1;
+    answer.install?.();
     this.#send(ctx, sa, datagrams);
     answer.after?.();
     if (hd.exchangeType === ExchangeTypeV2.CREATE_CHILD_SA) {

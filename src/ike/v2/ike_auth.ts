@@ -155,5 +155,5 @@ export function respondIkeAuth(
     return { payloads: out };
   }
   out.push(child.sa, ...child.ts);
-  return { payloads: out, after: child.install };
+  return { payloads: out, install: child.install };
 }
