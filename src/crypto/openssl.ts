@@ -1,8 +1,8 @@
 /**
  * The libcrypto backend (OpenSSL 3 EVP through FFI): AEADs, CBC ciphers, truncated MACs,
  * PRFs (HMAC, AES-XCBC-PRF-128), hashes, Diffie-Hellman and random bytes. Packet-path contexts
- * hold one native context per key, created once (see openssl_aead.ts, openssl_cipher.ts,
- * openssl_mac.ts); DH lives in openssl_dh.ts.
+ * hold native contexts per key, made once (ciphers and AEADs at their first use, per direction;
+ * see openssl_aead.ts, openssl_cipher.ts, openssl_mac.ts); DH lives in openssl_dh.ts.
  * @module
  */
 

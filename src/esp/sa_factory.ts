@@ -1,7 +1,8 @@
 /**
  * Builds the packet-path SA objects from an `EspSaSpec`: one cipher context (and MAC context)
- * per SA, created at install time from the crypto registry, so a hardware backend can take an
- * SA over later without touching the packet path.
+ * per SA, taken at install time from the crypto registry, so a hardware backend can take an
+ * SA over later without touching the packet path (libcrypto's contexts make their native
+ * state at the first packet: an idle SA holds none).
  * @module
  */
 
