@@ -46,6 +46,8 @@ export interface RekeyTraffic {
   readonly summary: string;
   /** iperf3's goodput A→B and B→A, bits/s. */
   readonly bps: readonly [number, number];
+  /** When iperf3 ran (Unix ms, from the first start to the last end). */
+  readonly tcp: { readonly from: number; readonly to: number };
 }
 
 /**
@@ -66,6 +68,8 @@ export async function trafficAcrossRekeys(
     timestamps: true,
   });
   const bps: number[] = [];
+  const tcpFrom = Date.now();
+  let tcpTo = tcpFrom;
   let pings;
   try {
     const hostA = { ns: sites.a.host, address: sites.a.hostAddress };
@@ -80,6 +84,7 @@ export async function trafficAcrossRekeys(
       assert.ok(tcp.bps > 5e6, `${dir}: ${(tcp.bps / 1e6).toFixed(1)} Mbit/s`);
       bps.push(tcp.bps);
     }
+    tcpTo = Date.now();
     await waitFor(async () => (await o.until()) || undefined, {
       timeoutMs: o.timeoutMs,
       intervalMs: 500,
@@ -94,5 +99,11 @@ export async function trafficAcrossRekeys(
   const v = rekeyLoss(pings, rekeys, queues);
   assert.ok(pings.sent > 500, `ping train ran: ${pings.output.slice(-300)}`);
   assert.equal(v.failure, undefined, v.summary);
-  return { pings, rekeys, summary: v.summary, bps: [bps[0]!, bps[1]!] };
+  return {
+    pings,
+    rekeys,
+    summary: v.summary,
+    bps: [bps[0]!, bps[1]!],
+    tcp: { from: tcpFrom, to: tcpTo },
+  };
 }
