@@ -7,46 +7,19 @@
 import assert from "node:assert/strict";
 import { createOpenSslBackend } from "../../../src/crypto/openssl.ts";
 import { nativeContexts } from "../../../src/crypto/openssl_cipher.ts";
-import {
-  MAX_ESP_HEADER,
-  MAX_ESP_TRAILER,
-  type SaCrypto,
-  SaDatabase,
-} from "../../../src/esp/sad.ts";
-import type { EspSaSpec, TrafficSelector } from "../../../src/esp/sa_spec.ts";
+import { MAX_ESP_HEADER, type SaCrypto, SaDatabase } from "../../../src/esp/sad.ts";
+import type { EspSaSpec } from "../../../src/esp/sa_spec.ts";
 import { keyMaterialLength } from "../../../src/esp/sa_factory.ts";
-import { udp4 } from "../../fakes/packets.ts";
+import { packet, spec } from "./sad_fixtures.ts";
 
-const subnet = (start: string, end: string): TrafficSelector => ({
-  startAddress: start,
-  endAddress: end,
-  protocol: 0,
-  startPort: 0,
-  endPort: 65535,
-});
-const BRANCH = subnet("198.51.100.0", "198.51.100.255");
-const HQ = subnet("203.0.113.0", "203.0.113.255");
-const NO_LIMITS = { softSeconds: 0, hardSeconds: 0, softBytes: 0, hardBytes: 0 };
 const TRANSFORMS: EspSaSpec["transform"][] = [
   { kind: "aead", alg: "aes128gcm16" },
   { kind: "cipher+mac", cipher: "aes128cbc", mac: "hmac-sha256-128" },
 ];
 
-function spec(spi: number, direction: "in" | "out", t: EspSaSpec["transform"]): EspSaSpec {
-  return {
-    spi,
-    direction,
-    peer: "hq",
-    childId: `child-${spi}`,
-    transform: t,
-    keyMaterial: Uint8Array.from({ length: keyMaterialLength(t) }, (_, i) => (spi + i) & 0xff),
-    endpoints: { local: "192.0.2.1", remote: "192.0.2.2" },
-    localSelectors: direction === "out" ? [BRANCH] : [HQ],
-    remoteSelectors: direction === "out" ? [HQ] : [BRANCH],
-    esn: false,
-    replayWindow: 64,
-    lifetime: NO_LIMITS,
-  };
+function specOf(spi: number, direction: "in" | "out", t: EspSaSpec["transform"]): EspSaSpec {
+  const keyMaterial = Uint8Array.from({ length: keyMaterialLength(t) }, (_, i) => (spi + i) & 0xff);
+  return spec(spi, direction, { transform: t, keyMaterial });
 }
 
 /** libcrypto's contexts only (the registry might pick another backend). */
@@ -64,12 +37,10 @@ function backend(): SaCrypto {
   };
 }
 
-/** One packet branch → hq over SA `spi`; true when it arrived. */
+/** One packet branch → hq; true when it arrived. */
 function cross(branch: SaDatabase, hq: SaDatabase): boolean {
-  const p = udp4("198.51.100.5", "203.0.113.7", { payload: 40 });
-  const buf = new Uint8Array(MAX_ESP_HEADER + p.length + MAX_ESP_TRAILER);
-  buf.set(p, MAX_ESP_HEADER);
-  const r = branch.encapsulate(buf, MAX_ESP_HEADER, p.length);
+  const { buf, len } = packet("198.51.100.5", "203.0.113.7", 40);
+  const r = branch.encapsulate(buf, MAX_ESP_HEADER, len);
   if (r === undefined) return false;
   return hq.decapsulate(buf, r.offset, r.length) !== undefined;
 }
@@ -81,8 +52,8 @@ Deno.test("idle SAs hold no native cipher context; the first packet makes one pe
   const base = nativeContexts.live;
   for (const [i, t] of TRANSFORMS.entries()) {
     for (let n = 0; n < 100; n++) {
-      branch.install(spec(0x10000 + i * 1000 + n, "out", t), 0);
-      hq.install(spec(0x10000 + i * 1000 + n, "in", t), 0);
+      branch.install(specOf(0x10000 + i * 1000 + n, "out", t), 0);
+      hq.install(specOf(0x10000 + i * 1000 + n, "in", t), 0);
     }
   }
   assert.equal(nativeContexts.live, base, "200 idle SA pairs");
@@ -107,8 +78,8 @@ Deno.test("1000 install/traffic/remove cycles leave the native context count fla
   for (let n = 0; n < 1000; n++) {
     const t = TRANSFORMS[n % TRANSFORMS.length]!;
     const spi = 0x20000 + n;
-    branch.install(spec(spi, "out", t), 0);
-    hq.install(spec(spi, "in", t), 0);
+    branch.install(specOf(spi, "out", t), 0);
+    hq.install(specOf(spi, "in", t), 0);
     assert.ok(cross(branch, hq), `cycle ${n}`);
     assert.equal(nativeContexts.live, base + 2);
     assert.ok(branch.remove(spi, "out"));

@@ -5,46 +5,8 @@
 
 import assert from "node:assert/strict";
 import { getCrypto } from "../../../src/crypto/registry.ts";
-import { MAX_ESP_HEADER, MAX_ESP_TRAILER, MAX_MISSED, SaDatabase } from "../../../src/esp/sad.ts";
-import type { EspSaSpec, TrafficSelector } from "../../../src/esp/sa_spec.ts";
-import { udp4 } from "../../fakes/packets.ts";
-
-const subnet = (start: string, end: string): TrafficSelector => ({
-  startAddress: start,
-  endAddress: end,
-  protocol: 0,
-  startPort: 0,
-  endPort: 65535,
-});
-const BRANCH = subnet("198.51.100.0", "198.51.100.255");
-const HQ = subnet("203.0.113.0", "203.0.113.255");
-const NO_LIMITS = { softSeconds: 0, hardSeconds: 0, softBytes: 0, hardBytes: 0 };
-
-function spec(spi: number, direction: "in" | "out", over: Partial<EspSaSpec> = {}): EspSaSpec {
-  return {
-    spi,
-    direction,
-    peer: "hq",
-    childId: `child-${spi}`,
-    transform: { kind: "aead", alg: "aes128gcm16" },
-    keyMaterial: Uint8Array.from({ length: 20 }, (_, i) => (spi + i) & 0xff),
-    endpoints: { local: "192.0.2.1", remote: "192.0.2.2" },
-    localSelectors: direction === "out" ? [BRANCH] : [HQ],
-    remoteSelectors: direction === "out" ? [HQ] : [BRANCH],
-    esn: false,
-    replayWindow: 64,
-    lifetime: NO_LIMITS,
-    ...over,
-  };
-}
-
-/** A UDP/IPv4 packet placed after ESP headroom in a buffer with tailroom. */
-function packet(src: string, dst: string, payload = 32): { buf: Uint8Array; len: number } {
-  const p = udp4(src, dst, { payload });
-  const buf = new Uint8Array(MAX_ESP_HEADER + p.length + MAX_ESP_TRAILER);
-  buf.set(p, MAX_ESP_HEADER);
-  return { buf, len: p.length };
-}
+import { MAX_ESP_HEADER, MAX_MISSED, SaDatabase } from "../../../src/esp/sad.ts";
+import { BRANCH, HQ, NO_LIMITS, packet, spec, subnet } from "./sad_fixtures.ts";
 
 function pairOfGateways() {
   const branch = new SaDatabase(getCrypto());
