@@ -3,8 +3,9 @@
  * each datagram by the IKE major version in its header (RFC 7296 §3.1: version 2; RFC 2408
  * §3.1: version 1) to the IKEv1 responder (src/ike/responder.ts) or the IKEv2 engine
  * (src/ike/v2/engine.ts). Each version sees only the peers configured for it (`ike_version`);
- * both share one child SA table and SPI allocator (src/ike/child/store.ts), the views, the
- * credential store and the action contract; the caller keeps one timer for both.
+ * both share one IKE SA table (src/ike/ike_sa_table.ts), one child SA table and SPI allocator
+ * (src/ike/child/store.ts), the views, the credential store and the action contract; the
+ * caller keeps one timer for both.
  * @module
  */
 
@@ -12,6 +13,7 @@ import { getCrypto } from "../crypto/registry.ts";
 import type { EspLifetimeEvent } from "../esp/sa_spec.ts";
 import type { Endpoint, IkeAction, IkeEngine, IkePolicy } from "./actions.ts";
 import { type ChildStore, newChildStore } from "./child/store.ts";
+import { IkeSaTable } from "./ike_sa_table.ts";
 import { IkeV1Responder, type ResponderDeps } from "./responder.ts";
 import { IkeV2Engine, type V2Deps } from "./v2/engine.ts";
 import type { ChildSaView, IkeSaView, PeerStateView } from "./views.ts";
@@ -19,9 +21,9 @@ import type { ChildSaView, IkeSaView, PeerStateView } from "./views.ts";
 /** Optional collaborators of both engines. */
 export interface EngineDeps {
   /** IKEv1 collaborators (crypto, randomness). */
-  readonly v1?: Omit<ResponderDeps, "children">;
+  readonly v1?: Omit<ResponderDeps, "children" | "sas">;
   /** IKEv2 collaborators. */
-  readonly v2?: Omit<V2Deps, "children">;
+  readonly v2?: Omit<V2Deps, "children" | "sas">;
   /** Random bytes for SPIs; the crypto registry's by default. */
   readonly random?: (n: number) => Uint8Array;
 }
@@ -43,6 +45,8 @@ export function createIkeEngine(policy: IkePolicy, deps: EngineDeps = {}): IkeEn
 export class DualEngine implements IkeEngine {
   #policy: IkePolicy;
   readonly #store: ChildStore;
+  /** The IKE SAs of both versions, handed to both engines. */
+  readonly #sas = new IkeSaTable();
   readonly #v1: IkeV1Responder;
   readonly #v2: IkeV2Engine;
   #timerAt: number | undefined;
@@ -52,8 +56,16 @@ export class DualEngine implements IkeEngine {
     this.#policy = policy;
     const random = deps.random ?? ((n: number) => getCrypto().randomBytes(n));
     this.#store = newChildStore(random);
-    this.#v1 = new IkeV1Responder(only(policy, 1), { ...deps.v1, children: this.#store });
-    this.#v2 = new IkeV2Engine(only(policy, 2), { ...deps.v2, children: this.#store });
+    this.#v1 = new IkeV1Responder(only(policy, 1), {
+      ...deps.v1,
+      children: this.#store,
+      sas: this.#sas,
+    });
+    this.#v2 = new IkeV2Engine(only(policy, 2), {
+      ...deps.v2,
+      children: this.#store,
+      sas: this.#sas,
+    });
   }
 
   /** Drops the engines' own timer actions and emits one for the earliest deadline of both. */

@@ -49,6 +49,7 @@ import { dpdDeadline, dpdStep, startProbe } from "./v1/dpd.ts";
 import { ikeSaView, peerStateView } from "./v1/views.ts";
 import { DropCounters, type DropReason, TokenBucket } from "./drops.ts";
 import { HalfOpenTable } from "./v1/half_open.ts";
+import { IkeSaTable, type VersionSas } from "./ike_sa_table.ts";
 import { isRetransmit } from "./v1/replay_guard.ts";
 import { phase1InitiatorNext, startPhase1Initiator } from "./v1/phase1_initiator.ts";
 import { retransmitStep } from "./initiator/retransmit.ts";
@@ -81,6 +82,8 @@ export interface ResponderDeps {
   readonly phase2?: Phase2;
   /** The child SAs and SPIs shared with the IKEv2 engine; a private store by default. */
   readonly children?: ChildStore;
+  /** The IKE SA table shared with the IKEv2 engine; a private one by default. */
+  readonly sas?: IkeSaTable;
 }
 
 /** A new IKEv1 responder for `policy`. */
@@ -95,7 +98,10 @@ export class IkeV1Responder implements IkeResponder {
   readonly #random: (n: number) => Uint8Array;
   readonly #phase2: Phase2;
   readonly #cookies: CookieMaker;
-  readonly #sas = new Map<string, IkeSa>();
+  /** The shared IKE SA table (both versions); this responder files its SAs under `v1`. */
+  readonly #table: IkeSaTable;
+  /** This version's part of {@link #table}. */
+  readonly #sas: VersionSas<IkeSa>;
   readonly #halfOpen = new HalfOpenTable();
   readonly #failures = new Map<string, string>();
   readonly #drops = new DropCounters();
@@ -116,6 +122,8 @@ export class IkeV1Responder implements IkeResponder {
     this.#random = deps.random ?? ((n) => crypto.randomBytes(n));
     this.#phase2 = deps.phase2 ?? new Phase2(this.#random, deps.children);
     this.#cookies = new CookieMaker(this.#random);
+    this.#table = deps.sas ?? new IkeSaTable();
+    this.#sas = this.#table.v1;
   }
 
   // ---- IkeResponder ----
@@ -298,7 +306,7 @@ export class IkeV1Responder implements IkeResponder {
         this.#sas.delete(oldKey);
         this.#sas.set(sa.key, sa);
       },
-      allSas: () => this.#allSas(),
+      peerSas: (peer) => this.#sas.byPeer(peer),
       sendPlain: (sa, type, payloads) => {
         const datagram = encodeV1Message(
           { spiI: sa.ckyI, spiR: sa.ckyR, exchangeType: type, flags: 0, messageId: 0 },
@@ -347,20 +355,20 @@ export class IkeV1Responder implements IkeResponder {
   }
 
   #allSas(): IkeSa[] {
-    return [...this.#sas.values()];
+    return this.#sas.values();
   }
 
   #liveSa(peer: string): KeyedIkeSa | undefined {
     let best: KeyedIkeSa | undefined;
-    for (const sa of this.#sas.values()) {
-      if (sa.peer?.name !== peer || !isEstablished(sa)) continue;
+    for (const sa of this.#sas.byPeer(peer)) {
+      if (!isEstablished(sa)) continue;
       if (best === undefined || sa.established > best.established) best = sa;
     }
     return best;
   }
 
   #peerHasState(peer: string): boolean {
-    return this.#allSas().some((s) => s.peer?.name === peer) || this.#phase2.childCount(peer) > 0;
+    return this.#sas.byPeer(peer).length > 0 || this.#phase2.childCount(peer) > 0;
   }
 
   #removeSa(ctx: ExchangeContext, sa: IkeSa, why: string): void {
@@ -386,8 +394,7 @@ export class IkeV1Responder implements IkeResponder {
 
   #deletePeer(ctx: ExchangeContext, peer: string): void {
     this.#phase2.deletePeer(ctx.host, peer, true);
-    for (const sa of this.#allSas()) {
-      if (sa.peer?.name !== peer) continue;
+    for (const sa of this.#sas.byPeer(peer)) {
       if (sa.state === "ESTABLISHED") this.#sendInformational(sa, isakmpDelete(sa));
       this.#removeSa(ctx, sa, "deleted locally");
     }
@@ -537,7 +544,12 @@ export class IkeV1Responder implements IkeResponder {
         }
         return;
       }
-      const admit = this.#halfOpen.admit(from, this.#isPeerAddress(from));
+      // The global cap counts the IKEv2 engine's half-open SAs too (one table).
+      const admit = this.#halfOpen.admit(
+        from,
+        this.#isPeerAddress(from),
+        this.#table.v2.halfOpen(),
+      );
       if (!admit.ok) {
         this.#drop(ctx, admit.reason, from, "too many half-open IKE SAs; message 1 dropped");
         return;
@@ -647,8 +659,8 @@ export class IkeV1Responder implements IkeResponder {
     const listen = this.#policy.config.gateway.listen;
     const local = listen.find((l) => (parseIp(l)?.length === 16) === v6);
     if (local === undefined) return fail(`no listen address of ${v6 ? "IPv6" : "IPv4"}`);
-    const busy = this.#allSas().some((s) =>
-      s.peer?.name === name && s.role === "initiator" && s.state !== "ESTABLISHED"
+    const busy = this.#sas.byPeer(name).some((s) =>
+      s.role === "initiator" && s.state !== "ESTABLISHED"
     );
     if (busy) return;
     const port = this.#policy.config.gateway.ike_port;
@@ -794,9 +806,7 @@ export class IkeV1Responder implements IkeResponder {
     ctx.event("warn", peer.name, `dead peer: no answer for ${peer.dpd_timeout} s; SAs deleted`);
     ctx.failure(peer.name, "dead peer detected");
     this.#phase2.deletePeer(ctx.host, peer.name, false);
-    for (const o of this.#allSas()) {
-      if (o.peer?.name === peer.name) this.#removeSa(ctx, o, "dead peer");
-    }
+    for (const o of this.#sas.byPeer(peer.name)) this.#removeSa(ctx, o, "dead peer");
   }
 
   #nextDeadline(): number | undefined {

@@ -58,8 +58,8 @@ export interface ExchangeContext {
   rekeySa(sa: IkeSa, oldKey: string): void;
   /** Removes an SA from the table and tells Phase 2; no message is sent. */
   removeSa(sa: IkeSa, why: string): void;
-  /** Every SA in the table. */
-  allSas(): IkeSa[];
+  /** The IKEv1 SAs of `peer` in the shared IKE SA table. */
+  peerSas(peer: string): IkeSa[];
   /** Sends an unencrypted Phase 1 message from `sa` and returns its bytes. */
   sendPlain(sa: IkeSa, exchangeType: number, payloads: readonly PayloadV1[]): Uint8Array;
   /** Sends an encrypted Phase 1 message (message ID 0, Phase 1 IV chain) and returns it. */

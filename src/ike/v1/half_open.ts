@@ -2,7 +2,7 @@
  * The half-open Phase 1 table with admission limits keyed by what an attacker controls (the
  * source address): at most {@link HALF_OPEN_PER_SOURCE} per source address (strongSwan's
  * `block_threshold`), at most {@link MAX_HALF_OPEN} in all from sources that are not a
- * configured peer's address; a configured peer's own address is never locked out by the total
+ * configured peer's address (the IKEv2 engine's half-open SAs count too: one IKE SA table); a configured peer's own address is never locked out by the total
  * and, when its own quota is full (someone spoofing it), its newest message 1 takes the place
  * of the oldest one that never showed return routability (no message 3 yet). Established SAs
  * leave the table, so they never count.
@@ -50,9 +50,10 @@ export class HalfOpenTable {
 
   /**
    * May a new message 1 from `source` open an SA? `peerAddress`: the source is a configured
-   * peer's address. With `evict`, the caller removes that SA first.
+   * peer's address. `others`: half-open SAs of the other IKE version in the shared table, which
+   * count toward the total. With `evict`, the caller removes that SA first.
    */
-  admit(source: string, peerAddress: boolean): Admission {
+  admit(source: string, peerAddress: boolean, others = 0): Admission {
     if ((this.#perSource.get(source) ?? 0) >= HALF_OPEN_PER_SOURCE) {
       if (!peerAddress) return { ok: false, reason: "half-open-per-source" };
       for (const e of this.#byIndex.values()) {
@@ -60,7 +61,7 @@ export class HalfOpenTable {
       }
       return { ok: false, reason: "half-open-per-source" };
     }
-    if (!peerAddress && this.#unreserved >= MAX_HALF_OPEN) {
+    if (!peerAddress && this.#unreserved + others >= MAX_HALF_OPEN) {
       return { ok: false, reason: "half-open-total" };
     }
     return { ok: true };

@@ -189,9 +189,7 @@ function notify(ctx: ExchangeContext, sa: IkeSa, n: NotifyPayloadV1): void {
     case NotifyTypeV1.INITIAL_CONTACT: {
       ctx.event("info", peer, "INITIAL-CONTACT: dropping the peer's older SAs");
       ctx.phase2.deletePeer(ctx.host, peer, false);
-      for (const o of ctx.allSas()) {
-        if (o !== sa && o.peer?.name === peer) ctx.removeSa(o, "INITIAL-CONTACT");
-      }
+      for (const o of ctx.peerSas(peer)) if (o !== sa) ctx.removeSa(o, "INITIAL-CONTACT");
       return;
     }
     default:

@@ -371,7 +371,7 @@ export function established(
   sa.lastSeen = ctx.now;
   const peer = sa.peerName;
   const ic = all(payloads, "n").some((n) => n.notifyType === NotifyTypeV1.INITIAL_CONTACT);
-  const older = ctx.allSas().filter((o) => o !== sa && o.peer?.name === peer);
+  const older = ctx.peerSas(peer).filter((o) => o !== sa);
   if (ic) {
     sa.initialContact = true;
     ctx.phase2.deletePeer(ctx.host, peer, false);

@@ -63,8 +63,8 @@ export interface V2Context {
   ): void;
   /** Records why a peer is down (for `show peers`). */
   failure(peer: string, why: string): void;
-  /** Every IKE SA. */
-  allSas(): IkeSaV2[];
+  /** The IKEv2 SAs of `peer` in the shared IKE SA table. */
+  peerSas(peer: string): IkeSaV2[];
   /** Adds an SA to the table. */
   addSa(sa: IkeSaV2): void;
   /** Removes an SA and its children (RFC 7296 §1.4.1); `notify` sends a Delete first. */

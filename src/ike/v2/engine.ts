@@ -40,6 +40,7 @@ import type { IkeSaV2 } from "./sa.ts";
 import { ikeSaViewV2 } from "./views.ts";
 import { V2Dialer } from "./initiator/dialer.ts";
 import { deadPeerAfterMs } from "./liveness.ts";
+import { IkeSaTable, type VersionSas } from "../ike_sa_table.ts";
 
 /** Half-open IKE SAs are dropped after this long (ms). */
 export const HALF_OPEN_MS = 30_000;
@@ -74,6 +75,8 @@ export interface V2Deps {
   readonly cookieThreshold?: number;
   /** Largest datagram we send before fragmenting; {@link MAX_DATAGRAM} by default. */
   readonly maxDatagram?: number;
+  /** The IKE SA table shared with IKEv1; a private one by default. */
+  readonly sas?: IkeSaTable;
 }
 
 /** The IKEv2 engine. */
@@ -83,7 +86,10 @@ export class IkeV2Engine implements IkeEngine {
   readonly #store: ChildStore;
   readonly #cookieThreshold: number;
   #cookies: CookieJar | undefined;
-  readonly #sas = new Map<string, IkeSaV2>();
+  /** The shared IKE SA table (both versions); this engine files its SAs under `v2`. */
+  readonly #table: IkeSaTable;
+  /** This version's part of {@link #table}. */
+  readonly #sas: VersionSas<IkeSaV2>;
   /** Half-open SAs by "SPIi|address:port" (IKE_SA_INIT retransmissions). */
   readonly #init = new Map<string, IkeSaV2>();
   /** Incomplete fragmented requests and responses (RFC 7383), bounded. */
@@ -108,6 +114,8 @@ export class IkeV2Engine implements IkeEngine {
     const crypto = this.#crypto;
     this.#store = deps.children ?? newChildStore((n) => crypto.randomBytes(n));
     this.#cookieThreshold = deps.cookieThreshold ?? COOKIE_THRESHOLD;
+    this.#table = deps.sas ?? new IkeSaTable();
+    this.#sas = this.#table.v2;
     this.#maxDatagram = deps.maxDatagram ?? MAX_DATAGRAM;
     this.#dialer = new V2Dialer({ maxDatagram: this.#maxDatagram });
     this.#rekey = new RekeyV2(
@@ -180,7 +188,7 @@ export class IkeV2Engine implements IkeEngine {
           this.#dialer.cancel(ctx, p.name, "configuration changed");
         }
       }
-      for (const sa of [...this.#sas.values()]) {
+      for (const sa of this.#sas.values()) {
         const name = sa.peer?.name;
         if (name === undefined) {
           if (gwChanged) this.#remove(ctx, sa, "gateway settings changed", false);
@@ -209,9 +217,7 @@ export class IkeV2Engine implements IkeEngine {
   deletePeer(peer: string, now: number): IkeAction[] {
     return this.#run(now, (ctx) => {
       this.#dialer.cancel(ctx, peer, "deleted locally");
-      for (const sa of [...this.#sas.values()]) {
-        if (sa.peer?.name === peer) this.#remove(ctx, sa, "deleted locally", true);
-      }
+      for (const sa of this.#sas.byPeer(peer)) this.#remove(ctx, sa, "deleted locally", true);
     });
   }
 
@@ -219,13 +225,13 @@ export class IkeV2Engine implements IkeEngine {
   shutdown(now: number): IkeAction[] {
     return this.#run(now, (ctx) => {
       this.#dialer.cancel(ctx, undefined, "shutdown");
-      for (const sa of [...this.#sas.values()]) this.#remove(ctx, sa, "shutdown", true);
+      for (const sa of this.#sas.values()) this.#remove(ctx, sa, "shutdown", true);
     });
   }
 
   /** {@inheritDoc IkeEngine.ikeSas} */
   ikeSas(now: number): IkeSaView[] {
-    return [...this.#sas.values()].map((sa) => {
+    return this.#sas.values().map((sa) => {
       const at = this.#rekey.ikeRekeyAt(sa);
       const v = ikeSaViewV2(sa, now);
       return at === undefined
@@ -247,9 +253,8 @@ export class IkeV2Engine implements IkeEngine {
 
   /** {@inheritDoc IkeEngine.peerStates} */
   peerStates(_now: number): PeerStateView[] {
-    const sas = [...this.#sas.values()];
     return this.#policy.config.peer.map((p) => {
-      const mine = sas.filter((s) => s.peer?.name === p.name);
+      const mine = this.#sas.byPeer(p.name);
       const children = this.#store.children.forPeer(p.name).length;
       const up = mine.some((s) => s.state.kind === "established") && children > 0;
       return {
@@ -329,7 +334,7 @@ export class IkeV2Engine implements IkeEngine {
       refusal: (level, peer, kind, message, fields) =>
         event(this.#refusals.level(`${peer}|${kind}`, now, level), peer, message, fields),
       failure: (peer, why) => void this.#failures.set(peer, why),
-      allSas: () => [...this.#sas.values()],
+      peerSas: (peer) => this.#sas.byPeer(peer),
       addSa: (sa) => void this.#sas.set(sa.key, sa),
       removeSa: (sa, why, notify) => this.#remove(ctx, sa, why, notify),
     };
@@ -369,9 +374,7 @@ export class IkeV2Engine implements IkeEngine {
     if (ours) {
       ctx.emit({ kind: "connection", peer: name, event: "failed", reason: why });
     } else if (wasUp && LOSSES.has(why)) {
-      const other = [...this.#sas.values()].some((s) =>
-        s.peer?.name === name && s.state.kind === "established"
-      );
+      const other = this.#sas.byPeer(name).some((s) => s.state.kind === "established");
       if (!other) ctx.emit({ kind: "connection", peer: name, event: "down", reason: why });
     }
   }
@@ -638,8 +641,8 @@ export class IkeV2Engine implements IkeEngine {
       ctx.drop("duplicate-message-1", remote.address, "IKE_SA_INIT of an established SA ignored");
       return;
     }
-    let halfOpen = 0;
-    for (const s of this.#sas.values()) if (s.state.kind === "half-open") halfOpen++;
+    // The limits count half-open SAs of both versions (one IKE SA table).
+    const halfOpen = this.#table.halfOpen();
     if (halfOpen >= MAX_HALF_OPEN) {
       ctx.drop("half-open-total", remote.address, "IKE_SA_INIT dropped: too many half-open SAs");
       return;
@@ -816,7 +819,7 @@ export class IkeV2Engine implements IkeEngine {
     const now = ctx.now;
     this.#drops.summarize(ctx, now);
     this.#dialer.tick(ctx);
-    for (const sa of [...this.#sas.values()]) {
+    for (const sa of this.#sas.values()) {
       if (this.#dialer.awaitsAuth(sa)) continue;
       const st = sa.state;
       if (st.kind !== "established") {

@@ -122,10 +122,8 @@ export function respondIkeAuth(
   const initialContact = notifies(req.payloads, NotifyTypeV2.INITIAL_CONTACT).length > 0;
   if (initialContact) {
     // RFC 7296 §2.4: the peer rebooted; its older IKE SAs (and their children) are stale.
-    for (const o of ctx.allSas()) {
-      if (o !== sa && o.peer?.name === peer.name) {
-        ctx.removeSa(o, "INITIAL_CONTACT from the peer", false);
-      }
+    for (const o of ctx.peerSas(peer.name)) {
+      if (o !== sa) ctx.removeSa(o, "INITIAL_CONTACT from the peer", false);
     }
   }
   ctx.event("info", peer.name, "IKE SA established (IKEv2)", {

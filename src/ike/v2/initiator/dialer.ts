@@ -87,9 +87,7 @@ export class V2Dialer {
     const local: Endpoint = { address, port: gw.ike_port };
     const a = startInit(ctx, peer, local, { address: remote, port: 500 });
     if (typeof a === "string") return fail(a);
-    const initialContact = !ctx.allSas().some((s) =>
-      s.peer?.name === name && s.state.kind === "established"
-    );
+    const initialContact = !ctx.peerSas(name).some((s) => s.state.kind === "established");
     this.#init.set(hex(a.spiI), {
       stage: "init",
       a,
