@@ -18,11 +18,8 @@ import { udp4 } from "../../fakes/packets.ts";
 import { parseIp } from "../../../src/net/addr.ts";
 import { IKE_IN_FLIGHT_MAX } from "../../../src/esp/worker_protocol.ts";
 import { IKE_SOURCE_BURST } from "../../../src/esp/ike_gate.ts";
-import { eventually, FakePeer, FakeTun, rangeSelector, sleep } from "../../fakes/esp_peer.ts";
-
-const BRANCH = rangeSelector("198.51.100.0", "198.51.100.255");
-const HQ = rangeSelector("203.0.113.0", "203.0.113.255");
-const NO_LIMITS = { softSeconds: 0, hardSeconds: 0, softBytes: 0, hardBytes: 0 };
+import { eventually, FakePeer, FakeTun, sleep } from "../../fakes/esp_peer.ts";
+import { BRANCH, HQ, NO_LIMITS } from "./sad_fixtures.ts";
 
 /** An SA as seen from the data path's side ("out": branch → HQ). */
 function spec(

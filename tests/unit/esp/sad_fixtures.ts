@@ -5,17 +5,12 @@
  */
 
 import { MAX_ESP_HEADER, MAX_ESP_TRAILER } from "../../../src/esp/sad.ts";
-import type { EspSaSpec, TrafficSelector } from "../../../src/esp/sa_spec.ts";
+import type { EspSaSpec } from "../../../src/esp/sa_spec.ts";
+import { rangeSelector } from "../../fakes/esp_peer.ts";
 import { udp4 } from "../../fakes/packets.ts";
 
 /** A selector over an address range, any protocol and port. */
-export const subnet = (start: string, end: string): TrafficSelector => ({
-  startAddress: start,
-  endAddress: end,
-  protocol: 0,
-  startPort: 0,
-  endPort: 65535,
-});
+export const subnet = rangeSelector;
 /** The branch subnet. */
 export const BRANCH = subnet("198.51.100.0", "198.51.100.255");
 /** The head office subnet. */
